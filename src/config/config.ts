@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { parseTableMap } from '../translate/target-name.js';
+
+const MiB = 1024 * 1024;
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const identifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _, at most 63');
+
+/**
+ * Every environment variable the service reads, with its default. README's configuration table
+ * is checked against this list by a test.
+ */
+export const envSchema = z.object({
+  PORT: int(0, 65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  ACCESS_KEY: z.string().optional(),
+  ALLOW_UNAUTHENTICATED: bool.default(false),
+  SINK_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+    .optional(),
+  PGLITE_DIR: z.string().min(1).default('./data/pglite'),
+  TARGET_SCHEMA: identifier.default('public'),
+  TABLE_MAP: z.string().default(''),
+  CHANGE_LOG: bool.default(false),
+  DEAD_LETTER_TABLE: identifier.default('cdc_dead_letters'),
+  TOMBSTONE_RETENTION_HOURS: int(0, 100 * 365 * 24).default(0),
+  TOMBSTONE_PURGE_INTERVAL_SECONDS: int(10, 7 * 24 * 3600).default(3600),
+  MAX_BODY_BYTES: int(65 * MiB, 2048 * MiB).default(256 * MiB),
+  MAX_DECOMPRESSED_BYTES: int(65 * MiB, 2048 * MiB).default(512 * MiB),
+  DELIVERY_TIMEOUT_SECONDS: int(1, 170).default(90),
+  SINK_POOL_SIZE: int(1, 200).default(10),
+  SINK_CONNECT_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  SINK_MAX_ROWS_PER_STATEMENT: int(1, 100_000).default(10_000),
+  SINK_MAX_BYTES_PER_STATEMENT: int(1024, 512 * MiB).default(32 * MiB),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface SinkConfig {
+  /** Unset: the embedded database. */
+  readonly url: string | undefined;
+  readonly pgliteDir: string;
+  readonly schema: string;
+  readonly deadLetterTable: string;
+  readonly changeLog: boolean;
+  readonly poolSize: number;
+  readonly connectTimeoutMs: number;
+  readonly maxRowsPerStatement: number;
+  readonly maxBytesPerStatement: number;
+}
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** Empty: writes are refused, unless `allowUnauthenticated`. */
+  readonly accessKeys: readonly string[];
+  readonly allowUnauthenticated: boolean;
+  readonly tableMap: ReadonlyMap<string, string>;
+  readonly sink: SinkConfig;
+  readonly tombstoneRetentionHours: number;
+  readonly tombstonePurgeIntervalSeconds: number;
+  readonly maxBodyBytes: number;
+  readonly maxDecompressedBytes: number;
+  readonly deliveryTimeoutMs: number;
+  readonly logLevel: string;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+
+/** Reads the environment once; reports every problem at once. */
+export function loadConfig(env: Record<string, string | undefined>): ConfigResult {
+  // An empty variable means "not set", as in most deployment tools.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`);
+  let tableMap = new Map<string, string>();
+  try {
+    tableMap = parseTableMap(present.TABLE_MAP ?? '');
+  } catch (error) {
+    problems.push(`TABLE_MAP: ${(error as Error).message}`);
+  }
+  const accessKeys = (present.ACCESS_KEY ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  if (accessKeys.some((key) => Buffer.byteLength(key) > 4096)) problems.push('ACCESS_KEY: each key is at most 4096 bytes');
+  if (!parsed.success || problems.length > 0) return { ok: false, problems };
+  const e = parsed.data;
+  const config: Config = {
+    port: e.PORT,
+    host: e.HOST,
+    accessKeys,
+    allowUnauthenticated: e.ALLOW_UNAUTHENTICATED,
+    tableMap,
+    sink: {
+      url: e.SINK_URL,
+      pgliteDir: e.PGLITE_DIR,
+      schema: e.TARGET_SCHEMA,
+      deadLetterTable: e.DEAD_LETTER_TABLE,
+      changeLog: e.CHANGE_LOG,
+      poolSize: e.SINK_POOL_SIZE,
+      connectTimeoutMs: e.SINK_CONNECT_TIMEOUT_MS,
+      maxRowsPerStatement: e.SINK_MAX_ROWS_PER_STATEMENT,
+      maxBytesPerStatement: e.SINK_MAX_BYTES_PER_STATEMENT,
+    },
+    tombstoneRetentionHours: e.TOMBSTONE_RETENTION_HOURS,
+    tombstonePurgeIntervalSeconds: e.TOMBSTONE_PURGE_INTERVAL_SECONDS,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    maxDecompressedBytes: e.MAX_DECOMPRESSED_BYTES,
+    deliveryTimeoutMs: e.DELIVERY_TIMEOUT_SECONDS * 1000,
+    logLevel: e.LOG_LEVEL,
+  };
+  return { ok: true, config: deepFreeze(config) };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !(value instanceof Map)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,33 @@
+/**
+ * How a PostgreSQL error affects a delivery (SQLSTATE classes:
+ * https://www.postgresql.org/docs/15/errcodes-appendix.html):
+ * - `row`: the data of some row is refused (22 data exception, 23 integrity, 54 program limit such
+ *   as an index row too large): isolate the row and dead-letter it;
+ * - `retryable`: the database is unreachable or overloaded: answer 5xx and let Firehose retry;
+ * - `fatal`: the statement or schema is wrong (42 syntax or undefined column, 28 auth, …): no
+ *   row is to blame, so nothing is dead-lettered; the delivery fails and is retried.
+ */
+export type ErrorClass = 'row' | 'retryable' | 'fatal';
+
+const RETRYABLE_CODES = new Set(['40001', '40P01', '55P03', '57P01', '57P02', '57P03', '57014', 'XX000']);
+
+export function classifyPostgresError(error: unknown): ErrorClass {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) {
+    // No SQLSTATE: a socket error (ECONNRESET, ECONNREFUSED) or a dropped connection.
+    return 'retryable';
+  }
+  const category = code.slice(0, 2);
+  if (category === '22' || category === '23' || category === '54') return 'row';
+  if (RETRYABLE_CODES.has(code) || category === '08' || category === '53' || category === '58') return 'retryable';
+  return 'fatal';
+}
+
+export const UNDEFINED_TABLE = '42P01';
+// Two writers creating the same table at once.
+export const CREATE_RACE_CODES = new Set(['23505', '42P07']);
+
+export function sqlState(error: unknown): string | undefined {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}

@@ -1,0 +1,42 @@
+import type { WriteBatch } from '../translate/write-batch.js';
+
+/** The fate of one row of a table write, aligned with `TableWrite.rows`. */
+export type RowOutcome =
+  | { readonly outcome: 'applied' | 'stale' | 'duplicate' }
+  | { readonly outcome: 'dead_lettered'; readonly error: string };
+
+export interface TableResult {
+  readonly table: string;
+  readonly outcomes: readonly RowOutcome[];
+}
+
+export type SinkWriteResult =
+  | { readonly ok: true; readonly tables: readonly TableResult[] }
+  | { readonly ok: false; readonly error: SinkError };
+
+/** What every database sink implements; http, decode and translate know nothing more of it. */
+export interface Sink {
+  /** `postgres`, `pglite`, `cratedb`: for logs and /readyz. */
+  readonly kind: string;
+  /** Writes idempotently: the same batch twice, or an older change after a newer one, changes nothing. */
+  write(batch: WriteBatch): Promise<SinkWriteResult>;
+  /** True when the database answers a trivial query. */
+  ping(): Promise<boolean>;
+  /** Deletes tombstones whose version is below `version`; returns how many. */
+  purgeTombstones(version: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** A write that did not happen. `retryable` trouble (connection, overload) is worth retrying soon. */
+export class SinkError extends Error {
+  readonly code: 'SINK_UNAVAILABLE' | 'SINK_FAILED';
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'SinkError';
+    this.code = retryable ? 'SINK_UNAVAILABLE' : 'SINK_FAILED';
+  }
+}

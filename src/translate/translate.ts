@@ -1,0 +1,95 @@
+import type { Change } from '../decode/change.js';
+import type { DecodedRecord } from '../decode/decode-record.js';
+import { collapsePerKey, type IndexedChange } from './collapse-per-key.js';
+import { targetTableName, type TableMap } from './target-name.js';
+import type { ChangeLogRow, DeadLetter, RowWrite, TableWrite, WriteBatch } from './write-batch.js';
+
+export interface TranslateOptions {
+  readonly requestId: string;
+  /** Where the records came from, kept with dead letters (`firehose`, `records`, …). */
+  readonly source: string;
+  readonly tableMap: TableMap;
+  readonly changeLog: boolean;
+}
+
+export interface Translated {
+  readonly batch: WriteBatch;
+  /** Records settled before the sink: superseded inside the delivery. */
+  readonly superseded: readonly { index: number; outcome: 'stale' | 'duplicate' }[];
+}
+
+/** Decoded records → one write per target table (collapsed per key) plus the dead letters. */
+export function translate(records: readonly DecodedRecord[], options: TranslateOptions): Translated {
+  const changes: IndexedChange[] = [];
+  const deadLetters: DeadLetter[] = [];
+  for (const record of records) {
+    if (record.ok) changes.push({ index: record.index, change: record.change });
+    else deadLetters.push(deadLetter(record, options));
+  }
+  const targetOf = (change: Change) => targetTableName(change.sourceTable, options.tableMap);
+  const { winners, superseded } = collapsePerKey(changes, targetOf);
+
+  const byTable = new Map<string, { rows: RowWrite[]; changes: ChangeLogRow[] }>();
+  const tableFor = (name: string) => {
+    let entry = byTable.get(name);
+    if (!entry) byTable.set(name, (entry = { rows: [], changes: [] }));
+    return entry;
+  };
+  for (const { index, change } of winners) tableFor(targetOf(change)).rows.push(toRow(index, change));
+  if (options.changeLog) {
+    const seen = new Set<string>();
+    for (const { index, change } of changes) {
+      const target = targetOf(change);
+      const slot = `${target}\u0000${change.eventId}`;
+      if (seen.has(slot)) continue;
+      seen.add(slot);
+      tableFor(target).changes.push(toChangeLogRow(index, change));
+    }
+  }
+  const tables: TableWrite[] = [...byTable].map(([table, entry]) => ({ table, rows: entry.rows, changes: entry.changes }));
+  return { batch: { requestId: options.requestId, tables, deadLetters }, superseded };
+}
+
+function toRow(recordIndex: number, change: Change): RowWrite {
+  const deleted = change.eventName === 'REMOVE';
+  const image = deleted ? null : change.newImageJson;
+  return {
+    recordIndex,
+    pk: change.pk,
+    data: image ?? change.keysJson,
+    deleted,
+    version: change.version,
+    sequence: change.sequence,
+    eventId: change.eventId,
+    eventName: change.eventName,
+    ttl: change.ttl,
+    keysOnly: !deleted && image === null,
+    sourceTable: change.sourceTable,
+  };
+}
+
+function toChangeLogRow(recordIndex: number, change: Change): ChangeLogRow {
+  return {
+    recordIndex,
+    eventId: change.eventId,
+    pk: change.pk,
+    eventName: change.eventName,
+    version: change.version,
+    sequence: change.sequence,
+    ttl: change.ttl,
+    newImage: change.newImageJson,
+    oldImage: change.oldImageJson,
+    sourceTable: change.sourceTable,
+  };
+}
+
+function deadLetter(record: Extract<DecodedRecord, { ok: false }>, options: TranslateOptions): DeadLetter {
+  return {
+    requestId: options.requestId,
+    recordIndex: record.index,
+    source: options.source,
+    sourceTable: null,
+    payload: record.payload,
+    error: record.error,
+  };
+}
