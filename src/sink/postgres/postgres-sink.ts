@@ -220,7 +220,7 @@ function deadLettersJson(rows: readonly DeadLetter[]): string {
   return JSON.stringify(
     rows.map((d) => ({
       // The same poison record delivered again (Firehose retries) is stored once.
-      id: createHash('sha256').update(d.payload).update('\u0000').update(d.error).digest('hex'),
+      id: createHash('sha256').update(d.source).update('\u0000').update(d.payload).digest('hex'),
       request_id: d.requestId,
       record_index: d.recordIndex,
       source: d.source,

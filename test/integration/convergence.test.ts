@@ -1,0 +1,78 @@
+import fc from 'fast-check';
+import { parse as parseLossless } from 'lossless-json';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planDeliveries, type PlannedDelivery } from '../support/delivery-plan.js';
+import { emitRecords, expectedPk, historyArbitrary, mapMismatch, type History } from '../support/dynamo-model.js';
+import { ACCESS_KEY, encodeRecord, firehoseBody, firehoseRequest } from '../support/firehose.js';
+import { createHarness, sinkTargets, type Harness } from '../support/sinks.js';
+
+// The acceptance bar is 200 histories per database per run; PROPERTY_RUNS raises it for soak runs.
+const RUNS = Math.max(200, Number(process.env.PROPERTY_RUNS ?? 0));
+
+function poisonFor(run: number): string[] {
+  return [
+    `bm90IGJhc2U2NA==!${run}`, // not base64
+    encodeRecord(`hello ${run}`), // not JSON
+    encodeRecord({ eventName: 'UPSERT', eventID: `poison-${run}`, tableName: 't', dynamodb: { Keys: { id: { S: 'x' } } } }),
+    encodeRecord({ eventName: 'INSERT', eventID: `nokeys-${run}`, tableName: 't', dynamodb: { ApproximateCreationDateTime: 1, NewImage: { id: { S: 'x' } } } }),
+  ];
+}
+
+async function send(h: Harness, delivery: PlannedDelivery): Promise<Response> {
+  if (delivery.endpoint === '/firehose') return h.app.request(firehoseRequest(firehoseBody(delivery.records), { gzip: delivery.gzip }));
+  const body = delivery.gzip ? delivery.records.map((r) => JSON.stringify(r)).join('\n') : JSON.stringify(delivery.records);
+  return h.app.request('/records', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ACCESS_KEY}`, 'content-type': delivery.gzip ? 'application/x-ndjson' : 'application/json' },
+    body,
+  });
+}
+
+for (const target of sinkTargets) {
+  describe.skipIf(target.skipReason !== null)(`convergence into ${target.name}${target.skipReason ? ` (skipped: ${target.skipReason})` : ''}`, () => {
+    let h: Harness;
+    beforeAll(async () => {
+      h = await createHarness(target.name);
+    });
+    afterAll(async () => h?.close());
+
+    it(`every target table equals the final DynamoDB state, over ${RUNS} random histories`, async () => {
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(historyArbitrary, fc.integer(), async (generated, seed) => {
+          run++;
+          const history: History = { ...generated, tables: generated.tables.map((t) => ({ ...t, name: `r${run}-${t.name}` })) };
+          const { records, finalState, touched } = emitRecords(history);
+          const poison = poisonFor(run);
+          for (const delivery of planDeliveries(records, poison, seed)) {
+            const response = await send(h, delivery);
+            expect(response.status, await response.clone().text()).toBe(200);
+          }
+          for (const [t, table] of history.tables.entries()) {
+            if (touched[t]!.size === 0) continue;
+            const name = table.name.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+            const rows = await h.query<{ pk: string; data: string; deleted: boolean }>(`SELECT pk, data::text AS data, deleted FROM "${name}"`);
+            expect(rows.length, `${name}: one row per key ever written`).toBe(touched[t]!.size);
+            const byPk = new Map(rows.map((r) => [r.pk, r]));
+            for (const pk of touched[t]!) {
+              const row = byPk.get(pk);
+              expect(row, `${name}: row ${pk}`).toBeDefined();
+              const item = finalState[t]!.get(pk);
+              if (item === undefined) {
+                expect(row!.deleted, `${name} ${pk} is deleted in DynamoDB`).toBe(true);
+              } else {
+                expect(row!.deleted, `${name} ${pk} is live in DynamoDB`).toBe(false);
+                expect(expectedPk(Object.fromEntries(table.keys.map((k) => [k.name, item[k.name]!]))), 'pk contract').toBe(pk);
+                expect(mapMismatch(item, parseLossless(row!.data)), `${name} ${pk}`).toBeNull();
+              }
+            }
+            await h.query(`DROP TABLE "${name}"`);
+          }
+          const letters = await h.query<{ payload: string }>('SELECT payload FROM cdc_dead_letters');
+          for (const p of poison) expect(letters.some((l) => l.payload.includes(p)), `dead letter for ${p}`).toBe(true);
+        }),
+        { numRuns: RUNS },
+      );
+    });
+  });
+}

@@ -1,0 +1,42 @@
+import { ACCESS_KEY } from './firehose.js';
+
+/** POST /records with a JSON body and the bearer key. */
+export function recordsRequest(body: unknown, key: string = ACCESS_KEY): Request {
+  return new Request('http://sink.test/records', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+/** A Kinesis-format CDC record for table `t` with key `id`, at `micros`. */
+export function kinesisRecord(options: {
+  table?: string;
+  id: string;
+  eventName?: 'INSERT' | 'MODIFY' | 'REMOVE';
+  micros: number;
+  eventId?: string;
+  attributes?: Record<string, unknown>;
+  ttl?: boolean;
+}): Record<string, unknown> {
+  const eventName = options.eventName ?? 'INSERT';
+  const keys = { id: { S: options.id } };
+  const dynamodb: Record<string, unknown> = {
+    ApproximateCreationDateTime: options.micros,
+    ApproximateCreationDateTimePrecision: 'MICROSECOND',
+    Keys: keys,
+    SizeBytes: 10,
+  };
+  if (eventName === 'REMOVE') dynamodb.OldImage = { ...keys };
+  else dynamodb.NewImage = { ...(options.attributes ?? {}), ...keys };
+  return {
+    awsRegion: 'us-east-1',
+    eventID: options.eventId ?? `${options.id}-${options.micros}`,
+    eventName,
+    userIdentity: options.ttl ? { type: 'Service', principalId: 'dynamodb.amazonaws.com' } : null,
+    recordFormat: 'application/json',
+    tableName: options.table ?? 'contract-items',
+    dynamodb,
+    eventSource: 'aws:dynamodb',
+  };
+}
