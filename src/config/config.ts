@@ -24,7 +24,7 @@ export const envSchema = z.object({
     .optional(),
   PGLITE_DIR: z.string().min(1).default('./data/pglite'),
   TARGET_SCHEMA: identifier.default('public'),
-  TABLE_MAP: z.string().default(''),
+  TABLE_MAP: z.string().optional(),
   CHANGE_LOG: bool.default(false),
   DEAD_LETTER_TABLE: identifier.default('cdc_dead_letters'),
   TOMBSTONE_RETENTION_HOURS: int(0, 100 * 365 * 24).default(0),
