@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readJson } from '../support/read-json.js';
 import { fixture } from '../support/fixtures.js';
 import { firehoseBody, firehoseRequest } from '../support/firehose.js';
 import { createHarness, sinkTargets, type Harness } from '../support/sinks.js';
@@ -30,7 +31,7 @@ for (const target of sinkTargets) {
       const response = await h.app.request(firehoseRequest(body));
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toBe('application/json');
-      const answer = await response.json();
+      const answer = await readJson(response);
       expect(Object.keys(answer).sort()).toEqual(['requestId', 'timestamp']);
       expect(answer.requestId).toBe(body.requestId);
       expect(Number.isInteger(answer.timestamp)).toBe(true);

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readJson } from '../support/read-json.js';
 
 // The service as a user runs it: a real process, a real socket, the embedded database on disk.
 const root = new URL('../../', import.meta.url).pathname;
@@ -60,7 +61,7 @@ describe('the service process', () => {
       const response = await postExample(first.url);
       expect(response.status).toBe(200);
       expect(response.headers.get('content-length')).not.toBeNull();
-      expect(Object.keys(await response.json()).sort()).toEqual(['requestId', 'timestamp']);
+      expect(Object.keys(await readJson(response)).sort()).toEqual(['requestId', 'timestamp']);
     } finally {
       expect(await stop(first)).toBe(0);
     }
@@ -76,7 +77,7 @@ describe('the service process', () => {
         headers: { authorization: 'Bearer dev-secret', 'content-type': 'application/json' },
         body: JSON.stringify(records),
       });
-      expect(await replay.json()).toMatchObject({ received: 3, applied: 0, duplicate: 2, stale: 1, tables: { table_testdrive: 0 } });
+      expect(await readJson(replay)).toMatchObject({ received: 3, applied: 0, duplicate: 2, stale: 1, tables: { table_testdrive: 0 } });
     } finally {
       expect(await stop(second)).toBe(0);
     }

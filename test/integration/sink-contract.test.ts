@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readJson } from '../support/read-json.js';
 import { firehoseBody, firehoseRequest } from '../support/firehose.js';
 import { kinesisRecord, recordsRequest } from '../support/records.js';
 import { createHarness, postgresUrl, sinkTargets, type Harness } from '../support/sinks.js';
@@ -15,7 +16,7 @@ for (const target of sinkTargets) {
     const post = async (records: unknown[]) => {
       const response = await h.app.request(recordsRequest(records));
       expect(response.status).toBe(200);
-      return response.json();
+      return readJson(response);
     };
     const row = async (table: string, id: string) =>
       (
@@ -149,7 +150,7 @@ describe.skipIf(!postgresUrl)(`a database outage${postgresUrl ? '' : ' (skipped:
       const body = firehoseBody([kinesisRecord({ id: 'outage', micros: 1 })]);
       const response = await down.app.request(firehoseRequest(body));
       expect(response.status).toBe(503);
-      const answer = await response.json();
+      const answer = await readJson(response);
       expect(Object.keys(answer).sort()).toEqual(['errorMessage', 'requestId', 'timestamp']);
       expect(answer.errorMessage).toMatch(/postgres/);
       expect((await down.app.request('/readyz')).status).toBe(503);
