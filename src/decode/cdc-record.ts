@@ -77,7 +77,7 @@ function image(value: unknown, key: CanonicalKey, binary: BinaryEncoding, path: 
   const item = value as Record<string, unknown>;
   for (const [name, keyJson] of key.values) {
     const at = `${path}[${JSON.stringify(name)}]`;
-    if (!(name in item)) throw new DecodeError(at, 'key attribute missing from the image');
+    if (!Object.hasOwn(item, name)) throw new DecodeError(at, 'key attribute missing from the image');
     if (attributeToJson(item[name], binary, at) !== keyJson) throw new DecodeError(at, 'differs from Keys');
   }
   return json;
@@ -104,7 +104,12 @@ function streamsVersion(stream: Record<string, unknown>, at: (f: string) => stri
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new DecodeError(at('dynamodb.ApproximateCreationDateTime'), 'not a non-negative number of seconds');
   }
-  return Math.round(value * 1e6);
+  const micros = Math.round(value * 1e6);
+  // Milliseconds taken for seconds would outrank every later change of the item: refuse them.
+  if (!Number.isSafeInteger(micros)) {
+    throw new DecodeError(at('dynamodb.ApproximateCreationDateTime'), 'seconds out of range (milliseconds?)');
+  }
+  return micros;
 }
 
 function sequenceNumber(value: unknown, path: string): string | null {

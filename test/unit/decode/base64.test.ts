@@ -1,0 +1,61 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeBase64, isStrictBase64 } from '../../../src/decode/base64.js';
+import { decodeErrorOf } from '../../support/decode-errors.js';
+
+describe('isStrictBase64', () => {
+  it.each(['', 'aGVsbG8=', 'aGVsbG8gd29ybGQ=', 'aGk=', 'YWJj', 'EgIIew==', '+/+/'])('accepts standard padded base64 %j', (text) => {
+    expect(isStrictBase64(text)).toBe(true);
+  });
+
+  it.each([
+    ['missing padding', 'aGVsbG8'],
+    ['length not a multiple of 4', 'aGVsbG8=='],
+    ['a character outside the alphabet', 'aGVs!G8='],
+    ['URL-safe alphabet', 'a-_b'],
+    ['padding in the middle', 'aG==bG8='],
+    ['three padding characters', 'a==='],
+    ['whitespace', 'aGVs bG8='],
+    ['a line break', 'aGVs\nbG8='],
+  ])('rejects %s (%j)', (_, text) => {
+    expect(isStrictBase64(text)).toBe(false);
+  });
+
+  it("is needed because Node's Buffer silently accepts the same inputs", () => {
+    expect(Buffer.from('aGVsbG8', 'base64').toString()).toBe('hello');
+    expect(Buffer.from('aGVs!bG8=', 'base64').toString()).toBe('hello');
+  });
+
+  it('accepts whatever Buffer encodes, for any bytes', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => isStrictBase64(Buffer.from(bytes).toString('base64'))));
+  });
+});
+
+describe('decodeBase64', () => {
+  it('returns the bytes', () => {
+    expect([...decodeBase64('EgIIew==', 'x')]).toEqual([18, 2, 8, 123]);
+    expect(decodeBase64('', 'x').length).toBe(0);
+  });
+
+  it('round-trips any bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        expect([...decodeBase64(Buffer.from(bytes).toString('base64'), 'x')]).toEqual([...bytes]);
+      }),
+    );
+  });
+
+  it('throws a DecodeError naming the path', () => {
+    const error = decodeErrorOf(() => decodeBase64('aGVsbG8', 'records[3].data'));
+    expect(error).toMatchObject({ code: 'DECODE_ERROR', path: 'records[3].data', reason: 'not valid base64' });
+    expect(error.message).toBe('records[3].data: not valid base64');
+  });
+});
+
+describe('isStrictBase64 on large values', () => {
+  it('checks a multi-megabyte value without running out of stack', () => {
+    const large = Buffer.alloc(6 * 1024 * 1024, 7).toString('base64');
+    expect(isStrictBase64(large)).toBe(true);
+    expect(isStrictBase64(`${large.slice(0, -4)}A=B=`)).toBe(false);
+  });
+});

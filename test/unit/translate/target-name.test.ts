@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { parseTableMap, targetTableName } from '../../../src/translate/target-name.js';
+
+const none = new Map<string, string>();
+
+describe('targetTableName', () => {
+  it.each([
+    ['table-testdrive', 'table_testdrive'],
+    ['TestTable', 'testtable'],
+    ['Orders.v2-eu_1', 'orders_v2_eu_1'],
+    ['already_fine_42', 'already_fine_42'],
+  ])('by default writes %j to %j', (source, target) => {
+    expect(targetTableName(source, none)).toBe(target);
+  });
+
+  it('prefers an exact mapping, then `*`', () => {
+    const map = new Map([
+      ['table-testdrive', 'drive'],
+      ['*', 'everything'],
+    ]);
+    expect(targetTableName('table-testdrive', map)).toBe('drive');
+    expect(targetTableName('other', map)).toBe('everything');
+    expect(targetTableName('other', new Map([['table-testdrive', 'drive']]))).toBe('other');
+  });
+
+  it('keeps names of up to 54 characters', () => {
+    const name = 'a'.repeat(54);
+    expect(targetTableName(name, none)).toBe(name);
+  });
+
+  it('shortens longer names to 54 characters, keeping a hash of the full name', () => {
+    const long = `Orders-${'x'.repeat(100)}`;
+    const target = targetTableName(long, none);
+    expect(target).toHaveLength(54);
+    const hash = createHash('sha256').update(long).digest('hex').slice(0, 8);
+    expect(target).toBe(`orders_${'x'.repeat(38)}_${hash}`);
+    expect(target).toMatch(/^[a-z0-9_]+$/);
+  });
+
+  it('gives long names that share a prefix different targets, the same one each time', () => {
+    const a = targetTableName(`${'p'.repeat(60)}-a`, none);
+    const b = targetTableName(`${'p'.repeat(60)}-b`, none);
+    expect(a).not.toBe(b);
+    expect(targetTableName(`${'p'.repeat(60)}-a`, none)).toBe(a);
+  });
+
+  it('hashes the original name, so names differing only in case or punctuation do not collide when long', () => {
+    const base = 'q'.repeat(60);
+    expect(targetTableName(`${base}.A`, none)).not.toBe(targetTableName(`${base}-a`, none));
+  });
+});
+
+describe('parseTableMap', () => {
+  it('reads source=target pairs, with spaces and a `*` entry', () => {
+    expect(parseTableMap(' table-testdrive = drive , *=rest,,')).toEqual(
+      new Map([
+        ['table-testdrive', 'drive'],
+        ['*', 'rest'],
+      ]),
+    );
+  });
+
+  it('reads an empty text as no mappings', () => {
+    expect(parseTableMap('')).toEqual(new Map());
+    expect(parseTableMap(' , ')).toEqual(new Map());
+  });
+
+  it('names every malformed entry at once', () => {
+    const bad = ['noequals', '=target', 'source=', 'a=b=c', 'x=Upper', 'y=1starts_with_digit', 'z=has-dash', `w=${'t'.repeat(55)}`];
+    const text = ['good=fine', ...bad].join(',');
+    expect(() => parseTableMap(text)).toThrow(`bad: ${bad.join(', ')}`);
+  });
+
+  it('accepts a target of 54 characters', () => {
+    expect(parseTableMap(`s=${'t'.repeat(54)}`).get('s')).toBe('t'.repeat(54));
+  });
+});
