@@ -1,0 +1,241 @@
+import { compileErrors, validate } from '@readme/openapi-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIREHOSE_HEADERS } from '../../../src/http/firehose-protocol.js';
+import { SinkError } from '../../../src/sink/sink.js';
+import { appWith } from '../../support/app-with.js';
+import { fixture, seedRecords } from '../../support/fixtures.js';
+import { ACCESS_KEY, firehoseBody, firehoseRequest } from '../../support/firehose.js';
+import {
+  HTTP_METHODS,
+  loadOpenApi,
+  OpenApiValidator,
+  pointerPart,
+  resolveLocal,
+  type MediaTypeObject,
+  type OpenApiDocument,
+} from '../../support/openapi.js';
+import { createHarness, type Harness } from '../../support/sinks.js';
+import { downSink, stubSink } from '../../support/stub-sink.js';
+
+const doc = loadOpenApi();
+const validator = new OpenApiValidator(doc);
+
+/** Every media type object of the document, with the JSON pointer of its `schema`. */
+function mediaTypes(document: OpenApiDocument): { where: string; pointer: string; media: MediaTypeObject }[] {
+  const found: { where: string; pointer: string; media: MediaTypeObject }[] = [];
+  const add = (where: string, base: string, content: Record<string, MediaTypeObject> | undefined) => {
+    for (const [type, media] of Object.entries(content ?? {})) {
+      found.push({ where: `${where} ${type}`, pointer: `${base}/content/${pointerPart(type)}/schema`, media });
+    }
+  };
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const method of HTTP_METHODS) {
+      const operation = item[method];
+      if (!operation) continue;
+      const base = `/paths/${pointerPart(path)}/${method}`;
+      add(`${method.toUpperCase()} ${path} request`, `${base}/requestBody`, operation.requestBody?.content);
+      for (const [status, response] of Object.entries(operation.responses)) {
+        if (!response.$ref) add(`${method.toUpperCase()} ${path} ${status}`, `${base}/responses/${status}`, response.content);
+      }
+    }
+  }
+  for (const [name, response] of Object.entries(document.components.responses ?? {})) {
+    add(`components.responses.${name}`, `/components/responses/${pointerPart(name)}`, response.content);
+  }
+  return found;
+}
+
+/** Hono's `/items/:id{[0-9]+}` → OpenAPI's `/items/{id}`. */
+const openApiPath = (honoPath: string) => honoPath.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, '{$1}');
+
+describe('openapi.yaml as a document', () => {
+  it('is a valid OpenAPI 3.1 document', async () => {
+    expect(doc.openapi).toMatch(/^3\.1\.\d+$/);
+    const result = await validate(structuredClone(doc) as Parameters<typeof validate>[0]);
+    expect(result.valid, result.valid ? '' : compileErrors(result)).toBe(true);
+    expect(result.warnings).toEqual([]);
+  });
+
+  it('has schemas that are strict, compilable JSON Schema 2020-12', () => {
+    for (const [name, schema] of Object.entries(doc.components.schemas)) {
+      expect(validator.metaErrors(schema), name).toBeNull();
+      expect(() => validator.schemaAt(`/components/schemas/${pointerPart(name)}`), name).not.toThrow();
+    }
+    for (const { where, pointer, media } of mediaTypes(doc)) {
+      expect(media.schema, where).toBeDefined();
+      expect(validator.metaErrors(media.schema), where).toBeNull();
+      expect(() => validator.schemaAt(pointer), where).not.toThrow();
+    }
+  });
+
+  it('has examples that validate against their schemas', () => {
+    let checked = 0;
+    for (const { where, pointer, media } of mediaTypes(doc)) {
+      const examples = [
+        ...(media.example === undefined ? [] : [media.example]),
+        ...Object.values(media.examples ?? {}).map((e) => e.value),
+      ];
+      const check = validator.schemaAt(pointer);
+      for (const example of examples) {
+        expect(check(example), `${where}: ${JSON.stringify(check.errors)}`).toBe(true);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(5);
+  });
+
+  it('describes real AWS payloads: Kinesis-for-DynamoDB records, a Lambda event, Firehose requests', () => {
+    const schema = (name: string) => validator.schemaAt(`/components/schemas/${name}`);
+    const expectValid = (name: string, value: unknown) => {
+      const check = schema(name);
+      expect(check(value), `${name}: ${JSON.stringify(check.errors)}`).toBe(true);
+    };
+    const kinesis = [
+      ...seedRecords(),
+      fixture('kinesis/binary-double-base64-modify.json'),
+      fixture('kinesis/millisecond-modify-unicode.json'),
+    ];
+    for (const record of kinesis) {
+      expectValid('KinesisDynamoDbRecord', record);
+      expectValid('CdcRecord', record);
+    }
+    const lambdaEvent = fixture<{ Records: unknown[] }>('streams/lambda-event.json');
+    expectValid('DynamoDbStreamsLambdaEvent', lambdaEvent);
+    expectValid('RecordsRequest', lambdaEvent);
+    expectValid('RecordsRequest', kinesis);
+    for (const record of lambdaEvent.Records) expectValid('CdcRecord', record);
+    expectValid('FirehoseRequest', fixture('firehose-spec-request.json'));
+    expectValid('FirehoseRequest', fixture('../../examples/seed-delivery.json'));
+  });
+
+  it('rejects what Firehose would reject: extra fields, a string timestamp', () => {
+    const response = validator.schemaAt('/components/schemas/FirehoseResponse');
+    expect(response({ requestId: 'r', timestamp: 1 })).toBe(true);
+    expect(response({ requestId: 'r', timestamp: 1, errorMessage: 'x' })).toBe(true);
+    expect(response({ requestId: 'r', timestamp: 1, status: 'ok' })).toBe(false);
+    expect(response({ requestId: 'r', timestamp: '1578090903599' })).toBe(false);
+    expect(response({ requestId: 'r', timestamp: 1.5 })).toBe(false);
+    const attribute = validator.schemaAt('/components/schemas/AttributeValue');
+    expect(attribute({ N: '1E+100' })).toBe(true);
+    expect(attribute({ S: 'a', N: '1' })).toBe(false);
+    expect(attribute({ SS: [] })).toBe(false);
+  });
+});
+
+describe('openapi.yaml and the app', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness('pglite');
+  });
+  afterAll(async () => h?.close());
+
+  const expectDocumented = async (path: string, method: string, response: Response, status: number) => {
+    expect(response.status).toBe(status);
+    expect(await validator.checkResponse(path, method, response)).toEqual([]);
+  };
+
+  it('documents exactly the routes the app registers', () => {
+    const registered = new Set(
+      h.app.routes
+        // `app.use` middleware shows up as ALL /*: it is not an endpoint.
+        .filter((r) => !(r.method === 'ALL' && r.path.endsWith('*')))
+        .map((r) => `${r.method.toUpperCase()} ${openApiPath(r.path)}`),
+    );
+    const documented = new Set(
+      Object.entries(doc.paths).flatMap(([path, item]) =>
+        HTTP_METHODS.filter((m) => item[m] !== undefined).map((m) => `${m.toUpperCase()} ${path}`),
+      ),
+    );
+    expect([...documented].sort()).toEqual([...registered].sort());
+  });
+
+  it('documents the Firehose answers: never 413, always exactly {requestId, timestamp, errorMessage?}', () => {
+    const responses = doc.paths['/firehose']!.post!.responses;
+    expect(Object.keys(responses).sort()).toEqual(['200', '400', '401', '500', '503']);
+    for (const [status, response] of Object.entries(responses)) {
+      const schema = resolveLocal(doc, resolveLocal(doc, response).content!['application/json']!.schema as { $ref?: string }) as Record<string, unknown>;
+      expect(schema.additionalProperties, status).toBe(false);
+      expect(Object.keys(schema.properties as object).sort(), status).toEqual(['errorMessage', 'requestId', 'timestamp']);
+      expect((schema.properties as Record<string, { type: string }>).timestamp!.type).toBe('integer');
+    }
+  });
+
+  it('names the headers the app reads', () => {
+    const schemes = doc.components.securitySchemes!;
+    expect(schemes.firehoseAccessKey).toMatchObject({ type: 'apiKey', in: 'header' });
+    expect(schemes.firehoseAccessKey!.name!.toLowerCase()).toBe(FIREHOSE_HEADERS.accessKey);
+    expect(schemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+    const headers = (doc.paths['/firehose']!.post!.parameters ?? [])
+      .map((p) => resolveLocal(doc, p))
+      .filter((p) => p.in === 'header')
+      .map((p) => p.name!.toLowerCase());
+    expect(headers).toEqual(
+      expect.arrayContaining([FIREHOSE_HEADERS.requestId, FIREHOSE_HEADERS.protocolVersion, FIREHOSE_HEADERS.sourceArn, 'content-encoding']),
+    );
+    expect(doc.paths['/firehose']!.post!.security).toEqual([{ firehoseAccessKey: [] }]);
+  });
+
+  it('answers a Firehose delivery as documented: 200', async () => {
+    const response = await h.app.request(firehoseRequest(firehoseBody(seedRecords())));
+    await expectDocumented('/firehose', 'post', response, 200);
+  });
+
+  it('answers a wrong key as documented: 401', async () => {
+    const response = await h.app.request(firehoseRequest(firehoseBody(seedRecords()), { accessKey: 'wrong' }));
+    await expectDocumented('/firehose', 'post', response, 401);
+  });
+
+  it('answers a body that is not JSON as documented: 400', async () => {
+    const response = await h.app.request(firehoseRequest('{"requestId": "r-1", "records": [', { requestId: 'r-1' }));
+    await expectDocumented('/firehose', 'post', response, 400);
+  });
+
+  it('answers POST /records with a poison record as documented: 200 with the failure', async () => {
+    const response = await h.app.request('/records', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ACCESS_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify([fixture('kinesis/seed-insert.json'), { hello: 'world' }]),
+    });
+    await expectDocumented('/records', 'post', response, 200);
+    const report = await response.json();
+    expect(report).toMatchObject({ received: 2, deadLettered: 1, failures: [{ index: 1 }] });
+  });
+
+  it('answers POST /records without a key as documented: 401', async () => {
+    const response = await h.app.request('/records', { method: 'POST', body: '[]' });
+    await expectDocumented('/records', 'post', response, 401);
+  });
+
+  it('answers /healthz and /readyz as documented', async () => {
+    await expectDocumented('/healthz', 'get', await h.app.request('/healthz'), 200);
+    await expectDocumented('/readyz', 'get', await h.app.request('/readyz'), 200);
+  });
+
+  it('answers as documented when the database is down: 503 everywhere', async () => {
+    const { app } = appWith(downSink());
+    await expectDocumented('/readyz', 'get', await app.request('/readyz'), 503);
+    await expectDocumented('/firehose', 'post', await app.request(firehoseRequest(firehoseBody(seedRecords()))), 503);
+    const records = await app.request('/records', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ACCESS_KEY}` },
+      body: JSON.stringify(seedRecords()),
+    });
+    await expectDocumented('/records', 'post', records, 503);
+  });
+
+  it('answers as documented when the database refuses the write for good: 500', async () => {
+    const { app } = appWith(downSink(new SinkError('stub: permission denied', false)));
+    await expectDocumented('/firehose', 'post', await app.request(firehoseRequest(firehoseBody(seedRecords()))), 500);
+  });
+
+  it('answers an oversize body as documented: 400 on /firehose, 413 on /records', async () => {
+    const { app } = appWith(stubSink(), { config: { maxBodyBytes: 256 } });
+    await expectDocumented('/firehose', 'post', await app.request(firehoseRequest(firehoseBody(seedRecords()))), 400);
+    const records = await app.request('/records', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ACCESS_KEY}` },
+      body: JSON.stringify(seedRecords()),
+    });
+    await expectDocumented('/records', 'post', records, 413);
+  });
+});
