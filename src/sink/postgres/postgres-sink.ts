@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { ChangeLogRow, DeadLetter, RowWrite, TableWrite, WriteBatch } from '../../translate/write-batch.js';
 import { SinkError, type RowOutcome, type Sink, type SinkWriteResult, type TableResult } from '../sink.js';
 import { chunkRows } from '../sql/chunk-rows.js';
+import { deadLetterId, rowDeadLetter } from '../sql/dead-letters.js';
 import { writeIsolatingFailures } from '../sql/isolate-failures.js';
 import { classifyPostgresError, CREATE_RACE_CODES, sqlState, UNDEFINED_TABLE } from './classify-error.js';
 import type { SqlExecutor } from './sql-executor.js';
@@ -219,8 +219,7 @@ function changesJson(rows: readonly ChangeLogRow[]): string {
 function deadLettersJson(rows: readonly DeadLetter[]): string {
   return JSON.stringify(
     rows.map((d) => ({
-      // The same poison record delivered again (Firehose retries) is stored once.
-      id: createHash('sha256').update(d.source).update('\u0000').update(d.payload).digest('hex'),
+      id: deadLetterId(d),
       request_id: d.requestId,
       record_index: d.recordIndex,
       source: d.source,
@@ -231,9 +230,6 @@ function deadLettersJson(rows: readonly DeadLetter[]): string {
   );
 }
 
-function rowDeadLetter(requestId: string, row: RowWrite | ChangeLogRow, payload: string, error: string): DeadLetter {
-  return { requestId, recordIndex: row.recordIndex, source: 'sink', sourceTable: row.sourceTable, payload, error };
-}
 
 // PostgreSQL text cannot hold U+0000 nor a lone surrogate: spell them out so that the dead
 // letter itself can always be stored.

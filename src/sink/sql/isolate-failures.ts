@@ -8,14 +8,14 @@ export async function writeIsolatingFailures<Row, Result>(
   rows: readonly Row[],
   write: (rows: readonly Row[]) => Promise<Result[]>,
   isRowError: (error: unknown) => boolean,
-  failed: (row: Row, error: unknown) => Result,
+  failed: (row: Row, error: unknown) => Result | Promise<Result>,
 ): Promise<Result[]> {
   if (rows.length === 0) return [];
   try {
     return await write(rows);
   } catch (error) {
     if (!isRowError(error)) throw error;
-    if (rows.length === 1) return [failed(rows[0]!, error)];
+    if (rows.length === 1) return [await failed(rows[0]!, error)];
     const half = Math.ceil(rows.length / 2);
     const first = await writeIsolatingFailures(rows.slice(0, half), write, isRowError, failed);
     const second = await writeIsolatingFailures(rows.slice(half), write, isRowError, failed);
