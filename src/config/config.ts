@@ -20,10 +20,11 @@ export const envSchema = z.object({
   ALLOW_UNAUTHENTICATED: bool.default(false),
   SINK_URL: z
     .string()
-    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+    .regex(/^(postgres(ql)?|crate|https?):\/\//i, 'must start with postgres://, postgresql://, crate://, http:// or https://')
+    .refine((url) => URL.canParse(url), 'is not a valid URL (percent-encode special characters in the password)')
     .optional(),
   PGLITE_DIR: z.string().min(1).default('./data/pglite'),
-  TARGET_SCHEMA: identifier.default('public'),
+  TARGET_SCHEMA: identifier.optional(),
   TABLE_MAP: z.string().optional(),
   CHANGE_LOG: bool.default(false),
   DEAD_LETTER_TABLE: identifier.default('cdc_dead_letters'),
@@ -36,6 +37,10 @@ export const envSchema = z.object({
   SINK_CONNECT_TIMEOUT_MS: int(100, 120_000).default(10_000),
   SINK_MAX_ROWS_PER_STATEMENT: int(1, 100_000).default(10_000),
   SINK_MAX_BYTES_PER_STATEMENT: int(1024, 512 * MiB).default(32 * MiB),
+  SINK_REQUEST_TIMEOUT_MS: int(100, 170_000).default(60_000),
+  CRATEDB_SHARDS: int(1, 1000).optional(),
+  CRATEDB_REPLICAS: z.string().regex(/^(\d+|\d+-(\d+|all))$/, 'a number or a range such as 0-1').optional(),
+  CRATEDB_MAX_DATA_COLUMNS: int(10, 100_000).default(900),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -43,13 +48,16 @@ export interface SinkConfig {
   /** Unset: the embedded database. */
   readonly url: string | undefined;
   readonly pgliteDir: string;
-  readonly schema: string;
+  /** Unset: `public` in PostgreSQL, the URL's `schema` parameter or `doc` in CrateDB. */
+  readonly schema: string | undefined;
   readonly deadLetterTable: string;
   readonly changeLog: boolean;
   readonly poolSize: number;
   readonly connectTimeoutMs: number;
   readonly maxRowsPerStatement: number;
   readonly maxBytesPerStatement: number;
+  readonly requestTimeoutMs: number;
+  readonly crateDb: { readonly shards: number | null; readonly replicas: string | null; readonly maxDataColumns: number };
 }
 
 export interface Config {
@@ -104,6 +112,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       connectTimeoutMs: e.SINK_CONNECT_TIMEOUT_MS,
       maxRowsPerStatement: e.SINK_MAX_ROWS_PER_STATEMENT,
       maxBytesPerStatement: e.SINK_MAX_BYTES_PER_STATEMENT,
+      requestTimeoutMs: e.SINK_REQUEST_TIMEOUT_MS,
+      crateDb: { shards: e.CRATEDB_SHARDS ?? null, replicas: e.CRATEDB_REPLICAS ?? null, maxDataColumns: e.CRATEDB_MAX_DATA_COLUMNS },
     },
     tombstoneRetentionHours: e.TOMBSTONE_RETENTION_HOURS,
     tombstonePurgeIntervalSeconds: e.TOMBSTONE_PURGE_INTERVAL_SECONDS,

@@ -1,3 +1,4 @@
+import { parse as parseLossless, type LosslessNumber } from 'lossless-json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJson } from '../support/read-json.js';
 import { firehoseBody, firehoseRequest } from '../support/firehose.js';
@@ -39,6 +40,14 @@ for (const target of sinkTargets) {
       const huge = `1${'0'.repeat(125)}`;
       const tiny = `0.${'0'.repeat(129)}1`;
       await post([kinesisRecord({ id: 'n', micros: 5_000, attributes: { big: { N: big }, huge: { N: '1E+125' }, tiny: { N: '1E-130' } } })]);
+      const state = (await h.readState('contract_items')).find((r) => r.pk === JSON.stringify({ id: 'n' }))!;
+      const item = parseLossless(state.item) as Record<string, LosslessNumber>;
+      expect([item.big!.value, item.huge!.value, item.tiny!.value]).toEqual([big, huge, tiny]);
+      if (h.standIn) {
+        // CrateDB's dynamic objects hold doubles: 38 digits are kept exactly in aux instead.
+        expect(JSON.parse(state.aux!)).toContainEqual({ path: ['big'], value: big, reason: 'number_precision' });
+        return;
+      }
       const [r] = await h.query<Record<string, string>>(
         `SELECT data->>'big' AS big, data->>'huge' AS huge, data->>'tiny' AS tiny, ((data->>'big')::numeric + 1)::text AS plus_one FROM contract_items WHERE pk = $1`,
         [JSON.stringify({ id: 'n' })],
@@ -47,6 +56,11 @@ for (const target of sinkTargets) {
     });
 
     it('dead-letters a row the database refuses and applies its neighbours', async () => {
+      // PostgreSQL text cannot hold U+0000; the CrateDB stand-in is told to refuse the row.
+      if (h.standIn) {
+        h.standIn.refuseRow = (args, stmt) =>
+          !stmt.includes('cdc_dead_letters') && args.some((a) => typeof a === 'string' && a.includes('"nul"')) ? 'the stand-in refuses this row' : null;
+      }
       const bad = kinesisRecord({ id: 'nul', micros: 7_000, attributes: { s: { S: 'a\u0000b' } } });
       const good = kinesisRecord({ id: 'fine', micros: 7_000 });
       const result = await post([bad, good]);
@@ -55,12 +69,12 @@ for (const target of sinkTargets) {
       expect(await row('contract_items', 'fine')).toBeDefined();
       expect(await row('contract_items', 'nul')).toBeUndefined();
       const letters = await h.query<{ source: string; error: string; payload: string }>(
-        `SELECT source, error, payload FROM cdc_dead_letters WHERE payload LIKE '%"nul"%' ORDER BY error`,
+        `SELECT source, error, payload FROM cdc_dead_letters WHERE payload LIKE '%nul%' ORDER BY error`,
       );
       // The state table and the change log each refused it.
       expect(letters.map((l) => [l.source, l.error.replace(/:.*/s, '')])).toEqual([
-        ['sink', `${target.name} refused the change-log row`],
-        ['sink', `${target.name} refused the row`],
+        ['sink', `${h.sink.kind} refused the change-log row`],
+        ['sink', `${h.sink.kind} refused the row`],
       ]);
     });
 

@@ -12,7 +12,8 @@ describe('loadConfig', () => {
       accessKeys: [],
       allowUnauthenticated: false,
       deliveryTimeoutMs: 90_000,
-      sink: { url: undefined, pgliteDir: './data/pglite', schema: 'public', deadLetterTable: 'cdc_dead_letters', changeLog: false },
+      // The schema default depends on the sink: `public` in PostgreSQL, `doc` (or the URL's) in CrateDB.
+      sink: { url: undefined, pgliteDir: './data/pglite', schema: undefined, deadLetterTable: 'cdc_dead_letters', changeLog: false },
     });
     expect(result.config.maxBodyBytes).toBeGreaterThan(64 * 1024 * 1024);
   });
@@ -42,6 +43,13 @@ describe('loadConfig', () => {
     expect(result.config.port).toBe(8080);
     expect(result.config.sink.url).toBeUndefined();
     expect(Object.isFrozen(result.config) && Object.isFrozen(result.config.sink)).toBe(true);
+  });
+
+  it('takes CrateDB URLs and settings, and refuses malformed ones', () => {
+    const good = loadConfig({ SINK_URL: 'crate://crate:secret@db.example:4200/?ssl=true&schema=cdc', CRATEDB_SHARDS: '6', CRATEDB_REPLICAS: '0-1' });
+    expect(good.ok && good.config.sink).toMatchObject({ url: 'crate://crate:secret@db.example:4200/?ssl=true&schema=cdc', crateDb: { shards: 6, replicas: '0-1' } });
+    const bad = loadConfig({ SINK_URL: 'crate://db.example:port/', CRATEDB_REPLICAS: 'some' });
+    expect(bad.ok ? [] : bad.problems.map((p) => p.split(':')[0])).toEqual(['SINK_URL', 'CRATEDB_REPLICAS']);
   });
 
   it('refuses an access key longer than Firehose allows', () => {

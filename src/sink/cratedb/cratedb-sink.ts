@@ -1,0 +1,296 @@
+import type { ChangeLogRow, DeadLetter, RowWrite, TableWrite, WriteBatch } from '../../translate/write-batch.js';
+import { SinkError, type RowOutcome, type Sink, type SinkWriteResult, type TableResult } from '../sink.js';
+import { chunkRows } from '../sql/chunk-rows.js';
+import { deadLetterId, rowDeadLetter } from '../sql/dead-letters.js';
+import { writeIsolatingFailures } from '../sql/isolate-failures.js';
+import { bulkRowError, classifyCrateDbError, CrateDbHttpError } from './classify-error.js';
+import type { BulkResult, CrateDbClient } from './cratedb-client.js';
+import { columnTypesFrom } from './column-types.js';
+import { parseItem, projectAllToAux, projectItem, type ColumnTypes, type Projection } from './project-item.js';
+import * as sql from './statements.js';
+import { gateKeyOf, gateOutcome, paddedSeq, storedGateKeys, type GateKey } from './version-gate.js';
+
+export interface CrateDbSinkOptions {
+  readonly schema: string;
+  readonly deadLetterTable: string;
+  readonly tableSettings: sql.TableSettings;
+  readonly maxRowsPerStatement: number;
+  readonly maxBytesPerStatement: number;
+  /** Sub-columns of `data` at most; CrateDB's default table limit is 1000 columns. */
+  readonly maxDataColumns: number;
+}
+
+/** A row that passed the pre-read gate and is to be written. */
+interface Candidate {
+  readonly index: number;
+  readonly row: RowWrite;
+  readonly item: Record<string, unknown>;
+  projection: Projection;
+}
+
+/** One row's fate in a bulk request: written, or refused for its data. */
+type Attempt = { readonly ok: true } | { readonly ok: false; readonly error: unknown };
+
+const WRITTEN: Attempt = { ok: true };
+const ROW_OVERHEAD_BYTES = 512;
+const DUPLICATE_KEY = 4091;
+
+/**
+ * The CrateDB sink: `/_sql` with `bulk_args`. Per table and delivery: one primary-key lookup of
+ * the stored versions (to tell applied, stale and duplicate apart, and to skip rows that would
+ * change nothing), then one bulk upsert, version-gated in SQL, split only above the configured
+ * bounds. Rows CrateDB refuses are isolated, re-projected, kept whole in `aux`, or dead-lettered.
+ */
+export class CrateDbSink implements Sink {
+  readonly kind = 'cratedb';
+  private readonly ready = new Map<string, Promise<void>>();
+  private readonly columns = new Map<string, ColumnTypes>();
+
+  constructor(
+    private readonly client: CrateDbClient,
+    private readonly options: CrateDbSinkOptions,
+  ) {}
+
+  async write(batch: WriteBatch): Promise<SinkWriteResult> {
+    try {
+      const failed: DeadLetter[] = [];
+      const tables = await Promise.all(batch.tables.map((t) => this.writeTable(t, batch.requestId, failed)));
+      const letters = [...batch.deadLetters, ...failed];
+      if (letters.length > 0) await this.writeDeadLetters(letters);
+      return { ok: true, tables };
+    } catch (error) {
+      const kind = classifyCrateDbError(error);
+      const message = error instanceof Error ? error.message : String(error);
+      return { ok: false, error: new SinkError(`cratedb: ${message}`, kind === 'retryable', { cause: error }) };
+    }
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.client.execute('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async purgeTombstones(version: number): Promise<number> {
+    const { rows } = await this.client.execute(sql.listStateTables, [this.options.schema]);
+    let purged = 0;
+    for (const [table] of rows) {
+      const result = await this.client.execute(sql.purgeTombstones(this.options.schema, String(table)), [version]);
+      purged += Math.max(0, result.rowcount);
+    }
+    return purged;
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+
+  private async writeTable(table: TableWrite, requestId: string, failed: DeadLetter[]): Promise<TableResult> {
+    await this.ensureStateTable(table.table);
+    const stored = await this.readGateKeys(table.table, table.rows);
+    const columns = this.columns.get(table.table)!;
+    const outcomes: RowOutcome[] = [];
+    const candidates: Candidate[] = [];
+    table.rows.forEach((row, index) => {
+      const gate = gateOutcome(gateKeyOf(row), stored.get(row.pk));
+      if (gate !== 'newer') {
+        outcomes[index] = { outcome: gate };
+        return;
+      }
+      const item = parseItem(row.data);
+      candidates.push({ index, row, item, projection: projectItem(item, columns, this.options.maxDataColumns) });
+      outcomes[index] = { outcome: 'applied' };
+    });
+
+    const statement = sql.upsertRows(this.options.schema, table.table);
+    const refused = await this.writeRows(table.table, statement, candidates);
+    if (refused.length > 0) {
+      // Sub-column types may have changed under us (another writer): learn them once.
+      await this.loadColumns(table.table);
+      for (const { candidate, error } of refused) {
+        outcomes[candidate.index] = await this.rescue(table.table, statement, candidate, error, requestId, failed);
+      }
+    }
+    if (table.changes.length > 0) await this.writeChangeLog(table, requestId, failed);
+    const diverted = candidates.reduce((n, c) => n + (outcomes[c.index]!.outcome === 'applied' ? c.projection.diversions.length : 0), 0);
+    return { table: table.table, outcomes, diverted };
+  }
+
+  /** Writes the candidates in bulk; returns those CrateDB refused, each isolated with its error. */
+  private async writeRows(table: string, statement: string, candidates: readonly Candidate[]): Promise<{ candidate: Candidate; error: unknown }[]> {
+    const refused: { candidate: Candidate; error: unknown }[] = [];
+    const { maxRowsPerStatement, maxBytesPerStatement } = this.options;
+    const size = (c: Candidate) => c.row.data.length * 2 + ROW_OVERHEAD_BYTES;
+    for (const chunk of chunkRows(candidates, size, maxRowsPerStatement, maxBytesPerStatement)) {
+      // A value that does not bind fails the whole request (HTTP 400): halve until it is isolated.
+      const attempts = await writeIsolatingFailures(
+        chunk,
+        (rows) => this.upsert(table, statement, rows),
+        isRowError,
+        (_row, error): Attempt => ({ ok: false, error }),
+      );
+      attempts.forEach((attempt, i) => {
+        if (!attempt.ok) refused.push({ candidate: chunk[i]!, error: attempt.error });
+      });
+    }
+    return refused;
+  }
+
+  private async upsert(table: string, statement: string, rows: readonly Candidate[]): Promise<Attempt[]> {
+    const answer = await this.withTable(table, () => this.client.executeBulk(statement, rows.map(upsertArgs)));
+    return bulkAttempts(answer, rows.length);
+  }
+
+  /**
+   * A row CrateDB refused: retried alone, projected with fresh sub-column types (which also
+   * learns its error when the bulk gave none); failing that, with everything but its key in
+   * `aux`; failing that, dead-lettered.
+   */
+  private async rescue(table: string, statement: string, candidate: Candidate, error: unknown, requestId: string, failed: DeadLetter[]): Promise<RowOutcome> {
+    const projections: (() => Projection)[] = [
+      () => projectItem(candidate.item, this.columns.get(table)!, this.options.maxDataColumns),
+      () => projectAllToAux(candidate.item, parseItem(candidate.row.pk)),
+    ];
+    let last = error;
+    for (const project of projections) {
+      candidate.projection = project();
+      const attempt = await this.upsertAlone(table, statement, candidate);
+      if (attempt.ok) return { outcome: 'applied' };
+      last = attempt.error;
+    }
+    const message = `cratedb refused the row: ${errorMessage(last)}`;
+    failed.push(rowDeadLetter(requestId, candidate.row, JSON.stringify(candidate.row), message));
+    return { outcome: 'dead_lettered', error: message };
+  }
+
+  private async upsertAlone(table: string, statement: string, candidate: Candidate): Promise<Attempt> {
+    try {
+      return (await this.upsert(table, statement, [candidate]))[0]!;
+    } catch (error) {
+      if (isRowError(error)) return { ok: false, error };
+      throw error;
+    }
+  }
+
+  private async readGateKeys(table: string, rows: readonly RowWrite[]): Promise<Map<string, GateKey>> {
+    const statement = sql.selectGateKeys(this.options.schema, table);
+    const keys = new Map<string, GateKey>();
+    for (const chunk of chunkRows(rows, (r) => r.pk.length, this.options.maxRowsPerStatement, this.options.maxBytesPerStatement)) {
+      const { rows: found } = await this.withTable(table, () => this.client.execute(statement, [chunk.map((r) => r.pk)]));
+      for (const [pk, key] of storedGateKeys(found)) keys.set(pk, key);
+    }
+    return keys;
+  }
+
+  private async writeChangeLog(table: TableWrite, requestId: string, failed: DeadLetter[]): Promise<void> {
+    const { schema, tableSettings } = this.options;
+    await this.ensure(`log:${table.table}`, () => this.client.execute(sql.createChangeLogTable(schema, table.table, tableSettings)));
+    const statement = sql.insertChangeLog(schema, table.table);
+    const { maxRowsPerStatement, maxBytesPerStatement } = this.options;
+    const size = (c: ChangeLogRow) => (c.newImage?.length ?? 0) + (c.oldImage?.length ?? 0) + ROW_OVERHEAD_BYTES;
+    for (const chunk of chunkRows(table.changes, size, maxRowsPerStatement, maxBytesPerStatement)) {
+      const attempts = await writeIsolatingFailures(
+        chunk,
+        async (rows) => bulkAttempts(await this.client.executeBulk(statement, rows.map(changeArgs)), rows.length),
+        isRowError,
+        (_row, error): Attempt => ({ ok: false, error }),
+      );
+      attempts.forEach((attempt, i) => {
+        if (attempt.ok) return;
+        const message = `cratedb refused the change-log row: ${errorMessage(attempt.error)}`;
+        failed.push(rowDeadLetter(requestId, chunk[i]!, JSON.stringify(chunk[i]!), message));
+      });
+    }
+  }
+
+  /** Dead letters must be stored for the delivery to succeed: any refusal fails it. */
+  private async writeDeadLetters(letters: readonly DeadLetter[]): Promise<void> {
+    const { schema, deadLetterTable, tableSettings } = this.options;
+    await this.ensure(`dlq:${deadLetterTable}`, () => this.client.execute(sql.createDeadLetterTable(schema, deadLetterTable, tableSettings)));
+    const statement = sql.insertDeadLetters(schema, deadLetterTable);
+    const now = Date.now();
+    const rows = letters.map((d) => JSON.stringify([deadLetterId(d), d.requestId, d.recordIndex, d.source, d.sourceTable, d.payload, d.error, now]));
+    const attempts = bulkAttempts(await this.client.executeBulk(statement, rows), rows.length);
+    const refused = attempts.find((a) => !a.ok);
+    if (refused && !refused.ok) throw refused.error;
+  }
+
+  private async ensureStateTable(table: string): Promise<void> {
+    const { schema, tableSettings } = this.options;
+    await this.ensure(`state:${table}`, async () => {
+      await this.client.execute(sql.createStateTable(schema, table, tableSettings));
+      await this.loadColumns(table);
+    });
+  }
+
+  private async loadColumns(table: string): Promise<void> {
+    const { rows } = await this.client.execute(sql.selectDataColumns, [this.options.schema, table]);
+    this.columns.set(table, columnTypesFrom(rows));
+  }
+
+  private ensure(key: string, create: () => Promise<unknown>): Promise<void> {
+    let pending = this.ready.get(key);
+    if (!pending) {
+      pending = create().then(
+        () => undefined,
+        (error: unknown) => {
+          this.ready.delete(key);
+          throw error;
+        },
+      );
+      this.ready.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** Runs a statement on a state table; when the table was dropped (4041), creates it and runs it again. */
+  private async withTable<T>(table: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (classifyCrateDbError(error) !== 'missing_table') throw error;
+      this.ready.delete(`state:${table}`);
+      await this.ensureStateTable(table);
+      return run();
+    }
+  }
+}
+
+function isRowError(error: unknown): boolean {
+  return classifyCrateDbError(error) === 'row';
+}
+
+/**
+ * Bulk results → one attempt per row. A -2 row with a 5xxx error (a shard unavailable, a
+ * breaker) is trouble worth retrying, not the row's fault: the whole write fails so that
+ * Firehose retries. A duplicate key under ON CONFLICT DO NOTHING is already stored.
+ */
+function bulkAttempts({ results }: BulkResult, expected: number): Attempt[] {
+  if (!Array.isArray(results) || results.length !== expected) {
+    throw new CrateDbHttpError(500, null, `bulk request answered ${Array.isArray(results) ? results.length : 'no'} results for ${expected} rows`);
+  }
+  return results.map((result): Attempt => {
+    if (result.rowcount >= 0 || result.error?.code === DUPLICATE_KEY) return WRITTEN;
+    const error = bulkRowError(result.error);
+    if (classifyCrateDbError(error) === 'retryable') throw error;
+    return { ok: false, error };
+  });
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** One row of `bulk_args` as JSON text, in `sql.upsertColumns` order; `data` is already JSON. */
+function upsertArgs({ row, projection }: Candidate): string {
+  const aux = JSON.stringify(projection.diversions.map((d) => ({ path: d.path, value: d.value, reason: d.reason })));
+  const changedAt = Math.floor(row.version / 1000);
+  return `[${JSON.stringify(row.pk)},${projection.dataJson},${aux},${JSON.stringify(row.data)},${row.deleted},${row.version},${JSON.stringify(paddedSeq(row.sequence))},${JSON.stringify(row.eventId)},${JSON.stringify(row.eventName)},${row.ttl},${row.keysOnly},${JSON.stringify(row.sourceTable)},${changedAt},${Date.now()}]`;
+}
+
+function changeArgs(c: ChangeLogRow): string {
+  return JSON.stringify([c.eventId, c.pk, c.eventName, c.version, paddedSeq(c.sequence), c.ttl, c.newImage, c.oldImage, c.sourceTable, Math.floor(c.version / 1000), Date.now()]);
+}

@@ -1,0 +1,181 @@
+import { isLosslessNumber, parse, type LosslessNumber } from 'lossless-json';
+
+/**
+ * Splits a DynamoDB item (JSON text with exact numbers) between CrateDB's `data` OBJECT(DYNAMIC),
+ * where every value must keep the type its sub-column was created with, and `aux`, which keeps
+ * exactly, with its path, each value `data` cannot hold (CONTEXT.md §3). Nothing is truncated.
+ */
+
+/** The types this projection writes into `data`, and what CrateDB may already hold there. */
+export type CrateType = string;
+
+export type DiversionReason =
+  | 'invalid_key' // `.`, `[`, `]`, tab, CR or LF in an attribute name: CrateDB refuses such keys
+  | 'type_conflict' // the sub-column exists with another type (first type wins in CrateDB)
+  | 'number_precision' // not exactly a double (more than ~15-17 digits, beyond 2^53, …)
+  | 'mixed_array' // CrateDB arrays hold one type
+  | 'nested_array' // arrays of arrays need CrateDB 6.0 in dynamic objects
+  | 'empty_array' // no element to give the sub-column a type
+  | 'column_limit' // the table is close to CrateDB's 1000-column limit
+  | 'refused'; // CrateDB refused the projected row: the whole item is kept in aux
+
+export interface Diversion {
+  readonly path: readonly string[];
+  /** The value as exact JSON text. */
+  readonly value: string;
+  readonly reason: DiversionReason;
+}
+
+export interface Projection {
+  /** JSON object text for `data`: numbers written so that CrateDB types them as doubles. */
+  readonly dataJson: string;
+  readonly diversions: readonly Diversion[];
+}
+
+/** Known sub-column types by path (JSON array of the segments), shared by the rows of a table. */
+export type ColumnTypes = Map<string, CrateType>;
+
+// CrateDB refuses these in object keys (CONTEXT.md §3); `]` would also break its column paths.
+const INVALID_KEY = /[.[\]\t\r\n]/;
+
+type Result = { ok: true; json: string; type: CrateType | null } | { ok: false; reason: DiversionReason };
+
+export function parseItem(json: string): Record<string, unknown> {
+  return parse(json) as Record<string, unknown>;
+}
+
+/** Projects an item under the table's known column types; records new types in `columns`. */
+export function projectItem(item: Record<string, unknown>, columns: ColumnTypes, maxColumns: number): Projection {
+  const diversions: Diversion[] = [];
+  const dataJson = projectObject(item, [], columns, maxColumns, diversions);
+  return { dataJson, diversions };
+}
+
+/**
+ * The fallback when CrateDB refuses a projected row: `data` keeps only the key attributes (those
+ * whose names CrateDB accepts), `aux` everything else.
+ */
+export function projectAllToAux(item: Record<string, unknown>, keys: Record<string, unknown>): Projection {
+  const diversions: Diversion[] = [];
+  const dataJson = projectObject(keys, [], new Map(), Number.MAX_SAFE_INTEGER, diversions);
+  for (const [name, value] of Object.entries(item)) {
+    if (!Object.hasOwn(keys, name)) diversions.push({ path: [name], value: exactJson(value), reason: 'refused' });
+  }
+  return { dataJson, diversions };
+}
+
+function projectObject(obj: Record<string, unknown>, path: string[], columns: ColumnTypes, max: number, out: Diversion[]): string {
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(obj)) {
+    const at = [...path, key];
+    if (INVALID_KEY.test(key)) {
+      out.push({ path: at, value: exactJson(value), reason: 'invalid_key' });
+      continue;
+    }
+    const inner: Diversion[] = [];
+    const result = projectValue(value, at, columns, max, inner);
+    if (result.ok) {
+      parts.push(`${JSON.stringify(key)}:${result.json}`);
+      out.push(...inner);
+    } else {
+      out.push({ path: at, value: exactJson(value), reason: result.reason });
+    }
+  }
+  return `{${parts.join(',')}}`;
+}
+
+function projectValue(value: unknown, path: string[], columns: ColumnTypes, max: number, out: Diversion[]): Result {
+  if (value === null) return { ok: true, json: 'null', type: null }; // null gives a sub-column no type
+  const scalar = scalarOf(value);
+  if (scalar) return claim(path, scalar.type, scalar.json, columns, max);
+  if (Array.isArray(value)) return projectArray(value, path, columns, max);
+  const obj = value as Record<string, unknown>;
+  const claimed = claim(path, 'object', '', columns, max);
+  if (!claimed.ok) return claimed;
+  return { ok: true, json: projectObject(obj, path, columns, max, out), type: 'object' };
+}
+
+function projectArray(items: unknown[], path: string[], columns: ColumnTypes, max: number): Result {
+  const present = items.filter((v) => v !== null);
+  if (present.length === 0) return { ok: false, reason: 'empty_array' };
+  if (present.some((v) => Array.isArray(v))) return { ok: false, reason: 'nested_array' };
+  const scalars = present.map(scalarOf);
+  if (scalars.every((s) => s !== null)) {
+    const types = new Set(scalars.map((s) => s!.type));
+    if (types.size > 1) return { ok: false, reason: 'mixed_array' };
+    const type = `array(${[...types][0]})`;
+    const json = `[${items.map((v) => (v === null ? 'null' : scalarOf(v)?.json)).join(',')}]`;
+    for (const s of scalars) if (s!.type === 'number_precision') return { ok: false, reason: 'number_precision' };
+    return claim(path, type, json, columns, max);
+  }
+  if (scalars.some((s) => s !== null)) return { ok: false, reason: 'mixed_array' };
+  // An array of objects: their keys are sub-columns of this path. Any diversion inside one
+  // element diverts the whole array, since aux paths carry no element index.
+  const claimed = claim(path, 'array(object)', '', columns, max);
+  if (!claimed.ok) return claimed;
+  const inner: Diversion[] = [];
+  const json = items.map((v) => (v === null ? 'null' : projectObject(v as Record<string, unknown>, path, columns, max, inner)));
+  if (inner.length > 0) return { ok: false, reason: inner[0]!.reason };
+  return { ok: true, json: `[${json.join(',')}]`, type: 'array(object)' };
+}
+
+function claim(path: string[], type: string, json: string, columns: ColumnTypes, max: number): Result {
+  if (type === 'number_precision') return { ok: false, reason: 'number_precision' };
+  const key = JSON.stringify(path);
+  const known = columns.get(key);
+  if (known === undefined) {
+    if (columns.size >= max) return { ok: false, reason: 'column_limit' };
+    columns.set(key, type);
+  } else if (known !== type) {
+    return { ok: false, reason: 'type_conflict' };
+  }
+  return { ok: true, json, type };
+}
+
+function scalarOf(value: unknown): { type: string; json: string } | null {
+  if (typeof value === 'string') return { type: 'text', json: JSON.stringify(value) };
+  if (typeof value === 'boolean') return { type: 'boolean', json: String(value) };
+  if (value === null) return { type: 'null', json: 'null' };
+  if (isLosslessNumber(value)) return doubleOf(value);
+  return null;
+}
+
+/**
+ * A number goes into `data` only when a double holds it exactly (its shortest decimal is the
+ * DynamoDB decimal), and is written with a fraction or exponent so that a new sub-column is
+ * created as DOUBLE, never BIGINT (which would later truncate 1.5 to 1 silently).
+ */
+function doubleOf(value: LosslessNumber): { type: string; json: string } {
+  const double = Number(value.value);
+  if (!Number.isFinite(double) || !sameDecimal(String(double), value.value)) return { type: 'number_precision', json: '' };
+  const text = String(double);
+  return { type: 'double', json: /[.e]/.test(text) ? text : `${text}.0` };
+}
+
+function sameDecimal(shortest: string, exact: string): boolean {
+  if (shortest === exact) return true;
+  // 1e+125 vs 1000…0, 1e-7 vs 0.0000001: compare by value digits.
+  return normalize(shortest) === normalize(exact);
+}
+
+function normalize(text: string): string {
+  const match = /^(-?)(\d*)(?:\.(\d*))?(?:e([+-]?\d+))?$/.exec(text);
+  if (!match) return text;
+  const [, sign, int = '', frac = '', exp = '0'] = match;
+  let digits = int + frac;
+  let point = int.length + Number(exp);
+  const lead = /^0*/.exec(digits)![0].length;
+  digits = digits.slice(lead).replace(/0+$/, '');
+  point -= lead;
+  return digits.length === 0 ? '0' : `${sign}${digits}e${point}`;
+}
+
+/** Exact JSON text of a parsed (lossless) value. */
+export function exactJson(value: unknown): string {
+  if (isLosslessNumber(value)) return value.value;
+  if (Array.isArray(value)) return `[${value.map(exactJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${exactJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,143 @@
+import { qualified, quoteIdent } from './identifiers.js';
+
+/**
+ * The SQL the CrateDB sink emits, sent to `/_sql` with `bulk_args` (one statement, many rows).
+ * https://cratedb.com/docs/crate/reference/en/latest/interfaces/http.html#bulk-operations
+ * Every statement here is checked against CrateDB's grammar in the tests.
+ */
+
+export interface TableSettings {
+  readonly shards: number | null;
+  readonly replicas: string | null;
+}
+
+export const changeLogSuffix = '_changes';
+
+function withClause(settings: TableSettings): string {
+  const shards = settings.shards === null ? '' : `\nCLUSTERED INTO ${settings.shards} SHARDS`;
+  const replicas = settings.replicas === null ? '' : `\nWITH ("number_of_replicas" = '${settings.replicas.replaceAll("'", "''")}')`;
+  return shards + replicas;
+}
+
+/**
+ * `data` holds what CrateDB can store exactly and index; `aux` (not indexed) keeps, exactly, each
+ * value `data` cannot hold, with its path; `item` is the whole item as exact JSON text.
+ * `seq` is the SequenceNumber left-padded to 40 digits, so that text order is numeric order.
+ */
+export function createStateTable(schema: string, table: string, settings: TableSettings): string {
+  return `CREATE TABLE IF NOT EXISTS ${qualified(schema, table)} (
+  "pk" TEXT PRIMARY KEY,
+  "data" OBJECT(DYNAMIC),
+  "aux" ARRAY(OBJECT(IGNORED)),
+  "item" TEXT INDEX OFF STORAGE WITH (columnstore = false),
+  "deleted" BOOLEAN NOT NULL,
+  "version" BIGINT NOT NULL,
+  "seq" TEXT NOT NULL,
+  "event_id" TEXT NOT NULL,
+  "event_name" TEXT NOT NULL,
+  "ttl_expired" BOOLEAN NOT NULL,
+  "keys_only" BOOLEAN NOT NULL,
+  "source_table" TEXT NOT NULL,
+  "changed_at" TIMESTAMP WITH TIME ZONE NOT NULL,
+  "written_at" TIMESTAMP WITH TIME ZONE NOT NULL
+)${withClause(settings)}`;
+}
+
+export function createChangeLogTable(schema: string, table: string, settings: TableSettings): string {
+  return `CREATE TABLE IF NOT EXISTS ${qualified(schema, table + changeLogSuffix)} (
+  "event_id" TEXT PRIMARY KEY,
+  "pk" TEXT NOT NULL,
+  "event_name" TEXT NOT NULL,
+  "version" BIGINT NOT NULL,
+  "seq" TEXT NOT NULL,
+  "ttl_expired" BOOLEAN NOT NULL,
+  "new_image" TEXT INDEX OFF STORAGE WITH (columnstore = false),
+  "old_image" TEXT INDEX OFF STORAGE WITH (columnstore = false),
+  "source_table" TEXT NOT NULL,
+  "changed_at" TIMESTAMP WITH TIME ZONE NOT NULL,
+  "written_at" TIMESTAMP WITH TIME ZONE NOT NULL
+)${withClause(settings)}`;
+}
+
+export function createDeadLetterTable(schema: string, table: string, settings: TableSettings): string {
+  return `CREATE TABLE IF NOT EXISTS ${qualified(schema, table)} (
+  "id" TEXT PRIMARY KEY,
+  "request_id" TEXT NOT NULL,
+  "record_index" INTEGER NOT NULL,
+  "source" TEXT NOT NULL,
+  "source_table" TEXT,
+  "payload" TEXT INDEX OFF STORAGE WITH (columnstore = false),
+  "error" TEXT NOT NULL,
+  "received_at" TIMESTAMP WITH TIME ZONE NOT NULL
+)${withClause(settings)}`;
+}
+
+/** Parameter order of `upsertRows`. */
+export const upsertColumns = [
+  'pk', 'data', 'aux', 'item', 'deleted', 'version', 'seq', 'event_id', 'event_name',
+  'ttl_expired', 'keys_only', 'source_table', 'changed_at', 'written_at',
+] as const;
+
+/**
+ * Version-gated upsert without WHERE (CrateDB has none in ON CONFLICT, crate#9724): each
+ * assignment is guarded by the same CASE, and every SET expression sees the old row, so the row
+ * changes only when the incoming (version, seq, event_id) is greater. `pk` is never assigned
+ * (crate#17834). A keys-only change keeps the stored item.
+ */
+export function upsertRows(schema: string, table: string): string {
+  const newer = `(excluded."version" > "version" OR (excluded."version" = "version" AND (excluded."seq" > "seq" OR (excluded."seq" = "seq" AND excluded."event_id" > "event_id"))))`;
+  const keepItem = `(excluded."keys_only" AND NOT "deleted")`;
+  const assign = (column: string, value = `excluded.${quoteIdent(column)}`) =>
+    `${quoteIdent(column)} = CASE WHEN ${newer} THEN ${value} ELSE ${quoteIdent(column)} END`;
+  const itemColumn = (column: string) =>
+    assign(column, `CASE WHEN ${keepItem} THEN ${quoteIdent(column)} ELSE excluded.${quoteIdent(column)} END`);
+  const sets = [
+    itemColumn('data'),
+    itemColumn('aux'),
+    itemColumn('item'),
+    ...upsertColumns.slice(4).map((c) => assign(c)),
+  ];
+  return `INSERT INTO ${qualified(schema, table)} (${upsertColumns.map(quoteIdent).join(', ')})
+VALUES (${upsertColumns.map(() => '?').join(', ')})
+ON CONFLICT ("pk") DO UPDATE SET
+  ${sets.join(',\n  ')}`;
+}
+
+
+export const changeLogColumns = [
+  'event_id', 'pk', 'event_name', 'version', 'seq', 'ttl_expired', 'new_image', 'old_image', 'source_table', 'changed_at', 'written_at',
+] as const;
+
+export function insertChangeLog(schema: string, table: string): string {
+  return `INSERT INTO ${qualified(schema, table + changeLogSuffix)} (${changeLogColumns.map(quoteIdent).join(', ')})
+VALUES (${changeLogColumns.map(() => '?').join(', ')})
+ON CONFLICT ("event_id") DO NOTHING`;
+}
+
+export const deadLetterColumns = ['id', 'request_id', 'record_index', 'source', 'source_table', 'payload', 'error', 'received_at'] as const;
+
+export function insertDeadLetters(schema: string, table: string): string {
+  return `INSERT INTO ${qualified(schema, table)} (${deadLetterColumns.map(quoteIdent).join(', ')})
+VALUES (${deadLetterColumns.map(() => '?').join(', ')})
+ON CONFLICT ("id") DO NOTHING`;
+}
+
+/**
+ * The stored gate keys of the rows about to be written. A filter on the primary key alone is a
+ * primary-key lookup, which sees writes at once, without a refresh (CrateDB docs, REFRESH).
+ */
+export function selectGateKeys(schema: string, table: string): string {
+  return `SELECT "pk", "version", "seq", "event_id" FROM ${qualified(schema, table)} WHERE "pk" = ANY(?)`;
+}
+
+/** The `data` sub-columns CrateDB has created so far, with their types. */
+export const selectDataColumns = `SELECT column_name, data_type FROM information_schema.columns
+WHERE table_schema = ? AND table_name = ? AND column_name LIKE 'data[%'`;
+
+export const listStateTables = `SELECT table_name FROM information_schema.columns
+WHERE table_schema = ? AND column_name IN ('pk', 'deleted', 'version', 'event_id', 'keys_only')
+GROUP BY table_name HAVING count(*) = 5`;
+
+export function purgeTombstones(schema: string, table: string): string {
+  return `DELETE FROM ${qualified(schema, table)} WHERE "deleted" = TRUE AND "version" < ?`;
+}

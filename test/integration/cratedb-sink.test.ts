@@ -1,0 +1,179 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { firehoseBody, firehoseRequest } from '../support/firehose.js';
+import { readJson } from '../support/read-json.js';
+import { kinesisRecord, recordsRequest } from '../support/records.js';
+import { createHarness, type Harness } from '../support/sinks.js';
+
+// The CrateDB sink's HTTP behaviour, against test/support/cratedb-stand-in.ts (not CrateDB: it
+// answers with the shapes CrateDB documents and imitates the rules in CONTEXT.md §3).
+describe('CrateDB sink over HTTP', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness('cratedb-stand-in', { SINK_REQUEST_TIMEOUT_MS: '500' });
+  });
+  afterEach(async () => h?.close());
+
+  const post = async (records: unknown[]) => {
+    const response = await h.app.request(recordsRequest(records));
+    return { status: response.status, body: await readJson(response) };
+  };
+  const upserts = () => h.standIn!.requests.filter((r) => r.bulk && r.stmt.includes('ON CONFLICT ("pk") DO UPDATE'));
+
+  it('sends one bulk request per table per delivery', async () => {
+    await post([kinesisRecord({ table: 'a', id: 'warm', micros: 1 }), kinesisRecord({ table: 'b', id: 'warm', micros: 1 })]);
+    h.standIn!.requests.length = 0;
+    const records = Array.from({ length: 50 }, (_, i) => kinesisRecord({ table: i % 2 ? 'a' : 'b', id: `k${i}`, micros: 10 + i }));
+    const { status, body } = await post(records);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ applied: 50 });
+    // Per table: one primary-key lookup of the stored versions, one bulk upsert; nothing else.
+    expect(h.standIn!.requests).toHaveLength(4);
+    expect(upserts().map((r) => r.rows).sort()).toEqual([25, 25]);
+    expect(h.standIn!.requests.filter((r) => !r.bulk && r.stmt.startsWith('SELECT "pk", "version"'))).toHaveLength(2);
+  });
+
+  it('splits a table write only above the configured row bound', async () => {
+    await h.close();
+    h = await createHarness('cratedb-stand-in', { SINK_MAX_ROWS_PER_STATEMENT: '20' });
+    await post(Array.from({ length: 50 }, (_, i) => kinesisRecord({ id: `k${i}`, micros: 10 + i })));
+    expect(upserts().map((r) => r.rows)).toEqual([20, 20, 10]);
+  });
+
+  it('keeps values CrateDB cannot index exactly in aux, and the exact item in item', async () => {
+    const record = kinesisRecord({
+      id: 'div',
+      micros: 5,
+      attributes: { 'a.b': { S: 'dotted' }, mixed: { L: [{ S: 'x' }, { N: '1' }] }, big: { N: '123456789012345678901234567890' }, ok: { N: '1' } },
+    });
+    expect((await post([record])).body).toMatchObject({ applied: 1 });
+    const [row] = await h.query<{ data: string; aux: string; item: string }>(`SELECT data::text AS data, aux::text AS aux, item FROM contract_items`);
+    expect(JSON.parse(row!.data)).toEqual({ ok: 1, id: 'div' });
+    expect(JSON.parse(row!.aux).map((d: { path: string[]; reason: string; value: string }) => [d.path.join('/'), d.reason, d.value])).toEqual([
+      ['a.b', 'invalid_key', '"dotted"'],
+      ['mixed', 'mixed_array', '["x",1]'],
+      ['big', 'number_precision', '123456789012345678901234567890'],
+    ]);
+    expect(row!.item).toBe('{"a.b":"dotted","mixed":["x",1],"big":123456789012345678901234567890,"ok":1,"id":"div"}');
+  });
+
+  it('survives a sub-column retyped by another writer: the whole-bulk 400 is split, the row re-projected', async () => {
+    await post([kinesisRecord({ id: 'first', micros: 1, attributes: { mood: { N: '1' } } })]);
+    // Another writer made data['mood'] a text column behind the sink's back.
+    await h.query(`UPDATE contract_items SET data = jsonb_set(data, '{mood}', '"calm"')`);
+    h.standIn!.setType('doc', 'contract_items', ['mood'], 'text');
+    h.standIn!.requests.length = 0;
+    const records = [1, 2, 3, 4].map((i) => kinesisRecord({ id: `r${i}`, micros: 10 + i, attributes: { mood: i === 3 ? { N: '7.5' } : { S: 'ok' } } }));
+    const { status, body } = await post(records);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ applied: 4, deadLettered: 0 });
+    const [r3] = await h.query<{ aux: string }>(`SELECT aux::text AS aux FROM contract_items WHERE pk = $1`, [JSON.stringify({ id: 'r3' })]);
+    expect(JSON.parse(r3!.aux)).toEqual([{ path: ['mood'], value: '7.5', reason: 'type_conflict' }]);
+    // Bounded: a 400 for the bulk, then halves, then the row alone and its re-projection.
+    expect(upserts().length).toBeLessThanOrEqual(8);
+  });
+
+  it('retries a -2 row alone, keeps it whole in aux when that works, and dead-letters it when nothing does', async () => {
+    h.standIn!.refuseRow = (args) => {
+      const data = JSON.stringify(args[1]);
+      if (String(args[0]).includes('"stubborn"')) return 'refused whatever its shape';
+      return data.includes('"picky"') ? 'cannot store picky here' : null;
+    };
+    const records = [
+      kinesisRecord({ id: 'fine', micros: 1 }),
+      kinesisRecord({ id: 'shape', micros: 1, attributes: { picky: { S: 'v' } } }),
+      kinesisRecord({ id: 'stubborn', micros: 1 }),
+    ];
+    const { status, body } = await post(records);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ applied: 2, deadLettered: 1, failures: [{ index: 2 }] });
+    expect(body.failures[0].error).toContain('refused whatever its shape');
+    const [shape] = await h.query<{ data: string; aux: string }>(`SELECT data::text AS data, aux::text AS aux FROM contract_items WHERE pk = $1`, [JSON.stringify({ id: 'shape' })]);
+    expect(JSON.parse(shape!.data)).toEqual({ id: 'shape' });
+    expect(JSON.parse(shape!.aux)).toEqual([{ path: ['picky'], value: '"v"', reason: 'refused' }]);
+    expect(await h.query(`SELECT error FROM cdc_dead_letters WHERE source = 'sink'`)).toHaveLength(1);
+  });
+
+  it('sends no upsert for rows the table already holds, and counts them', async () => {
+    const records = [kinesisRecord({ id: 'd1', micros: 10 }), kinesisRecord({ id: 'd2', micros: 10 })];
+    expect((await post(records)).body).toMatchObject({ applied: 2 });
+    const before = upserts().length;
+    const older = kinesisRecord({ id: 'd1', micros: 5, eventId: 'older' });
+    expect((await post([...records, older])).body).toMatchObject({ applied: 0, duplicate: 2, stale: 1 });
+    expect(upserts()).toHaveLength(before);
+  });
+
+  it('learns the error of a -2 row that came without one by retrying it alone', async () => {
+    let calls = 0;
+    h.standIn!.refuseRow = (args) => {
+      if (!String(args[0]).includes('"quiet"')) return null;
+      calls++;
+      return calls === 1 ? { code: 4000 } : { code: 4000, message: `still refused (${calls})` };
+    };
+    const { status, body } = await post([kinesisRecord({ id: 'quiet', micros: 1 }), kinesisRecord({ id: 'loud', micros: 1 })]);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ applied: 1, deadLettered: 1, failures: [{ index: 0 }] });
+    // The bulk gave no error; the row alone (re-projected, then all in aux) gave the last one.
+    expect(body.failures[0].error).toBe('cratedb refused the row: CrateDB answered 400 (4000): still refused (3)');
+  });
+
+  it('answers Firehose 503 when a bulk row fails with a 5xxx error (not the row\'s fault), and applies it on the retry', async () => {
+    let failing = true;
+    h.standIn!.refuseRow = (args) => (failing && String(args[0]).includes('"shard"') ? { code: 5000, message: 'shard not available' } : null);
+    const body = firehoseBody([kinesisRecord({ id: 'shard', micros: 1 }), kinesisRecord({ id: 'ok', micros: 1 })]);
+    const first = await h.app.request(firehoseRequest(body));
+    expect(first.status).toBe(503);
+    expect((await readJson(first)).errorMessage).toContain('shard not available');
+    failing = false;
+    expect((await h.app.request(firehoseRequest(body))).status).toBe(200);
+    expect(await h.query('SELECT pk FROM contract_items ORDER BY pk')).toEqual([{ pk: '{"id":"ok"}' }, { pk: '{"id":"shard"}' }]);
+    expect(h.standIn!.requests.filter((r) => r.stmt.includes('cdc_dead_letters')), 'nothing dead-lettered').toHaveLength(0);
+  });
+
+  it('applies the version gate in CrateDB SQL: older changes leave the row alone, tombstones stay', async () => {
+    await post([kinesisRecord({ id: 'g', micros: 100, attributes: { v: { S: 'new' } } })]);
+    await post([kinesisRecord({ id: 'g', micros: 50, attributes: { v: { S: 'old' } } })]);
+    await post([kinesisRecord({ id: 'g', eventName: 'REMOVE', micros: 200 })]);
+    await post([kinesisRecord({ id: 'g', micros: 150, attributes: { v: { S: 'late' } } })]);
+    const [row] = await h.query<{ deleted: boolean; version: string; item: string; seq: string }>(
+      `SELECT deleted, version::text AS version, item, seq FROM contract_items`,
+    );
+    expect(row).toMatchObject({ deleted: true, version: '200', item: '{"id":"g"}', seq: '' });
+  });
+
+  it.each([
+    ['a 503', { kind: 'status' as const, status: 503, body: '{"error":{"message":"unavailable","code":5030}}' }],
+    ['a circuit-breaker 500', { kind: 'status' as const, status: 500, body: '{"error":{"message":"CircuitBreakingException[[parent] Data too large]","code":5000}}' }],
+    ['a connection reset', { kind: 'reset' as const }],
+    ['an answer slower than the request timeout', { kind: 'delay' as const, ms: 1500 }],
+  ])('answers Firehose 503 (retry) on %s, and 200 on the retry', async (_what, fault) => {
+    await post([kinesisRecord({ id: 'warm', micros: 1 })]);
+    const body = firehoseBody([kinesisRecord({ id: 'x', micros: 2 })]);
+    h.standIn!.inject(fault);
+    const started = Date.now();
+    const failed = await h.app.request(firehoseRequest(body));
+    expect(failed.status).toBe(503);
+    expect(Date.now() - started).toBeLessThan(1400);
+    expect((await readJson(failed)).errorMessage).toMatch(/cratedb/);
+    expect((await h.app.request(firehoseRequest(body))).status).toBe(200);
+  });
+
+  it('reads the plain-text 401 and does not call it retryable trouble', async () => {
+    h.standIn!.password = 'right';
+    const response = await h.app.request(firehoseRequest(firehoseBody([kinesisRecord({ id: 'x', micros: 1 })])));
+    expect(response.status).toBe(500);
+    expect((await readJson(response)).errorMessage).toContain('401');
+  });
+
+  it('creates a table again after it was dropped (4041)', async () => {
+    await post([kinesisRecord({ id: 'a', micros: 1 })]);
+    await h.query('DROP TABLE contract_items');
+    expect((await post([kinesisRecord({ id: 'b', micros: 2 })])).body).toMatchObject({ applied: 1 });
+  });
+
+  it('purges tombstones below a version', async () => {
+    await post([kinesisRecord({ id: 'p', micros: 1 }), kinesisRecord({ id: 'q', micros: 1 })]);
+    await post([kinesisRecord({ id: 'p', eventName: 'REMOVE', micros: 5 })]);
+    expect(await h.sink.purgeTombstones(10)).toBe(1);
+    expect(await h.query('SELECT pk FROM contract_items')).toHaveLength(1);
+  });
+});
