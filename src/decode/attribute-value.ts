@@ -17,79 +17,125 @@ const TYPES = new Set(['S', 'N', 'B', 'BOOL', 'NULL', 'M', 'L', 'SS', 'NS', 'BS'
  * their exact canonical decimal, binary as the base64 of the item's bytes, sets as sorted arrays.
  */
 export function itemToJson(item: unknown, binary: BinaryEncoding, path: string): string {
-  return mapToJson(item, binary, path, 0);
+  return atPath(path, () => mapToJson(item, binary, 0));
 }
 
 /** One attribute value → JSON text (used for keys as well as nested values). */
-export function attributeToJson(value: unknown, binary: BinaryEncoding, path: string, depth = 0): string {
-  if (!isPlainObject(value)) throw new DecodeError(path, 'not an AttributeValue object');
-  const names = Object.keys(value);
-  const type = names[0];
-  if (names.length !== 1 || type === undefined || !TYPES.has(type)) {
-    throw new DecodeError(path, `not an AttributeValue (expected exactly one of ${[...TYPES].join(', ')})`);
-  }
-  const inner = value[type];
-  const at = `${path}.${type}`;
-  switch (type) {
-    case 'S':
-      return JSON.stringify(expectString(inner, at));
-    case 'N':
-      return canonicalNumber(expectString(inner, at), at);
-    case 'B':
-      return JSON.stringify(binaryToBase64(inner, binary, at));
-    case 'BOOL':
-      if (typeof inner !== 'boolean') throw new DecodeError(at, 'not a boolean');
-      return inner ? 'true' : 'false';
-    case 'NULL':
-      if (inner !== true) throw new DecodeError(at, 'must be true');
-      return 'null';
-    case 'M':
-      return mapToJson(inner, binary, at, depth + 1);
-    case 'L': {
-      if (!Array.isArray(inner)) throw new DecodeError(at, 'not an array');
-      if (depth + 1 > MAX_DEPTH) throw new DecodeError(at, `nested deeper than ${MAX_DEPTH} levels`);
-      return `[${inner.map((v, i) => attributeToJson(v, binary, `${at}[${i}]`, depth + 1)).join(',')}]`;
-    }
-    case 'SS':
-      return `[${setOf(inner, at, (v, p) => expectString(v, p)).sort(compareStrings).map((s) => JSON.stringify(s)).join(',')}]`;
-    case 'NS':
-      return `[${setOf(inner, at, (v, p) => canonicalNumber(expectString(v, p), p)).sort(compareCanonicalNumbers).join(',')}]`;
-    default: // BS
-      return `[${setOf(inner, at, (v, p) => binaryToBase64(v, binary, p)).sort(compareStrings).map((s) => JSON.stringify(s)).join(',')}]`;
+export function attributeToJson(value: unknown, binary: BinaryEncoding, path: string): string {
+  return atPath(path, () => valueToJson(value, binary, 0));
+}
+
+// Paths are built only when something is wrong: each level that catches a DecodeError puts its
+// own segment in front, so the happy path spends nothing on them.
+function atPath<T>(prefix: string, run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    throw within(error, prefix);
   }
 }
 
-function mapToJson(map: unknown, binary: BinaryEncoding, path: string, depth: number): string {
-  if (!isPlainObject(map)) throw new DecodeError(path, 'not a map of attributes');
-  if (depth > MAX_DEPTH) throw new DecodeError(path, `nested deeper than ${MAX_DEPTH} levels`);
-  const parts: string[] = [];
-  for (const name of Object.keys(map)) {
-    if (name.length === 0) throw new DecodeError(path, 'empty attribute name');
-    parts.push(`${JSON.stringify(name)}:${attributeToJson(map[name], binary, `${path}[${JSON.stringify(name)}]`, depth)}`);
+function within(error: unknown, prefix: string): unknown {
+  return error instanceof DecodeError ? new DecodeError(prefix + error.path, error.reason) : error;
+}
+
+function valueToJson(value: unknown, binary: BinaryEncoding, depth: number): string {
+  if (!isPlainObject(value)) throw new DecodeError('', 'not an AttributeValue object');
+  let type: string | undefined;
+  for (const name in value) {
+    if (type !== undefined || !TYPES.has(name)) type = '';
+    else type = name;
   }
-  return `{${parts.join(',')}}`;
+  if (!type) throw new DecodeError('', `not an AttributeValue (expected exactly one of ${[...TYPES].join(', ')})`);
+  try {
+    return typedValueToJson(type, value[type], binary, depth);
+  } catch (error) {
+    throw within(error, `.${type}`);
+  }
+}
+
+function typedValueToJson(type: string, inner: unknown, binary: BinaryEncoding, depth: number): string {
+  switch (type) {
+    case 'S':
+      return JSON.stringify(expectString(inner));
+    case 'N':
+      return canonicalNumber(expectString(inner), '');
+    case 'B':
+      return JSON.stringify(binaryToBase64(inner, binary));
+    case 'BOOL':
+      if (typeof inner !== 'boolean') throw new DecodeError('', 'not a boolean');
+      return inner ? 'true' : 'false';
+    case 'NULL':
+      if (inner !== true) throw new DecodeError('', 'must be true');
+      return 'null';
+    case 'M':
+      return mapToJson(inner, binary, depth + 1);
+    case 'L': {
+      if (!Array.isArray(inner)) throw new DecodeError('', 'not an array');
+      if (depth + 1 > MAX_DEPTH) throw new DecodeError('', `nested deeper than ${MAX_DEPTH} levels`);
+      const parts = new Array<string>(inner.length);
+      for (let i = 0; i < inner.length; i++) {
+        try {
+          parts[i] = valueToJson(inner[i], binary, depth + 1);
+        } catch (error) {
+          throw within(error, `[${i}]`);
+        }
+      }
+      return `[${parts.join(',')}]`;
+    }
+    case 'SS':
+      return `[${setOf(inner, (v) => expectString(v)).sort(compareStrings).map((s) => JSON.stringify(s)).join(',')}]`;
+    case 'NS':
+      return `[${setOf(inner, (v) => canonicalNumber(expectString(v), '')).sort(compareCanonicalNumbers).join(',')}]`;
+    default: // BS
+      return `[${setOf(inner, (v) => binaryToBase64(v, binary)).sort(compareStrings).map((s) => JSON.stringify(s)).join(',')}]`;
+  }
+}
+
+function mapToJson(map: unknown, binary: BinaryEncoding, depth: number): string {
+  if (!isPlainObject(map)) throw new DecodeError('', 'not a map of attributes');
+  if (depth > MAX_DEPTH) throw new DecodeError('', `nested deeper than ${MAX_DEPTH} levels`);
+  let json = '{';
+  for (const name in map) {
+    if (name.length === 0) throw new DecodeError('', 'empty attribute name');
+    const key = JSON.stringify(name);
+    let value: string;
+    try {
+      value = valueToJson(map[name], binary, depth);
+    } catch (error) {
+      throw within(error, `[${key}]`);
+    }
+    json += json.length === 1 ? `${key}:${value}` : `,${key}:${value}`;
+  }
+  return `${json}}`;
 }
 
 /** Returns the standard base64 text of the attribute's bytes. */
-function binaryToBase64(value: unknown, binary: BinaryEncoding, path: string): string {
-  const text = expectString(value, path);
+function binaryToBase64(value: unknown, binary: BinaryEncoding): string {
+  const text = expectString(value);
   if (binary === 'base64') {
-    if (!isStrictBase64(text)) throw new DecodeError(path, 'not valid base64');
+    if (!isStrictBase64(text)) throw new DecodeError('', 'not valid base64');
     return text;
   }
-  const inner = decodeBase64(text, path).toString('latin1');
-  if (!isStrictBase64(inner)) throw new DecodeError(path, 'not valid double base64 (Kinesis encodes binary twice)');
+  const inner = decodeBase64(text, '').toString('latin1');
+  if (!isStrictBase64(inner)) throw new DecodeError('', 'not valid double base64 (Kinesis encodes binary twice)');
   return inner;
 }
 
-function setOf<T>(value: unknown, path: string, item: (v: unknown, p: string) => T): T[] {
-  if (!Array.isArray(value)) throw new DecodeError(path, 'not an array');
-  if (value.length === 0) throw new DecodeError(path, 'a set cannot be empty');
-  return value.map((v, i) => item(v, `${path}[${i}]`));
+function setOf<T>(value: unknown, item: (v: unknown) => T): T[] {
+  if (!Array.isArray(value)) throw new DecodeError('', 'not an array');
+  if (value.length === 0) throw new DecodeError('', 'a set cannot be empty');
+  return value.map((v, i) => {
+    try {
+      return item(v);
+    } catch (error) {
+      throw within(error, `[${i}]`);
+    }
+  });
 }
 
-function expectString(value: unknown, path: string): string {
-  if (typeof value !== 'string') throw new DecodeError(path, 'not a string');
+function expectString(value: unknown): string {
+  if (typeof value !== 'string') throw new DecodeError('', 'not a string');
   return value;
 }
 

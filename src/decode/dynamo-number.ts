@@ -4,6 +4,7 @@ import { DecodeError } from './decode-error.js';
 const MAX_SIGNIFICANT_DIGITS = 38;
 const MIN_POINT = -129; // 1E-130 = 0.1 × 10^-129
 const MAX_POINT = 126; // 9.99…E+125 < 1 × 10^126
+const CANONICAL_TEXT = /^-?(?:0|[1-9]\d*)(?:\.\d*[1-9])?$/;
 const NUMBER_TEXT = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d{1,9}))?$/;
 
 /**
@@ -12,6 +13,8 @@ const NUMBER_TEXT = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d{1,9}))?$/;
  * into JSON text and on to the database without ever passing through a float.
  */
 export function canonicalNumber(text: string, path: string): string {
+  // Most numbers arrive canonical already: short enough to be within every limit, no exponent.
+  if (text.length <= MAX_SIGNIFICANT_DIGITS && CANONICAL_TEXT.test(text) && text !== '-0') return text;
   const match = NUMBER_TEXT.exec(text);
   const [, sign = '', intPart = '', fracPart = '', exponent = '0'] = match ?? [];
   if (!match || intPart.length + fracPart.length === 0) {
