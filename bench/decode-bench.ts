@@ -1,0 +1,53 @@
+import { decodeFirehoseRecord } from '../src/decode/decode-record.js';
+import { parseFirehoseRequest } from '../src/decode/firehose-request.js';
+import { translate } from '../src/translate/translate.js';
+import type { Delivery } from './generate.js';
+
+/**
+ * (a) decode + translate against its floor: the same body JSON-parsed, each record's data
+ * base64-decoded and JSON-parsed, and nothing else. Runs alternate so that noise hits both.
+ */
+export interface DecodeFigures {
+  readonly records: number;
+  readonly oursPerSecond: number;
+  readonly floorPerSecond: number;
+  readonly ratio: number;
+}
+
+function ours(body: Buffer): number {
+  const parsed = parseFirehoseRequest(JSON.parse(body.toString('utf8')));
+  if (!parsed.ok) throw new Error(parsed.error);
+  const decoded = parsed.request.records.map((data, i) => decodeFirehoseRecord(data, i));
+  const { batch } = translate(decoded, { requestId: parsed.request.requestId, source: 'bench', tableMap: new Map(), changeLog: false });
+  return batch.tables.reduce((n, t) => n + t.rows.length, 0);
+}
+
+function floor(body: Buffer): number {
+  const envelope = JSON.parse(body.toString('utf8')) as { records: { data: string }[] };
+  let n = 0;
+  for (const record of envelope.records) {
+    const value = JSON.parse(Buffer.from(record.data, 'base64').toString('utf8')) as unknown;
+    if (value !== null) n++;
+  }
+  return n;
+}
+
+function timed(run: (body: Buffer) => number, deliveries: readonly Delivery[]): number {
+  const started = process.hrtime.bigint();
+  let records = 0;
+  for (const d of deliveries) records += run(d.body);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return records / seconds;
+}
+
+export function benchDecode(deliveries: readonly Delivery[], rounds = 7): DecodeFigures {
+  const records = deliveries.reduce((n, d) => n + d.records, 0);
+  // Warm up both paths, then keep the best of each (least disturbed by the shared machine).
+  timed(ours, deliveries);
+  timed(floor, deliveries);
+  let best = { ours: 0, floor: 0 };
+  for (let i = 0; i < rounds; i++) {
+    best = { ours: Math.max(best.ours, timed(ours, deliveries)), floor: Math.max(best.floor, timed(floor, deliveries)) };
+  }
+  return { records, oursPerSecond: best.ours, floorPerSecond: best.floor, ratio: best.ours / best.floor };
+}

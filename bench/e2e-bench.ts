@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import pino from 'pino';
+import { loadConfig } from '../src/config/config.js';
+import { decodeFirehoseRecord } from '../src/decode/decode-record.js';
+import { parseFirehoseRequest } from '../src/decode/firehose-request.js';
+import { createSink } from '../src/sink/create-sink.js';
+import { translate } from '../src/translate/translate.js';
+import type { WriteBatch } from '../src/translate/write-batch.js';
+import { deliveryOf, gzipped, type Delivery, type ItemShape } from './generate.js';
+import { runConcurrently, startService } from './service-process.js';
+
+/** Where the end-to-end figures are written: the PostgreSQL server, or the embedded database. */
+export type Target = { kind: 'postgres'; url: string } | { kind: 'pglite' };
+
+export interface ThroughputFigures {
+  readonly target: Target['kind'];
+  readonly shape: ItemShape;
+  readonly records: number;
+  readonly servicePerSecond: number;
+  readonly floorPerSecond: number;
+  readonly ratio: number;
+}
+
+export interface LatencyFigures {
+  readonly sizeMiB: number;
+  readonly concurrency: number;
+  readonly deliveries: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+const MiB = 1024 * 1024;
+const CONCURRENCY = 2;
+
+function sinkEnv(target: Target, schema: string): Record<string, string> {
+  return target.kind === 'postgres' ? { SINK_URL: target.url, TARGET_SCHEMA: schema } : { PGLITE_DIR: 'memory://', TARGET_SCHEMA: schema };
+}
+
+async function dropSchema(target: Target, schema: string): Promise<void> {
+  if (target.kind !== 'postgres') return;
+  const client = new pg.Client({ connectionString: target.url });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await client.end();
+}
+
+/** The rows the service would write for a delivery, translated outside any timing. */
+function batchOf(delivery: Delivery): WriteBatch {
+  const parsed = parseFirehoseRequest(JSON.parse(delivery.body.toString('utf8')));
+  if (!parsed.ok) throw new Error(parsed.error);
+  const decoded = parsed.request.records.map((data, i) => decodeFirehoseRecord(data, i));
+  return translate(decoded, { requestId: parsed.request.requestId, source: 'bench', tableMap: new Map(), changeLog: false }).batch;
+}
+
+/**
+ * (b) Firehose deliveries over HTTP into the service, against the floor: the same final rows
+ * written by the sink's own bulk upsert from this process, with no HTTP, decode or translate.
+ * Both at the same concurrency, each into a fresh schema.
+ */
+export async function benchThroughput(target: Target, shape: ItemShape, deliveries: number, recordsPerDelivery: number): Promise<ThroughputFigures> {
+  const plan = Array.from({ length: deliveries + 1 }, (_, i) => deliveryOf(shape, i * recordsPerDelivery, Infinity, recordsPerDelivery));
+  const [warm, ...timed] = plan;
+  const records = timed.reduce((n, d) => n + d.records, 0);
+
+  const serviceSchema = `bench_${randomBytes(4).toString('hex')}`;
+  const service = await startService(sinkEnv(target, serviceSchema));
+  let servicePerSecond: number;
+  try {
+    await service.post(warm!.body, warm!.requestId, false); // creates the table
+    const started = performance.now();
+    const results = await runConcurrently(timed.map((d) => () => service.post(d.body, d.requestId, false)), CONCURRENCY);
+    servicePerSecond = records / ((performance.now() - started) / 1000);
+    const failed = results.filter((r) => r.status !== 200);
+    if (failed.length > 0) throw new Error(`${failed.length} deliveries failed: ${failed[0]!.status}`);
+  } finally {
+    await service.stop();
+    await dropSchema(target, serviceSchema);
+  }
+
+  const floorSchema = `bench_${randomBytes(4).toString('hex')}`;
+  const loaded = loadConfig({ ...sinkEnv(target, floorSchema), SINK_POOL_SIZE: String(CONCURRENCY), LOG_LEVEL: 'silent' });
+  if (!loaded.ok) throw new Error(loaded.problems.join('; '));
+  const sink = await createSink(loaded.config.sink, pino({ level: 'silent' }));
+  let floorPerSecond: number;
+  try {
+    const batches = timed.map(batchOf);
+    await sink.write(batchOf(warm!));
+    const started = performance.now();
+    await runConcurrently(
+      batches.map((b) => async () => {
+        const result = await sink.write(b);
+        if (!result.ok) throw result.error;
+      }),
+      CONCURRENCY,
+    );
+    floorPerSecond = records / ((performance.now() - started) / 1000);
+  } finally {
+    await sink.close();
+    await dropSchema(target, floorSchema);
+  }
+  return { target: target.kind, shape, records, servicePerSecond, floorPerSecond, ratio: servicePerSecond / floorPerSecond };
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** (c) Per-delivery latency of gzip deliveries of a given (uncompressed) size. */
+export async function benchLatency(target: Target, sizesMiB: readonly number[], concurrencies: readonly number[], deliveries: (sizeMiB: number) => number): Promise<LatencyFigures[]> {
+  const schema = `bench_${randomBytes(4).toString('hex')}`;
+  const service = await startService(sinkEnv(target, schema));
+  const figures: LatencyFigures[] = [];
+  let from = 0;
+  try {
+    for (const sizeMiB of sizesMiB) {
+      for (const concurrency of concurrencies) {
+        const count = deliveries(sizeMiB);
+        const plan = Array.from({ length: count + concurrency }, () => {
+          const d = deliveryOf('sensor', from, sizeMiB * MiB);
+          from += d.records;
+          return { d, body: gzipped(d) };
+        });
+        // The first round warms up (table creation, JIT) and is not counted.
+        const warm = plan.splice(0, concurrency);
+        await runConcurrently(warm.map(({ d, body }) => () => service.post(body, d.requestId, true)), concurrency);
+        const results = await runConcurrently(plan.map(({ d, body }) => () => service.post(body, d.requestId, true)), concurrency);
+        if (results.some((r) => r.status !== 200)) throw new Error(`a ${sizeMiB} MiB delivery failed`);
+        const ms = results.map((r) => r.ms).sort((a, b) => a - b);
+        figures.push({ sizeMiB, concurrency, deliveries: count, p50Ms: percentile(ms, 50), p99Ms: percentile(ms, 99) });
+      }
+    }
+  } finally {
+    await service.stop();
+    await dropSchema(target, schema);
+  }
+  return figures;
+}
+
+/** (d) Peak resident memory of the service with `inFlight` deliveries of `sizeMiB` at once. */
+export async function benchPeakRss(target: Target, sizeMiB: number, inFlight: number): Promise<{ sizeMiB: number; inFlight: number; idleRssBytes: number; peakRssBytes: number; statuses: number[] }> {
+  const schema = `bench_${randomBytes(4).toString('hex')}`;
+  const plan = Array.from({ length: inFlight }, (_, i) => {
+    // 10,000 wide records of about sizeMiB / 10,000 each (base64 is 4/3 of the JSON).
+    const notes = Math.max(200, Math.floor(((sizeMiB * MiB) / 10_000) * 0.75) - 1900);
+    const d = deliveryOf('wide', i * 10_000, sizeMiB * MiB, 10_000, notes);
+    return { d, body: gzipped(d) };
+  });
+  const service = await startService(sinkEnv(target, schema));
+  try {
+    const idleRssBytes = service.peakRss();
+    const results = await runConcurrently(plan.map(({ d, body }) => () => service.post(body, d.requestId, true)), inFlight);
+    return { sizeMiB, inFlight, idleRssBytes, peakRssBytes: service.peakRss(), statuses: results.map((r) => r.status) };
+  } finally {
+    await service.stop();
+    await dropSchema(target, schema);
+  }
+}

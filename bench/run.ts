@@ -1,0 +1,94 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import pg from 'pg';
+import { benchDecode } from './decode-bench.js';
+import { benchLatency, benchPeakRss, benchThroughput, type Target } from './e2e-bench.js';
+import { deliveryOf } from './generate.js';
+
+/**
+ * `npm run bench`: every figure of the performance targets, measured in one run, as ratios to
+ * floors measured in the same run where a target is a ratio. Prints a table, writes JSON to
+ * bench-results/. BENCH_QUICK=1 runs smaller sizes (a smoke run, not the figures).
+ */
+const MiB = 1024 * 1024;
+const quick = process.env.BENCH_QUICK === '1';
+const postgresUrl = process.env.BENCH_POSTGRES_URL ?? process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+interface Row {
+  readonly figure: string;
+  readonly value: string;
+  readonly target: string;
+  readonly met: boolean | null;
+}
+
+async function reachable(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const rows: Row[] = [];
+const results: Record<string, unknown> = { at: new Date().toISOString(), node: process.version, cpus: cpus().length, memoryBytes: totalmem(), quick };
+
+// (a) decode + translate
+for (const shape of ['sensor', 'wide'] as const) {
+  const deliveries = Array.from({ length: quick ? 2 : 8 }, (_, i) => deliveryOf(shape, i * 10_000, (quick ? 1 : 4) * MiB));
+  const a = benchDecode(deliveries, quick ? 2 : 7);
+  results[`decode_${shape}`] = a;
+  rows.push({ figure: `(a) decode+translate, ${shape} items`, value: `${fmt(a.oursPerSecond)} rec/s vs floor ${fmt(a.floorPerSecond)} → ${a.ratio.toFixed(2)}`, target: '≥ 0.60 of floor', met: a.ratio >= 0.6 });
+}
+
+// (b) end to end, PostgreSQL server and embedded
+const targets: Target[] = [{ kind: 'pglite' }];
+if (await reachable(postgresUrl)) targets.unshift({ kind: 'postgres', url: postgresUrl });
+else rows.push({ figure: '(b) PostgreSQL server', value: `not reachable at ${postgresUrl}: skipped`, target: '', met: null });
+for (const target of targets) {
+  const b = await benchThroughput(target, 'sensor', quick ? 3 : 10, 5_000);
+  results[`throughput_${target.kind}`] = b;
+  const ratioMet = b.ratio >= 0.7;
+  const rateMet = b.servicePerSecond >= 20_000;
+  rows.push({
+    figure: `(b) end to end into ${target.kind}, small items`,
+    value: `${fmt(b.servicePerSecond)} rec/s vs floor ${fmt(b.floorPerSecond)} → ${b.ratio.toFixed(2)}`,
+    target: target.kind === 'postgres' ? '≥ 0.70 of floor and ≥ 20,000 rec/s' : '(reported)',
+    met: target.kind === 'postgres' ? ratioMet && rateMet : null,
+  });
+}
+
+// (c) latency per delivery, gzip
+const latencyTarget = targets[0]!;
+const c = await benchLatency(latencyTarget, quick ? [1] : [1, 8], [1, 4], (size) => (quick ? 4 : size === 1 ? 40 : 12));
+results.latency = { target: latencyTarget.kind, figures: c };
+for (const l of c) {
+  rows.push({
+    figure: `(c) ${l.sizeMiB} MiB gzip delivery, concurrency ${l.concurrency} (${latencyTarget.kind})`,
+    value: `p50 ${l.p50Ms.toFixed(0)} ms, p99 ${l.p99Ms.toFixed(0)} ms (${l.deliveries} deliveries)`,
+    target: l.sizeMiB === 1 ? 'p99 < 1000 ms' : '(reported)',
+    met: l.sizeMiB === 1 ? l.p99Ms < 1000 : null,
+  });
+}
+
+// (d) peak memory
+const d = await benchPeakRss(latencyTarget, quick ? 8 : 64, 4);
+results.peakRss = d;
+rows.push({
+  figure: `(d) peak RSS, ${d.inFlight} × ${d.sizeMiB} MiB deliveries in flight`,
+  value: `${(d.peakRssBytes / MiB).toFixed(0)} MiB (idle ${(d.idleRssBytes / MiB).toFixed(0)} MiB; statuses ${d.statuses.join(',')})`,
+  target: '< 512 MiB',
+  met: d.peakRssBytes < 512 * MiB && d.statuses.every((s) => s === 200),
+});
+
+const width = (k: keyof Row) => Math.max(...rows.map((r) => String(r[k]).length), k.length);
+const line = (r: Record<string, string>) => `${r.figure!.padEnd(width('figure'))}  ${r.value!.padEnd(width('value'))}  ${r.target!.padEnd(width('target'))}  ${r.met}`;
+console.log(line({ figure: 'figure', value: 'value', target: 'target', met: 'met' }));
+for (const r of rows) console.log(line({ ...r, met: r.met === null ? '' : r.met ? 'yes' : 'NO' }));
+mkdirSync('bench-results', { recursive: true });
+const file = `bench-results/bench-${Date.now()}.json`;
+writeFileSync(file, `${JSON.stringify({ ...results, rows }, null, 2)}\n`);
+console.log(`\nfigures written to ${file}`);

@@ -1,0 +1,96 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { Pool } from 'undici';
+
+/** The built service (`dist/main.js`) as its own process, as `npm start` runs it in production. */
+export interface ServiceProcess {
+  readonly url: string;
+  readonly pid: number;
+  /** POSTs a Firehose delivery; resolves with the status and the milliseconds it took. */
+  post(body: Buffer, requestId: string, gzip: boolean): Promise<{ status: number; ms: number }>;
+  /** Peak resident memory of the process so far (VmHWM), in bytes. */
+  peakRss(): number;
+  stop(): Promise<void>;
+}
+
+export const BENCH_KEY = 'bench-key';
+// `npm run bench` runs from the project's root, after `npm run build`.
+const MAIN = resolve('dist/main.js');
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export async function startService(env: Record<string, string>): Promise<ServiceProcess> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, [MAIN], {
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ACCESS_KEY: BENCH_KEY, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const pool = new Pool(url, { connections: 8, headersTimeout: 180_000, bodyTimeout: 180_000 });
+  for (let i = 0; ; i++) {
+    try {
+      const r = await pool.request({ method: 'GET', path: '/readyz' });
+      await r.body.dump();
+      if (r.statusCode === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (i > 300 || child.exitCode !== null) throw new Error('the service did not become ready');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    pid: child.pid!,
+    async post(body, requestId, gzip) {
+      const started = performance.now();
+      const response = await pool.request({
+        method: 'POST',
+        path: '/firehose',
+        headers: {
+          'content-type': 'application/json',
+          'x-amz-firehose-protocol-version': '1.0',
+          'x-amz-firehose-request-id': requestId,
+          'x-amz-firehose-access-key': BENCH_KEY,
+          ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+        },
+        body,
+      });
+      await response.body.dump();
+      return { status: response.statusCode, ms: performance.now() - started };
+    },
+    peakRss() {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const kib = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+      return Number(kib ?? 0) * 1024;
+    },
+    async stop() {
+      await pool.close();
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Runs `tasks` with at most `concurrency` at once. */
+export async function runConcurrently<T>(tasks: readonly (() => Promise<T>)[], concurrency: number): Promise<T[]> {
+  const results: T[] = new Array<T>(tasks.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const i = next++;
+      results[i] = await tasks[i]!();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, tasks.length) }, worker));
+  return results;
+}
