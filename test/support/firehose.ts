@@ -15,7 +15,7 @@ export function encodeRecord(record: unknown): string {
 }
 
 /** A Firehose delivery of these records (objects are JSON-encoded; strings are taken as base64 data). */
-export function firehoseBody(records: readonly unknown[], requestId = randomUUID()) {
+export function firehoseBody(records: readonly unknown[], requestId: string = randomUUID()) {
   return {
     requestId,
     timestamp: Date.now(),

@@ -37,7 +37,7 @@ function insertOf(device: string) {
 }
 
 /** POSTs a raw body to /firehose with Firehose's headers. */
-function rawRequest(body: string | Uint8Array, headers: Record<string, string> = {}, requestId = randomUUID()): Request {
+function rawRequest(body: string | Uint8Array, headers: Record<string, string> = {}, requestId: string = randomUUID()): Request {
   return new Request('http://sink.test/firehose', {
     method: 'POST',
     headers: {
