@@ -1,11 +1,11 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { DynamoDbCdcToHttpEndpoint, type DynamoDbCdcToHttpEndpointProps } from '../lib/dynamodb-cdc-to-http-endpoint.js';
 import { endpointUrlProblems, InvalidPipelinePropsError, LIMITS, resolveTuning, tuningProblems } from '../lib/pipeline-limits.js';
-import { NEW_TABLE } from './support/stacks.js';
+import { NEW_TABLE, newApp } from './support/stacks.js';
 
 function construct(overrides: Partial<DynamoDbCdcToHttpEndpointProps>): () => DynamoDbCdcToHttpEndpoint {
-  const stack = new Stack(new App(), 'Limits');
+  const stack = new Stack(newApp(), 'Limits');
   return () => new DynamoDbCdcToHttpEndpoint(stack, 'Pipeline', { source: NEW_TABLE, endpointUrl: 'https://cdc.example.com/firehose', ...overrides });
 }
 

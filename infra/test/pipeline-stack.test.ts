@@ -13,11 +13,13 @@ function onlyLogicalId(template: Template, type: string): string {
   return ids[0]!;
 }
 
-/** Every IAM statement of the template, with the roles its policy is attached to. */
+/** Every IAM statement of the template, one per resource it names (policies may merge them). */
 function statements(template: Template): { roles: unknown; Action: string | string[]; Resource: unknown }[] {
   return Object.values(template.findResources('AWS::IAM::Policy') as Resources).flatMap((policy) => {
     const document = policy.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] };
-    return document.Statement.map((statement) => ({ ...statement, roles: policy.Properties.Roles }));
+    return document.Statement.flatMap((statement) =>
+      [statement.Resource].flat().map((Resource) => ({ ...statement, Resource, roles: policy.Properties.Roles })),
+    );
   });
 }
 

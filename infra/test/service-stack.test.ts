@@ -84,7 +84,7 @@ describe('the pipeline stack running the service on Fargate', () => {
     const secretReads = policies.flatMap((p) =>
       (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement
         .filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'))
-        .map((s) => ({ roles: JSON.stringify(p.Properties.Roles), resource: JSON.stringify(s.Resource) })),
+        .flatMap((s) => [s.Resource].flat().map((resource) => ({ roles: JSON.stringify(p.Properties.Roles), resource: JSON.stringify(resource) }))),
     );
     const execution = secretReads.filter((s) => s.roles.includes('ExecutionRole')).map((s) => s.resource).sort();
     expect(execution).toEqual([JSON.stringify(SINK_URL_SECRET_ARN), JSON.stringify({ Ref: acceptedKeys })].sort());

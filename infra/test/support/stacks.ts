@@ -1,10 +1,17 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { CdcSinkStack, type CdcSinkStackProps, type ServiceOptions } from '../../lib/cdc-sink-stack.js';
+
+/** The feature flags of cdk.json, so that tests synthesize what `cdk synth` does. */
+const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }).context;
+
+export function newApp(): App {
+  return new App({ context: CDK_JSON_CONTEXT });
+}
 
 export const ENV = { account: '123456789012', region: 'eu-central-1' } as const;
 export const CERTIFICATE_ARN = 'arn:aws:acm:eu-central-1:123456789012:certificate/0f7b1e5c-4a6d-4c55-9b0e-2f1f3c2d1a00';
@@ -40,7 +47,7 @@ export function serviceOptions(overrides: Partial<ServiceOptions> = {}): Service
   };
 }
 
-export function buildStack(props: Omit<CdcSinkStackProps, 'env'>, app = new App()): CdcSinkStack {
+export function buildStack(props: Omit<CdcSinkStackProps, 'env'>, app = newApp()): CdcSinkStack {
   return new CdcSinkStack(app, 'CdcSinkTest', { env: ENV, ...props });
 }
 
