@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type ContextKey, PLACEHOLDER_ENDPOINT_URL, readAppSettings, REPO_ROOT } from '../lib/app-context.js';
+import { CONTEXT_KEYS, type ContextKey, PLACEHOLDER_ENDPOINT_URL, readAppSettings, REPO_ROOT } from '../lib/app-context.js';
+import { LIMITS } from '../lib/pipeline-limits.js';
 
 const SERVICE = {
   service: 'true',
@@ -83,5 +84,25 @@ describe('app context', () => {
     expect(problems({ service: 'yes' })).toEqual(['service: "yes" must be true or false']);
     expect(problems({ certificateArn: 'arn:x' })).toEqual(['certificateArn: only used with service=true']);
     expect(problems({ existingTableName: 'orders', sortKey: 'at:N' })).toEqual(['partitionKey/sortKey: only for a new table, not with existingTableName']);
+  });
+});
+
+describe("README's context table", () => {
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const table = /<!-- cdk-context:start -->([\s\S]*?)<!-- cdk-context:end -->/.exec(readme)?.[1] ?? '';
+  const rows = table.split('\n').filter((line) => line.startsWith('| `')).map((line) => line.split(' | '));
+
+  it('lists exactly the context keys the app reads', () => {
+    const documented = rows.flatMap(([keys]) => [...keys!.matchAll(/`(\w+)`/g)].map((m) => m[1]));
+    expect(documented.sort()).toEqual([...CONTEXT_KEYS].sort());
+  });
+
+  it('gives the tunables their real defaults and AWS ranges', () => {
+    for (const [name, { min, max, default: value }] of Object.entries(LIMITS)) {
+      const row = rows.find(([keys]) => keys === `| \`${name}\``);
+      expect(row?.[1], name).toBe(`\`${value}\``);
+      expect(row?.[2], name).toContain(`${min}–${max}`);
+    }
+    expect(table).toContain(PLACEHOLDER_ENDPOINT_URL);
   });
 });
