@@ -32,6 +32,10 @@ export interface AppSettings {
 
 export type AppSettingsResult = { ok: true; settings: AppSettings } | { ok: false; problems: string[] };
 
+// A partial secret ARN (without the random suffix) would make the IAM grants miss the secret.
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/;
+const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/;
+
 const KEY_TYPES = { S: dynamodb.AttributeType.STRING, N: dynamodb.AttributeType.NUMBER, B: dynamodb.AttributeType.BINARY };
 
 /**
@@ -108,6 +112,12 @@ export function readAppSettings(
     for (const key of ['domainName', 'certificateArn', 'sinkUrlSecretArn', 'hostedZoneId', 'hostedZoneName', 'serviceImage'] as const) {
       if (text(key)) problems.push(`${key}: only used with service=true`);
     }
+  }
+
+  const formatOf = { sinkUrlSecretArn: SECRET_ARN, accessKeySecretArn: SECRET_ARN, certificateArn: CERTIFICATE_ARN };
+  for (const [key, format] of Object.entries(formatOf) as [keyof typeof formatOf, RegExp][]) {
+    const arn = text(key);
+    if (arn !== undefined && !format.test(arn)) problems.push(`${key}: ${JSON.stringify(arn)} is not ${format === SECRET_ARN ? 'a complete Secrets Manager ARN (…:secret:<name>-<6 characters>)' : 'an ACM certificate ARN'}`);
   }
 
   if (problems.length > 0 || !source) return { ok: false, problems };

@@ -8,7 +8,7 @@ import type { Construct } from 'constructs';
 import { createAcceptedKeysSecret, createFirehoseKeySecret } from './access-key-secrets.js';
 import { CdcSinkService, imageFromDockerfile } from './cdc-sink-service.js';
 import { DynamoDbCdcToHttpEndpoint, type SourceTable } from './dynamodb-cdc-to-http-endpoint.js';
-import type { DeliveryTuning } from './pipeline-limits.js';
+import { type DeliveryTuning, InvalidPipelinePropsError } from './pipeline-limits.js';
 
 /** Run the service on Fargate in this stack. */
 export interface ServiceOptions {
@@ -45,18 +45,16 @@ export class CdcSinkStack extends Stack {
   constructor(scope: Construct, id: string, props: CdcSinkStackProps) {
     super(scope, id, props);
     if ((props.endpointUrl === undefined) === (props.service === undefined)) {
-      throw new Error('CdcSinkStack: give exactly one of endpointUrl (the service runs elsewhere) and service (run it here)');
+      throw new InvalidPipelinePropsError(['give exactly one of endpointUrl (the service runs elsewhere) and service (run it here)']);
     }
 
-    const accessKeySecret = props.accessKeySecretArn
+    // Made here rather than by the pipeline construct: the service needs it first, and switching
+    // between the two variants then keeps the key.
+    const firehoseKey = props.accessKeySecretArn
       ? secretsmanager.Secret.fromSecretCompleteArn(this, 'AccessKey', props.accessKeySecretArn)
-      : undefined;
+      : createFirehoseKeySecret(this, 'FirehoseAccessKey');
     let endpointUrl = props.endpointUrl ?? '';
-    let firehoseKey = accessKeySecret;
-
     if (props.service) {
-      // The service needs the key Firehose sends before the pipeline exists: create it here.
-      firehoseKey ??= createFirehoseKeySecret(this, 'FirehoseAccessKey');
       this.sinkService = this.createService(props.service, firehoseKey);
       endpointUrl = this.sinkService.firehoseUrl;
     } else if (props.endpointUrlIsPlaceholder) {

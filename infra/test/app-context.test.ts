@@ -82,7 +82,11 @@ describe('app context', () => {
       'hostedZoneId/hostedZoneName: give both or neither',
     ]);
     expect(problems({ service: 'yes' })).toEqual(['service: "yes" must be true or false']);
-    expect(problems({ certificateArn: 'arn:x' })).toEqual(['certificateArn: only used with service=true']);
+    expect(problems({ certificateArn: SERVICE.certificateArn })).toEqual(['certificateArn: only used with service=true']);
+    expect(problems({ ...SERVICE, sinkUrlSecretArn: 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:sink-url', certificateArn: 'cert-1' })).toEqual([
+      'sinkUrlSecretArn: "arn:aws:secretsmanager:eu-central-1:123456789012:secret:sink-url" is not a complete Secrets Manager ARN (…:secret:<name>-<6 characters>)',
+      'certificateArn: "cert-1" is not an ACM certificate ARN',
+    ]);
     expect(problems({ existingTableName: 'orders', sortKey: 'at:N' })).toEqual(['partitionKey/sortKey: only for a new table, not with existingTableName']);
   });
 });
