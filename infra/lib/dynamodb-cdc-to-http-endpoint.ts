@@ -134,7 +134,7 @@ export class DynamoDbCdcToHttpEndpoint extends Construct {
   }
 
   private createTable(source: NewSourceTable): dynamodb.Table {
-    const table = new dynamodb.Table(this, 'Table', {
+    return new dynamodb.Table(this, 'Table', {
       tableName: source.tableName,
       partitionKey: source.partitionKey,
       sortKey: source.sortKey,
@@ -146,7 +146,6 @@ export class DynamoDbCdcToHttpEndpoint extends Construct {
       kinesisPrecisionTimestamp: dynamodb.ApproximateCreationDateTimePrecision.MICROSECOND,
       removalPolicy: source.removalPolicy ?? RemovalPolicy.RETAIN,
     });
-    return table;
   }
 
   private streamExistingTable(tableName: string): dynamodb.ITable {
