@@ -22,6 +22,15 @@ const seedId = (i: number) => `item-${String(i).padStart(4, '0')}`;
 const seedItems = (count: number): Record<string, AttributeValue>[] =>
   Array.from({ length: count }, (_, i) => ({ id: { S: seedId(i) }, n: { N: `${i}.50` }, tag: { S: 'seed' } }));
 
+/** The prune statement of README's "Backfill" section, as a user would copy it. */
+function readmePrune(): string {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('## Backfill'), readme.indexOf('## Lambda'));
+  const sql = /```sql\n(UPDATE [^`]+?);[^\n]*\n```/.exec(section)?.[1];
+  if (!sql) throw new Error('README "Backfill" has no UPDATE statement');
+  return sql;
+}
+
 interface Row {
   pk: string;
   data: string;
@@ -300,8 +309,8 @@ for (const sinkTarget of sinkTargets) {
       const stillLive = (await rowsOf(table)).filter((r) => !r.deleted && r.version === String(first.summary.version));
       expect(stillLive.map((r) => r.pk), 'deleted before the stream: no run could see them go').toEqual([0, 1, 2, 3, 4].map((i) => expectedPk({ id: { S: seedId(i) } })));
 
-      // README, "Backfill": the prune statement for rows older than the second run.
-      await h.query(`UPDATE "${target(table)}" SET deleted = true, data = pk::jsonb, event_name = 'REMOVE', written_at = now() WHERE NOT deleted AND version < $1`, [second.summary.version]);
+      // README, "Backfill": its prune statement, for rows older than the second run.
+      await h.query(readmePrune().replace('table_testdrive', `"${target(table)}"`).replace(/-\d+/, '$1'), [second.summary.version]);
       await expectExactCopy(table);
     });
 
