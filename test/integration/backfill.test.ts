@@ -269,6 +269,21 @@ for (const sinkTarget of sinkTargets) {
       await expectExactCopy(table);
     });
 
+    it('dead-letters an item the database refuses and copies the items around it', async () => {
+      const items = seedItems(30);
+      items[17] = { id: { S: seedId(17) }, note: { S: 'PostgreSQL text cannot hold \u0000' } };
+      const table = await freshTable('refused', items);
+      const result = await backfill(table, { segments: 2 });
+      if (!result.ok) throw result.error;
+      expect(result.summary).toMatchObject({ complete: true, applied: 29, deadLettered: 1 });
+      const letters = await h.query<{ source_table: string; error: string; payload: string }>('SELECT source_table, error, payload FROM cdc_dead_letters WHERE source_table = $1', [table]);
+      expect(letters).toHaveLength(1);
+      expect(letters[0]!.payload).toContain(seedId(17));
+      expect(letters[0]!.error).toMatch(/refused the row/);
+      expect((await rowsOf(table)).map((r) => r.pk)).not.toContain(expectedPk({ id: { S: seedId(17) } }));
+      expect(await rowsOf(table)).toHaveLength(29);
+    });
+
     it('retries a page while the database is briefly unavailable', async () => {
       const table = await freshTable('retry', seedItems(50));
       let refusals = 0;
