@@ -9,6 +9,7 @@ import { backfillVersion } from '../../src/backfill/backfill-version.js';
 import { runBackfill, type BackfillOptions, type BackfillResult } from '../../src/backfill/run-backfill.js';
 import type { ScanState } from '../../src/backfill/scan-state.js';
 import { SinkError } from '../../src/sink/sink.js';
+import type { WriteBatch } from '../../src/translate/write-batch.js';
 import { createTable, putItems, scanAll, startDynamoServer, type DynamoServer } from '../support/dynamodb-server.js';
 import { emitRecords, expectedPk, historyArbitrary, mapMismatch, type Item } from '../support/dynamo-model.js';
 import { kinesisRecord, recordsRequest } from '../support/records.js';
@@ -29,6 +30,19 @@ function readmePrune(): string {
   const sql = /```sql\n(UPDATE [^`]+?);[^\n]*\n```/.exec(section)?.[1];
   if (!sql) throw new Error('README "Backfill" has no UPDATE statement');
   return sql;
+}
+
+/**
+ * Runs the hooks of concurrent segments one at a time, so that the order of the changes made
+ * to DynamoDB is the order of their stream versions, as in DynamoDB itself.
+ */
+function oneAtATime() {
+  let chain: Promise<unknown> = Promise.resolve();
+  return <T>(run: () => Promise<T>): Promise<T> => {
+    const next = chain.then(run);
+    chain = next.catch(() => undefined);
+    return next;
+  };
 }
 
 interface Row {
@@ -168,7 +182,12 @@ for (const sinkTarget of sinkTargets) {
         let raced = 0;
         let batches = 0;
         // Between the Scan that read a page and the write of that page, DynamoDB changes under it.
+        const serially = oneAtATime();
         const sink = wrapSink(h.sink, async (batch, write) => {
+          await serially(() => mutateUnder(batch));
+          return write();
+        });
+        const mutateUnder = async (batch: WriteBatch) => {
           const records: Record<string, unknown>[] = [];
           for (const [i, row] of (batch.tables[0]?.rows ?? []).entries()) {
             const id = (JSON.parse(row.pk) as { id: string }).id;
@@ -187,8 +206,7 @@ for (const sinkTarget of sinkTargets) {
           records.push(...(await remove(seedId((batches * 53) % 240))));
           if (order === 'stream first') await stream(records);
           else held.push(...records);
-          return write();
-        });
+        };
 
         const result = await backfill(table, { sink, segments: 3, pageSize: 16 });
         if (!result.ok) throw result.error;
@@ -208,6 +226,57 @@ for (const sinkTarget of sinkTargets) {
         for (const pk of removedAfterRead) expect(byPk.get(pk)?.deleted, `${pk} not resurrected`).toBe(true);
       });
     }
+
+    it('converges for random interleavings of scan pages, changes and their delivery (property)', async () => {
+      const op = fc.record({ put: fc.boolean(), id: fc.nat(49), now: fc.boolean() });
+      const plan = fc.record({
+        before: fc.array(op, { maxLength: 10 }), // changes while the stream is on, before the backfill
+        perPage: fc.array(fc.array(op, { maxLength: 4 }), { minLength: 1, maxLength: 12 }),
+        segments: fc.integer({ min: 1, max: 4 }),
+        pageSize: fc.integer({ min: 2, max: 12 }),
+        seed: fc.integer(),
+      });
+      await fc.assert(
+        fc.asyncProperty(plan, async ({ before, perPage, segments, pageSize, seed }) => {
+          const table = await freshTable('prop', seedItems(40));
+          const alive = new Set(Array.from({ length: 40 }, (_, i) => seedId(i)));
+          let micros = Date.now() * 1000;
+          const held: Record<string, unknown>[] = [];
+          const apply = async (ops: { put: boolean; id: number; now: boolean }[]) => {
+            const now: Record<string, unknown>[] = [];
+            for (const { put, id: n, now: deliverNow } of ops) {
+              const id = seedId(n);
+              let record: Record<string, unknown> | null = null;
+              if (put) {
+                const attributes = { n: { N: String(micros) }, tag: { S: 'streamed' } };
+                await dynamo.client.send(new PutItemCommand({ TableName: table, Item: { id: { S: id }, ...attributes } }));
+                record = kinesisRecord({ table, id, eventName: alive.has(id) ? 'MODIFY' : 'INSERT', micros: ++micros, attributes });
+                alive.add(id);
+              } else if (alive.has(id)) {
+                await dynamo.client.send(new DeleteItemCommand({ TableName: table, Key: { id: { S: id } } }));
+                record = kinesisRecord({ table, id, eventName: 'REMOVE', micros: ++micros });
+                alive.delete(id);
+              }
+              if (record) (deliverNow ? now : held).push(record);
+            }
+            if (now.length > 0) await stream(now);
+          };
+          await apply(before);
+          let page = 0;
+          const serially = oneAtATime();
+          const sink = wrapSink(h.sink, async (_batch, write) => {
+            await serially(() => apply(perPage[page++ % perPage.length]!));
+            return write();
+          });
+          const result = await backfill(table, { sink, segments, pageSize });
+          if (!result.ok) throw result.error;
+          const late = fc.sample(fc.shuffledSubarray([...held, ...held], { minLength: 2 * held.length }), { numRuns: 1, seed })[0]!;
+          for (let i = 0; i < late.length; i += 7) await stream(late.slice(i, i + 7));
+          await expectExactCopy(table);
+        }),
+        { numRuns: 25 },
+      );
+    });
 
     it('resumes after an interruption from the saved cursors, losing and repeating nothing', async () => {
       const table = await freshTable('interrupted', seedItems(300));

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { BatchWriteItemCommand, CreateTableCommand, DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, CreateTableCommand, DescribeTableCommand, DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 
 /**
@@ -42,6 +42,13 @@ export async function createTable(client: DynamoDBClient, name: string, keys: re
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
+  // A table takes writes once ACTIVE; dynalite gets there on its next tick.
+  for (let i = 0; i < 200; i++) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`table ${name} did not become ACTIVE`);
 }
 
 export async function putItems(client: DynamoDBClient, table: string, items: readonly Record<string, AttributeValue>[]): Promise<void> {
