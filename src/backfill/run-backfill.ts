@@ -121,10 +121,8 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
       }
       const items = page.Items ?? [];
       const decoded = items.map((item, i) => decodeScannedRecord(toWireItem(item), i, meta));
-      const requestId = `${meta.runId}:${segment}:${at.scanned}`;
-      const written = await writeWithRetries(() =>
-        applyRecords(decoded, decoded.length, { requestId, source: 'backfill', tableMap: options.tableMap, changeLog: options.changeLog }, options.sink),
-      options);
+      const translate = { requestId: `${meta.runId}:${segment}:${at.scanned}`, source: 'backfill', tableMap: options.tableMap, changeLog: options.changeLog };
+      const written = await writeWithRetries(() => applyRecords(decoded, decoded.length, translate, options.sink), options);
       if (!written.ok) {
         throw new BackfillError('SINK_FAILED', `segment ${segment}: writing ${items.length} items failed: ${written.error.message}`, { cause: written.error });
       }
