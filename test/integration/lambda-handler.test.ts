@@ -74,6 +74,17 @@ for (const target of sinkTargets) {
       expect(letters[0]!.payload).toBe(poison[0]);
     });
 
+    it('dead-letters a row the database refuses without reporting it', async () => {
+      const event = kinesisEvent([
+        kinesisRecord({ table: 'lambda-nul', id: 'fine', micros: 1_720_740_235_000_001 }),
+        kinesisRecord({ table: 'lambda-nul', id: 'nul', micros: 1_720_740_235_000_002, attributes: { note: { S: 'a\u0000b' } } }),
+      ]);
+      expect(await handlerWith()(event, context)).toEqual({ batchItemFailures: [] });
+      expect((await rows('lambda_nul')).map((r) => r.pk)).toEqual(['{"id":"fine"}']);
+      const refused = await h.query<{ source: string; error: string }>("SELECT source, error FROM cdc_dead_letters WHERE source_table = 'lambda-nul'");
+      expect(refused).toEqual([{ source: 'sink', error: expect.stringMatching(/refused the row/) }]);
+    });
+
     it('reports exactly the records of the one table the database refuses, by sequence number', async () => {
       // A table in the way that does not have the target's columns: every write to it fails.
       await h.query('CREATE TABLE "lambda_refused" (x integer)');
