@@ -1,6 +1,7 @@
 /** What one DynamoDB CDC record means, whichever format it came in. Plain data, JSON-safe. */
 export type EventName = 'INSERT' | 'MODIFY' | 'REMOVE';
-export type SourceFormat = 'kinesis' | 'streams';
+/** `scan`: an item read by the backfill's Scan, not a stream record. */
+export type SourceFormat = 'kinesis' | 'streams' | 'scan';
 
 export interface Change {
   readonly format: SourceFormat;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { decodeFirehoseRecord, decodeParsedRecord, type DecodedRecord } from '../../../src/decode/decode-record.js';
+import { decodeBase64Record, decodeFirehoseRecord, decodeParsedRecord, type DecodedRecord } from '../../../src/decode/decode-record.js';
 import { fixture } from '../../support/fixtures.js';
 import { encodeRecord } from '../../support/firehose.js';
 
@@ -136,3 +136,11 @@ function replaceAt(root: Record<string, unknown>, picks: readonly number[], valu
     node = child as Record<string, unknown>;
   }
 }
+
+describe('decodeBase64Record', () => {
+  it('decodes like a Firehose record and names the field by the given path', () => {
+    const data = encodeRecord(fixture('kinesis/seed-insert.json'));
+    expect(decodeBase64Record(data, 2, 'Records[2].kinesis.data')).toMatchObject({ ok: true, index: 2, change: { sourceTable: 'table-testdrive' } });
+    expect(failure(decodeBase64Record('@@', 2, 'Records[2].kinesis.data')).error).toBe('Records[2].kinesis.data: not valid base64');
+  });
+});

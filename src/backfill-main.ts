@@ -1,0 +1,68 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { parseBackfillArgs, USAGE } from './backfill/cli-args.js';
+import { progressLine, summaryText } from './backfill/progress-line.js';
+import { runBackfill, type BackfillProgress } from './backfill/run-backfill.js';
+import { loadConfig } from './config/config.js';
+import { createLogger } from './log/logger.js';
+import { createSink } from './sink/create-sink.js';
+
+// `npm run backfill`: the only side effects of the backfill command (arguments, environment,
+// terminal, signals). Exit codes: 0 complete, 1 failed (cursors saved), 2 usage, 130 interrupted.
+const parsed = parseBackfillArgs(process.argv.slice(2));
+if (!parsed.ok) {
+  process.stderr.write(`${parsed.problems.map((p) => `error: ${p}`).join('\n')}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+if ('help' in parsed) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+const { args } = parsed;
+const loaded = loadConfig(process.env);
+if (!loaded.ok) {
+  process.stderr.write(`invalid configuration:\n${loaded.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+  process.exit(2);
+}
+const { config } = loaded;
+const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel); // the progress bar is the info
+const region = args.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? (args.endpoint ? 'us-east-1' : undefined);
+const client = new DynamoDBClient({ endpoint: args.endpoint, region, maxAttempts: 10 });
+const sink = await createSink(config.sink, log);
+
+const interrupt = new AbortController();
+process.once('SIGINT', () => {
+  process.stderr.write('\ninterrupted: finishing the pages in flight and saving the cursors…\n');
+  interrupt.abort();
+});
+process.once('SIGTERM', () => interrupt.abort());
+
+const tty = process.stderr.isTTY === true;
+let lastDraw = Date.now();
+const draw = (p: BackfillProgress, force = false) => {
+  const now = Date.now();
+  // A terminal redraws one line often; a log file gets a line every ten seconds.
+  if (!force && now - lastDraw < (tty ? 200 : 10_000)) return;
+  lastDraw = now;
+  process.stderr.write(tty ? `\r\u001b[2K${progressLine(p)}` : `${progressLine(p)}\n`);
+};
+
+const result = await runBackfill({
+  client,
+  table: args.table,
+  segments: args.segments,
+  pageSize: args.pageSize,
+  statePath: args.statePath,
+  restart: args.restart,
+  sink,
+  tableMap: config.tableMap,
+  changeLog: config.sink.changeLog,
+  signal: interrupt.signal,
+  onProgress: (p) => draw(p),
+});
+if (result.summary) draw(result.summary, true);
+if (tty) process.stderr.write('\n');
+if (result.summary) process.stdout.write(`${summaryText(result.summary)}\n`);
+if (!result.ok) process.stderr.write(`backfill failed (${result.error.code}): ${result.error.message}\n`);
+await sink.close();
+client.destroy();
+process.exit(!result.ok ? 1 : result.summary.complete ? 0 : 130);

@@ -1,0 +1,76 @@
+import { parseArgs } from 'node:util';
+
+export interface BackfillArgs {
+  readonly table: string;
+  readonly segments: number;
+  readonly endpoint: string | undefined;
+  readonly region: string | undefined;
+  readonly statePath: string;
+  readonly pageSize: number | undefined;
+  readonly restart: boolean;
+}
+
+export type ArgsResult = { ok: true; args: BackfillArgs } | { ok: true; help: true } | { ok: false; problems: string[] };
+
+export const USAGE = `usage: npm run backfill -- --table <name> [--segments N] [--endpoint URL] [--region R]
+                            [--state FILE] [--page-size N] [--restart]
+
+  --table      the DynamoDB table to copy (required)
+  --segments   parallel Scan segments (default 4; at most 1000000)
+  --endpoint   a DynamoDB-compatible endpoint (DynamoDB Local, dynalite, …)
+  --region     AWS region (default: AWS_REGION, else the SDK's configuration)
+  --state      cursor file to resume from (default backfill-state/<table>.json)
+  --page-size  items per Scan page (default: DynamoDB's 1 MB pages)
+  --restart    start a new run, ignoring the cursor file
+The target database comes from the same environment variables as the service (SINK_URL, …).`;
+
+/** argv (without node and the script) → options, every problem reported at once. */
+export function parseBackfillArgs(argv: readonly string[]): ArgsResult {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        table: { type: 'string' },
+        segments: { type: 'string' },
+        endpoint: { type: 'string' },
+        region: { type: 'string' },
+        state: { type: 'string' },
+        'page-size': { type: 'string' },
+        restart: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    return { ok: false, problems: [(error as Error).message] };
+  }
+  if (values.help) return { ok: true, help: true };
+  const problems: string[] = [];
+  const table = values.table ?? '';
+  // DynamoDB table names: 3–255 of [a-zA-Z0-9_.-].
+  if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(table)) problems.push('--table: required, 3 to 255 of a-z A-Z 0-9 _ . -');
+  const segments = integer(values.segments ?? '4', '--segments', 1, 1_000_000, problems);
+  const pageSize = values['page-size'] === undefined ? undefined : integer(values['page-size'], '--page-size', 1, 1_000_000, problems);
+  if (values.endpoint !== undefined && !/^https?:\/\/[^/]+/.test(values.endpoint)) problems.push('--endpoint: expected an http:// or https:// URL');
+  if (problems.length > 0) return { ok: false, problems };
+  return {
+    ok: true,
+    args: {
+      table,
+      segments,
+      endpoint: values.endpoint,
+      region: values.region,
+      statePath: values.state ?? `backfill-state/${table}.json`,
+      pageSize,
+      restart: values.restart === true,
+    },
+  };
+}
+
+function integer(text: string, name: string, min: number, max: number, problems: string[]): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < min || n > max) problems.push(`${name}: expected an integer from ${min} to ${max}`);
+  return n;
+}

@@ -1,0 +1,37 @@
+import type { Change } from '../decode/change.js';
+import type { DecodedRecord } from '../decode/decode-record.js';
+import { applyRecords, type DeliveryReport } from '../pipeline/apply-records.js';
+import type { Sink, SinkError } from '../sink/sink.js';
+import { targetTableName } from '../translate/target-name.js';
+import type { TranslateOptions } from '../translate/translate.js';
+
+export interface TableOutcome {
+  /** The target table; null for the group of records that could not be decoded. */
+  readonly table: string | null;
+  readonly indices: readonly number[];
+  readonly result: { ok: true; report: DeliveryReport } | { ok: false; error: SinkError };
+}
+
+/**
+ * Applies each target table's records as a delivery of its own, so that a table the database
+ * cannot write fails only its own records: a Lambda can then report exactly those, while a
+ * single write would fail the whole batch. Records that cannot be decoded form one more group
+ * (their dead letters).
+ */
+export async function applyByTable(records: readonly DecodedRecord[], options: TranslateOptions, sink: Sink): Promise<TableOutcome[]> {
+  const groups = new Map<string | null, DecodedRecord[]>();
+  const tableOf = (change: Change) => targetTableName(change.sourceTable, options.tableMap);
+  for (const record of records) {
+    const table = record.ok ? tableOf(record.change) : null;
+    let group = groups.get(table);
+    if (!group) groups.set(table, (group = []));
+    group.push(record);
+  }
+  return Promise.all(
+    [...groups].map(async ([table, group]) => ({
+      table,
+      indices: group.map((r) => r.index),
+      result: await applyRecords(group, group.length, options, sink),
+    })),
+  );
+}
