@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { parseBackfillArgs, USAGE } from './backfill/cli-args.js';
 import { progressLine, summaryText } from './backfill/progress-line.js';
+import { pruneGone } from './backfill/prune-gone.js';
 import { runBackfill, type BackfillProgress } from './backfill/run-backfill.js';
 import { loadConfig } from './config/config.js';
 import { createLogger } from './log/logger.js';
@@ -63,6 +64,17 @@ if (result.summary) draw(result.summary, true);
 if (tty) process.stderr.write('\n');
 if (result.summary) process.stdout.write(`${summaryText(result.summary)}\n`);
 if (!result.ok) process.stderr.write(`backfill failed (${result.error.code}): ${result.error.message}\n`);
+let pruneFailed = false;
+if (args.prune && result.ok) {
+  if (!result.summary.complete) {
+    process.stderr.write('--prune skipped: the run is not complete (resume it, then prune)\n');
+  } else {
+    const pruned = await pruneGone({ sink, table: args.table, tableMap: config.tableMap, version: result.summary.version });
+    if (pruned.ok) process.stdout.write(`  pruned ${pruned.pruned} rows of items gone before the stream was on${pruned.kept ? ` (${pruned.kept} kept: the stream changed them meanwhile)` : ''}\n`);
+    else process.stderr.write(`prune failed: ${pruned.error.message}\n`);
+    pruneFailed = !pruned.ok;
+  }
+}
 await sink.close();
 client.destroy();
-process.exit(!result.ok ? 1 : result.summary.complete ? 0 : 130);
+process.exit(!result.ok || pruneFailed ? 1 : result.summary.complete ? 0 : 130);

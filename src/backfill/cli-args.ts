@@ -8,12 +8,14 @@ export interface BackfillArgs {
   readonly statePath: string;
   readonly pageSize: number | undefined;
   readonly restart: boolean;
+  /** After a complete run, tombstone the rows of items that were gone before the stream was on. */
+  readonly prune: boolean;
 }
 
 export type ArgsResult = { ok: true; args: BackfillArgs } | { ok: true; help: true } | { ok: false; problems: string[] };
 
 export const USAGE = `usage: npm run backfill -- --table <name> [--segments N] [--endpoint URL] [--region R]
-                            [--state FILE] [--page-size N] [--restart]
+                            [--state FILE] [--page-size N] [--restart] [--prune]
 
   --table      the DynamoDB table to copy (required)
   --segments   parallel Scan segments (default 4; at most 1000000)
@@ -22,6 +24,8 @@ export const USAGE = `usage: npm run backfill -- --table <name> [--segments N] [
   --state      cursor file to resume from (default backfill-state/<table>.json)
   --page-size  items per Scan page (default: DynamoDB's 1 MB pages)
   --restart    start a new run, ignoring the cursor file
+  --prune      after a complete run, mark as deleted the rows it no longer saw
+               (items deleted before the stream was on; see README, "Backfill")
 The target database comes from the same environment variables as the service (SINK_URL, …).`;
 
 /** argv (without node and the script) → options, every problem reported at once. */
@@ -38,6 +42,7 @@ export function parseBackfillArgs(argv: readonly string[]): ArgsResult {
         state: { type: 'string' },
         'page-size': { type: 'string' },
         restart: { type: 'boolean', default: false },
+        prune: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -65,6 +70,7 @@ export function parseBackfillArgs(argv: readonly string[]): ArgsResult {
       statePath: values.state ?? `backfill-state/${table}.json`,
       pageSize,
       restart: values.restart === true,
+      prune: values.prune === true,
     },
   };
 }

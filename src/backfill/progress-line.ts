@@ -27,7 +27,7 @@ export function summaryText(s: BackfillSummary): string {
   ];
   if (s.complete) {
     // Only a complete run has seen every item: rows older than it are items deleted unseen.
-    lines.push(`  rows of items gone before the stream was on (README, "Backfill"): WHERE NOT deleted AND version < ${s.version}`);
+    lines.push(`  rows of items gone before the stream was on: WHERE NOT deleted AND version < ${s.version} (--prune marks them deleted)`);
   }
   return lines.join('\n');
 }

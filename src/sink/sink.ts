@@ -16,6 +16,11 @@ export type SinkWriteResult =
   | { readonly ok: true; readonly tables: readonly TableResult[] }
   | { readonly ok: false; readonly error: SinkError };
 
+export interface StoredVersion {
+  readonly pk: string;
+  readonly version: number;
+}
+
 /** What every database sink implements; http, decode and translate know nothing more of it. */
 export interface Sink {
   /** `postgres`, `pglite`, `cratedb`: for logs and /readyz. */
@@ -26,6 +31,11 @@ export interface Sink {
   ping(): Promise<boolean>;
   /** Deletes tombstones whose version is below `version`; returns how many. */
   purgeTombstones(version: number): Promise<number>;
+  /**
+   * The live rows of `table` that came from `sourceTable` at a version below `version` (a
+   * backfill prunes those its complete run no longer saw). None when the table does not exist.
+   */
+  liveRowsBelow(table: string, sourceTable: string, version: number): Promise<StoredVersion[]>;
   close(): Promise<void>;
 }
 

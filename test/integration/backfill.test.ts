@@ -7,6 +7,7 @@ import { parse as parseLossless } from 'lossless-json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backfillVersion } from '../../src/backfill/backfill-version.js';
 import { runBackfill, type BackfillOptions, type BackfillResult } from '../../src/backfill/run-backfill.js';
+import { pruneGone } from '../../src/backfill/prune-gone.js';
 import type { ScanState } from '../../src/backfill/scan-state.js';
 import { SinkError } from '../../src/sink/sink.js';
 import type { WriteBatch } from '../../src/translate/write-batch.js';
@@ -24,13 +25,6 @@ const seedItems = (count: number): Record<string, AttributeValue>[] =>
   Array.from({ length: count }, (_, i) => ({ id: { S: seedId(i) }, n: { N: `${i}.50` }, tag: { S: 'seed' } }));
 
 /** The prune statement of README's "Backfill" section, as a user would copy it. */
-function readmePrune(): string {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  const section = readme.slice(readme.indexOf('## Backfill'), readme.indexOf('## Lambda'));
-  const sql = /```sql\n(UPDATE [^`]+?);[^\n]*\n```/.exec(section)?.[1];
-  if (!sql) throw new Error('README "Backfill" has no UPDATE statement');
-  return sql;
-}
 
 /**
  * Runs the hooks of concurrent segments one at a time, so that the order of the changes made
@@ -86,8 +80,7 @@ for (const sinkTarget of sinkTargets) {
         retryDelayMs: 1,
         ...extra,
       });
-    const rowsOf = (table: string) =>
-      h.query<Row>(`SELECT pk, data::text AS data, deleted, version::text AS version, event_name FROM "${target(table)}" ORDER BY pk`);
+    const rowsOf = async (table: string): Promise<Row[]> => (await h.readState(target(table))).map((r) => ({ ...r, data: r.item }));
     const stream = async (records: Record<string, unknown>[]) => {
       const response = await h.app.request(recordsRequest(records));
       expect(response.status, await response.clone().text()).toBe(200);
@@ -342,6 +335,7 @@ for (const sinkTarget of sinkTargets) {
       const items = seedItems(30);
       items[17] = { id: { S: seedId(17) }, note: { S: 'PostgreSQL text cannot hold \u0000' } };
       const table = await freshTable('refused', items);
+      h.refuseNul();
       const result = await backfill(table, { segments: 2 });
       if (!result.ok) throw result.error;
       expect(result.summary).toMatchObject({ complete: true, applied: 29, deadLettered: 1 });
@@ -365,7 +359,7 @@ for (const sinkTarget of sinkTargets) {
       await expectExactCopy(table);
     });
 
-    it('stream turned on after a first backfill: a second run and the README prune give an exact copy', async () => {
+    it('stream turned on after a first backfill: a second run with --prune gives an exact copy', async () => {
       const table = await freshTable('late-stream', seedItems(60));
       const first = await backfill(table, { segments: 2 });
       if (!first.ok) throw first.error;
@@ -393,9 +387,11 @@ for (const sinkTarget of sinkTargets) {
       const stillLive = (await rowsOf(table)).filter((r) => !r.deleted && r.version === String(first.summary.version));
       expect(stillLive.map((r) => r.pk), 'deleted before the stream: no run could see them go').toEqual([0, 1, 2, 3, 4].map((i) => expectedPk({ id: { S: seedId(i) } })));
 
-      // README, "Backfill": its prune statement, for rows older than the second run.
-      await h.query(readmePrune().replace('table_testdrive', `"${target(table)}"`).replace(/-\d+/, '$1'), [second.summary.version]);
+      // --prune: the rows the complete second run no longer saw become tombstones.
+      const pruned = await pruneGone({ sink: h.sink, table, tableMap: new Map(), version: second.summary.version });
+      expect(pruned).toEqual({ ok: true, pruned: 5, kept: 0 });
       await expectExactCopy(table);
+      expect(await pruneGone({ sink: h.sink, table, tableMap: new Map(), version: second.summary.version }), 'pruning again finds nothing').toEqual({ ok: true, pruned: 0, kept: 0 });
     });
 
     it('refuses a cursor file of another split or table instead of skipping items', async () => {

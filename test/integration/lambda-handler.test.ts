@@ -79,6 +79,7 @@ for (const target of sinkTargets) {
         kinesisRecord({ table: 'lambda-nul', id: 'fine', micros: 1_720_740_235_000_001 }),
         kinesisRecord({ table: 'lambda-nul', id: 'nul', micros: 1_720_740_235_000_002, attributes: { note: { S: 'a\u0000b' } } }),
       ]);
+      h.refuseNul();
       expect(await handlerWith()(event, context)).toEqual({ batchItemFailures: [] });
       expect((await rows('lambda_nul')).map((r) => r.pk)).toEqual(['{"id":"fine"}']);
       const refused = await h.query<{ source: string; error: string }>("SELECT source, error FROM cdc_dead_letters WHERE source_table = 'lambda-nul'");

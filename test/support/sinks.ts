@@ -59,6 +59,11 @@ export interface Harness {
   readState(table: string): Promise<StateRow[]>;
   readonly schema: string;
   readonly standIn?: CrateDbStandIn;
+  /**
+   * Makes the database refuse rows holding U+0000: PostgreSQL text cannot hold it anyway; the
+   * CrateDB stand-in is told to refuse them, as CrateDB refuses a value it cannot store.
+   */
+  refuseNul(): void;
   close(): Promise<void>;
 }
 
@@ -130,6 +135,12 @@ export async function createHarness(target: TargetName, env: Record<string, stri
     standIn,
     query,
     readState,
+    refuseNul() {
+      if (!standIn) return;
+      standIn.refuseRow = (args, stmt) =>
+        // In JSON text (the exact item) or in a value, the character shows as the escape \u0000.
+        !stmt.includes(config.sink.deadLetterTable) && JSON.stringify(args).includes('\\u0000') ? 'the stand-in refuses this row' : null;
+    },
     async close() {
       await sink.close();
       await closeQuery();

@@ -18,6 +18,7 @@ export function stubSink(overrides: Partial<Pick<Sink, 'write' | 'ping'>> = {}):
       }),
     ping: overrides.ping ?? (async () => true),
     purgeTombstones: async () => 0,
+    liveRowsBelow: async () => [],
     close: async () => undefined,
   };
 }

@@ -14,6 +14,7 @@ export function wrapSink(
     write: (batch) => around(batch, () => real.write(batch)),
     ping: () => real.ping(),
     purgeTombstones: (version) => real.purgeTombstones(version),
+    liveRowsBelow: (table, sourceTable, version) => real.liveRowsBelow(table, sourceTable, version),
     close: async () => undefined, // the real sink belongs to the test harness
   };
 }

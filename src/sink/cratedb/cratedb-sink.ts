@@ -1,5 +1,5 @@
 import type { ChangeLogRow, DeadLetter, RowWrite, TableWrite, WriteBatch } from '../../translate/write-batch.js';
-import { SinkError, type RowOutcome, type Sink, type SinkWriteResult, type TableResult } from '../sink.js';
+import { SinkError, type RowOutcome, type Sink, type SinkWriteResult, type StoredVersion, type TableResult } from '../sink.js';
 import { chunkRows } from '../sql/chunk-rows.js';
 import { deadLetterId, rowDeadLetter } from '../sql/dead-letters.js';
 import { writeIsolatingFailures } from '../sql/isolate-failures.js';
@@ -82,6 +82,18 @@ export class CrateDbSink implements Sink {
       purged += Math.max(0, result.rowcount);
     }
     return purged;
+  }
+
+  async liveRowsBelow(table: string, sourceTable: string, version: number): Promise<StoredVersion[]> {
+    const { schema } = this.options;
+    try {
+      await this.client.execute(sql.refreshTable(schema, table));
+      const { rows } = await this.client.execute(sql.liveRowsBelow(schema, table), [sourceTable, version]);
+      return rows.map(([pk, v]) => ({ pk: String(pk), version: Number(v) }));
+    } catch (error) {
+      if (classifyCrateDbError(error) === 'missing_table') return [];
+      throw error;
+    }
   }
 
   close(): Promise<void> {

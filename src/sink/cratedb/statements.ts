@@ -138,6 +138,16 @@ export const listStateTables = `SELECT table_name FROM information_schema.column
 WHERE table_schema = ? AND column_name IN ('pk', 'deleted', 'version', 'event_id', 'keys_only')
 GROUP BY table_name HAVING count(*) = 5`;
 
+export function liveRowsBelow(schema: string, table: string): string {
+  return `SELECT "pk", "version" FROM ${qualified(schema, table)}
+WHERE "deleted" = FALSE AND "source_table" = ? AND "version" < ?`;
+}
+
+/** Only primary-key lookups see writes before a refresh: a scan by version needs one. */
+export function refreshTable(schema: string, table: string): string {
+  return `REFRESH TABLE ${qualified(schema, table)}`;
+}
+
 export function purgeTombstones(schema: string, table: string): string {
   return `DELETE FROM ${qualified(schema, table)} WHERE "deleted" = TRUE AND "version" < ?`;
 }

@@ -1,5 +1,5 @@
 import type { ChangeLogRow, DeadLetter, RowWrite, TableWrite, WriteBatch } from '../../translate/write-batch.js';
-import { SinkError, type RowOutcome, type Sink, type SinkWriteResult, type TableResult } from '../sink.js';
+import { SinkError, type RowOutcome, type Sink, type SinkWriteResult, type StoredVersion, type TableResult } from '../sink.js';
 import { chunkRows } from '../sql/chunk-rows.js';
 import { deadLetterId, rowDeadLetter } from '../sql/dead-letters.js';
 import { writeIsolatingFailures } from '../sql/isolate-failures.js';
@@ -68,6 +68,16 @@ export class PostgresSink implements Sink {
       purged += rows.length;
     }
     return purged;
+  }
+
+  async liveRowsBelow(table: string, sourceTable: string, version: number): Promise<StoredVersion[]> {
+    try {
+      const rows = await this.db.query<{ pk: string; version: string }>(sql.liveRowsBelow(this.options.schema, table), [sourceTable, version]);
+      return rows.map((r) => ({ pk: r.pk, version: Number(r.version) }));
+    } catch (error) {
+      if (sqlState(error) === UNDEFINED_TABLE) return [];
+      throw error;
+    }
   }
 
   close(): Promise<void> {

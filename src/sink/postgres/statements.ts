@@ -122,6 +122,11 @@ export const listStateTables = `SELECT table_name FROM information_schema.column
 WHERE table_schema = $1 AND column_name IN ('pk', 'deleted', 'version', 'event_id', 'keys_only')
 GROUP BY table_name HAVING count(*) = 5`;
 
+export function liveRowsBelow(schema: string, table: string): string {
+  return `SELECT pk, version::text AS version FROM ${qualified(schema, table)}
+WHERE NOT deleted AND source_table = $1 AND version < $2`;
+}
+
 export function purgeTombstones(schema: string, table: string): string {
   return `DELETE FROM ${qualified(schema, table)} WHERE deleted AND version < $1`;
 }

@@ -19,6 +19,8 @@ const statements = (schema: string, table: string, s: sql.TableSettings): [strin
   ['insert change log', sql.insertChangeLog(schema, table)],
   ['insert dead letters', sql.insertDeadLetters(schema, table)],
   ['gate keys', sql.selectGateKeys(schema, table)],
+  ['live rows below', sql.liveRowsBelow(schema, table)],
+  ['refresh', sql.refreshTable(schema, table)],
   ['purge tombstones', sql.purgeTombstones(schema, table)],
   ['data columns', sql.selectDataColumns],
   ['list tables', sql.listStateTables],
