@@ -8,29 +8,30 @@ export interface CanonicalKey {
   readonly pk: string;
   /** The key attributes as JSON object text, in the record's order. */
   readonly keysJson: string;
-  /** Each key attribute's value as JSON text, by name, to check the images against. */
-  readonly values: ReadonlyMap<string, string>;
+  /** Each key attribute's name and value as JSON text, in the record's order, to check the images against. */
+  readonly values: readonly (readonly [name: string, json: string])[];
 }
 
 /** DynamoDB `Keys` → a canonical, injective text encoding (key attributes are S, N or B). */
 export function canonicalKey(keys: unknown, binary: BinaryEncoding, path: string): CanonicalKey {
   if (!isPlainObject(keys)) throw new DecodeError(path, 'missing or not an object');
-  const names = Object.keys(keys);
-  if (names.length === 0 || names.length > 2) throw new DecodeError(path, 'must hold one or two key attributes');
-  const values = new Map<string, string>();
-  for (const name of names) {
+  // DynamoDB keys have one attribute (partition) or two (partition and sort): no Map, no sort.
+  const values: (readonly [string, string])[] = [];
+  for (const name in keys) {
+    if (values.length === 2) throw new DecodeError(path, 'must hold one or two key attributes');
     const value = keys[name];
     const type = isPlainObject(value) ? Object.keys(value)[0] : undefined;
-    if (type === undefined || !KEY_TYPES.has(type)) {
-      throw new DecodeError(`${path}[${JSON.stringify(name)}]`, 'a key attribute must be of type S, N or B');
+    const at = () => `${path}[${JSON.stringify(name)}]`;
+    if (type === undefined || !KEY_TYPES.has(type)) throw new DecodeError(at(), 'a key attribute must be of type S, N or B');
+    try {
+      values.push([name, attributeToJson(value, binary, '')]);
+    } catch (error) {
+      throw error instanceof DecodeError ? new DecodeError(at() + error.path, error.reason) : error;
     }
-    values.set(name, attributeToJson(value, binary, `${path}[${JSON.stringify(name)}]`));
   }
-  const entry = (name: string) => `${JSON.stringify(name)}:${values.get(name)}`;
-  const sorted = [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return {
-    pk: `{${sorted.map(entry).join(',')}}`,
-    keysJson: `{${names.map(entry).join(',')}}`,
-    values,
-  };
+  if (values.length === 0) throw new DecodeError(path, 'must hold one or two key attributes');
+  const entries = values.map(([name, json]) => `${JSON.stringify(name)}:${json}`);
+  const keysJson = `{${entries.join(',')}}`;
+  const pk = values.length === 2 && values[1]![0] < values[0]![0] ? `{${entries[1]},${entries[0]}}` : keysJson;
+  return { pk, keysJson, values };
 }

@@ -76,9 +76,10 @@ function image(value: unknown, key: CanonicalKey, binary: BinaryEncoding, path: 
   const json = itemToJson(value, binary, path);
   const item = value as Record<string, unknown>;
   for (const [name, keyJson] of key.values) {
-    const at = `${path}[${JSON.stringify(name)}]`;
-    if (!Object.hasOwn(item, name)) throw new DecodeError(at, 'key attribute missing from the image');
-    if (attributeToJson(item[name], binary, at) !== keyJson) throw new DecodeError(at, 'differs from Keys');
+    const at = () => `${path}[${JSON.stringify(name)}]`;
+    if (!Object.hasOwn(item, name)) throw new DecodeError(at(), 'key attribute missing from the image');
+    // The image serialized fine above, so this attribute does too.
+    if (attributeToJson(item[name], binary, '') !== keyJson) throw new DecodeError(at(), 'differs from Keys');
   }
   return json;
 }

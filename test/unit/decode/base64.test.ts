@@ -59,3 +59,25 @@ describe('isStrictBase64 on large values', () => {
     expect(isStrictBase64(`${large.slice(0, -4)}A=B=`)).toBe(false);
   });
 });
+
+describe('decodeBase64 against the strict pattern', () => {
+  // Its length check stands in for the pattern: both must agree on every text, tricky ones included.
+  const tricky = fc.string({ unit: fc.constantFrom(...'AQab09+/=-_ *!\n.é\u0000'.split('')), maxLength: 16 });
+  const valid = fc.uint8Array({ maxLength: 12 }).map((b) => Buffer.from(b).toString('base64'));
+  it('decodes exactly the texts isStrictBase64 accepts, to the bytes they encode', () => {
+    fc.assert(
+      fc.property(fc.oneof(tricky, valid), (text) => {
+        let decoded: Buffer | null = null;
+        try {
+          decoded = decodeBase64(text, 'x');
+        } catch {
+          decoded = null;
+        }
+        expect(decoded !== null, JSON.stringify(text)).toBe(isStrictBase64(text));
+        if (decoded) expect(decoded.equals(Buffer.from(text, 'base64'))).toBe(true);
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+});
+
