@@ -37,6 +37,8 @@ export const envSchema = z.object({
   SINK_MAX_ROWS_PER_STATEMENT: int(1, 100_000).default(10_000),
   SINK_MAX_BYTES_PER_STATEMENT: int(1024, 512 * MiB).default(32 * MiB),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MAX_CONCURRENT_DELIVERIES: int(1, 1000).default(4),
+  SHUTDOWN_TIMEOUT_SECONDS: int(1, 600).default(25),
 });
 
 export interface SinkConfig {
@@ -66,6 +68,10 @@ export interface Config {
   readonly maxDecompressedBytes: number;
   readonly deliveryTimeoutMs: number;
   readonly logLevel: string;
+  /** Deliveries processed at once; one more is answered 503 at once. */
+  readonly maxConcurrentDeliveries: number;
+  /** How long SIGTERM waits for in-flight deliveries before cutting them off (answered 503). */
+  readonly shutdownTimeoutMs: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -111,6 +117,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     maxDecompressedBytes: e.MAX_DECOMPRESSED_BYTES,
     deliveryTimeoutMs: e.DELIVERY_TIMEOUT_SECONDS * 1000,
     logLevel: e.LOG_LEVEL,
+    maxConcurrentDeliveries: e.MAX_CONCURRENT_DELIVERIES,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
   };
   return { ok: true, config: deepFreeze(config) };
 }

@@ -10,9 +10,56 @@ const REDACT = [
   'password',
   '*.password',
 ];
+const CENSOR = '[redacted]';
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: { service: 'dynamodb-cdc-sink' } }, destination);
+export interface LoggerOptions {
+  /**
+   * Values that must not appear anywhere in a line, whatever field or error message carries them
+   * (access keys, the database password): a second net behind the redacted paths.
+   */
+  readonly secrets?: readonly string[];
+  readonly destination?: pino.DestinationStream;
+}
+
+export function createLogger(level: string, options: LoggerOptions = {}): Logger {
+  const scrub = scrubber(options.secrets ?? []);
+  return pino(
+    {
+      level,
+      redact: { paths: REDACT, censor: CENSOR },
+      base: { service: 'dynamodb-cdc-sink' },
+      ...(scrub ? { hooks: { streamWrite: scrub } } : {}),
+    },
+    options.destination,
+  );
+}
+
+/** Replaces each secret, as written and as JSON-escaped in a line, by the censor. */
+function scrubber(secrets: readonly string[]): ((line: string) => string) | undefined {
+  // Shorter than 4 characters, a "secret" would also match ordinary text; such a key is weak anyway.
+  const forms = [...new Set(secrets.filter((s) => s.length >= 4).flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))];
+  if (forms.length === 0) return undefined;
+  // Longest first, so that a secret containing another is replaced whole.
+  forms.sort((a, b) => b.length - a.length);
+  return (line) => forms.reduce((text, secret) => (text.includes(secret) ? text.split(secret).join(CENSOR) : text), line);
+}
+
+/** The password of a database URL, as written and decoded; [] when it has none. */
+export function urlSecrets(url: string | undefined): string[] {
+  if (!url) return [];
+  try {
+    const { password } = new URL(url);
+    if (!password) return [];
+    let decoded = password;
+    try {
+      decoded = decodeURIComponent(password);
+    } catch {
+      // Not valid percent-encoding: the text as written is the secret.
+    }
+    return [password, decoded];
+  } catch {
+    return [];
+  }
 }
 
 /** `postgres://user:secret@host/db` → `postgres://user:***@host/db`, for logs and errors. */

@@ -8,6 +8,8 @@ export type RowOutcome =
 export interface TableResult {
   readonly table: string;
   readonly outcomes: readonly RowOutcome[];
+  /** Values kept aside because the database could not store them where the item has them. */
+  readonly diverted?: number;
 }
 
 export type SinkWriteResult =
