@@ -26,12 +26,15 @@ export function createMetrics(): Metrics {
   const instances: Record<string, unknown> = { registry };
   for (const [key, definition] of Object.entries(METRIC_DEFINITIONS) as [MetricKey, MetricDefinition][]) {
     const common = { name: definition.name, help: definition.help, labelNames: [...definition.labelNames], registers: [registry] };
-    instances[key] =
-      definition.kind === 'counter'
-        ? new Counter(common)
-        : definition.kind === 'gauge'
-          ? new Gauge(common)
-          : new Histogram({ ...common, buckets: [...(definition.buckets ?? [])] });
+    if (definition.kind === 'counter') {
+      const counter = new Counter(common);
+      for (const labels of definition.initial ?? []) counter.inc(labels, 0);
+      instances[key] = counter;
+    } else if (definition.kind === 'gauge') {
+      instances[key] = new Gauge(common);
+    } else {
+      instances[key] = new Histogram({ ...common, buckets: [...(definition.buckets ?? [])] });
+    }
   }
   return instances as Metrics;
 }

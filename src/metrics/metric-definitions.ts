@@ -12,15 +12,28 @@ export interface MetricDefinition<K extends Kind = Kind, L extends string = stri
   readonly help: string;
   readonly labelNames: readonly L[];
   readonly buckets?: readonly number[];
+  /** Label sets exported as 0 from the start, so that rate() and alerts see them before the first event. */
+  readonly initial?: readonly Readonly<Record<L, string>>[];
 }
 
-const define =
-  <K extends Kind>(kind: K) =>
-  <L extends string>(name: string, help: string, labelNames: readonly L[], buckets?: readonly number[]): MetricDefinition<K, L> =>
-    buckets ? { kind, name, help, labelNames, buckets } : { kind, name, help, labelNames };
-const counter = define('counter');
-const gauge = define('gauge');
-const histogram = define('histogram');
+const counter = <L extends string>(
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+  initial: readonly Record<L, string>[] = [],
+): MetricDefinition<'counter', L> => ({ kind: 'counter', name, help, labelNames, initial });
+const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]): MetricDefinition<'gauge', L> => ({
+  kind: 'gauge',
+  name,
+  help,
+  labelNames,
+});
+const histogram = <L extends string>(
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+  buckets: readonly number[],
+): MetricDefinition<'histogram', L> => ({ kind: 'histogram', name, help, labelNames, buckets });
 
 /** Firehose gives up after 180 s; a delivery deadline is at most 170 s. */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 90, 120, 180];
@@ -36,7 +49,8 @@ export const OPERATIONS = ['insert', 'modify', 'remove', 'ttl_remove'] as const;
 export type Operation = (typeof OPERATIONS)[number];
 export const OUTCOMES = ['applied', 'stale', 'duplicate', 'dead_lettered', 'diverted'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
-export type Endpoint = 'firehose' | 'records';
+export const ENDPOINTS = ['firehose', 'records'] as const;
+export type Endpoint = (typeof ENDPOINTS)[number];
 
 export const METRIC_DEFINITIONS = {
   deliveries: counter(
@@ -48,6 +62,7 @@ export const METRIC_DEFINITIONS = {
     'cdc_deliveries_rejected_total',
     'Deliveries answered 503 without being read: too many in flight (overloaded) or shutting down.',
     ['endpoint', 'reason'],
+    ENDPOINTS.flatMap((endpoint) => ['overloaded', 'shutting_down'].map((reason) => ({ endpoint, reason }))),
   ),
   deliveryDuration: histogram(
     'cdc_delivery_duration_seconds',
@@ -70,6 +85,7 @@ export const METRIC_DEFINITIONS = {
     'cdc_sink_errors_total',
     'Database writes that failed: retryable (answered 503, Firehose retries) or permanent (answered 500).',
     ['kind'],
+    [{ kind: 'retryable' }, { kind: 'permanent' }],
   ),
   replicationLag: histogram(
     'cdc_replication_lag_seconds',
