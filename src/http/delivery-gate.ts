@@ -57,6 +57,7 @@ export class DeliveryGate {
     timer.unref();
     const settle = () => {
       if (state.answered && state.holds === 0 && this.slots.delete(state)) this.changed();
+      else this.notify();
     };
     return {
       signal: state.controller.signal,
@@ -111,6 +112,10 @@ export class DeliveryGate {
 
   private changed(): void {
     this.options.onChange?.(this.slots.size);
+    this.notify();
+  }
+
+  private notify(): void {
     for (const waiter of [...this.waiters]) waiter();
   }
 }
