@@ -1,7 +1,7 @@
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
 import { loadConfig } from './config/config.js';
-import { createLogger, redactUrl, urlSecrets } from './log/logger.js';
+import { configSecrets, createLogger, redactUrl } from './log/logger.js';
 import { createSink } from './sink/create-sink.js';
 
 // The only module with side effects: read the environment, build the parts, serve, stop cleanly.
@@ -11,7 +11,7 @@ if (!loaded.ok) {
   process.exit(2);
 }
 const { config } = loaded;
-const log = createLogger(config.logLevel, { secrets: [...config.accessKeys, ...urlSecrets(config.sink.url)] });
+const log = createLogger(config.logLevel, { secrets: configSecrets(config) });
 
 if (config.accessKeys.length === 0) {
   if (config.allowUnauthenticated) log.warn('ALLOW_UNAUTHENTICATED=true: anyone who can reach this port can write. Development only.');

@@ -23,6 +23,8 @@ export interface DeliveryDeps {
   readonly metrics: Metrics;
   readonly recordDelivery: DeliveryRecorder;
   readonly status: ServiceStatus;
+  /** Removes access keys and the database password from text a client or /status will see. */
+  readonly scrub: (text: string) => string;
 }
 
 export function requireAccess(presented: string | undefined, deps: DeliveryDeps): void {

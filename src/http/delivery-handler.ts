@@ -50,7 +50,7 @@ export function deliveryHandler(endpoint: DeliveryEndpoint, deps: DeliveryDeps) 
       return endpoint.success(c, requestId, report);
     } catch (error) {
       status = statusFor(error, endpoint.name);
-      const message = publicMessage(error);
+      const message = deps.scrub(publicMessage(error));
       if (error instanceof OverloadedError || error instanceof ShuttingDownError) {
         deps.metrics.rejections.inc({ ...labels, reason: error instanceof OverloadedError ? 'overloaded' : 'shutting_down' });
       }

@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import type { Config } from '../config/config.js';
 
 // Access keys and database passwords must never reach a log line.
 const REDACT = [
@@ -22,7 +23,8 @@ export interface LoggerOptions {
 }
 
 export function createLogger(level: string, options: LoggerOptions = {}): Logger {
-  const scrub = scrubber(options.secrets ?? []);
+  const secrets = options.secrets ?? [];
+  const scrub = secrets.length > 0 ? secretScrubber(secrets) : undefined;
   return pino(
     {
       level,
@@ -34,14 +36,19 @@ export function createLogger(level: string, options: LoggerOptions = {}): Logger
   );
 }
 
-/** Replaces each secret, as written and as JSON-escaped in a line, by the censor. */
-function scrubber(secrets: readonly string[]): ((line: string) => string) | undefined {
+/** The values of a configuration that must never be shown: access keys, the database password. */
+export function configSecrets(config: Pick<Config, 'accessKeys'> & { sink: Pick<Config['sink'], 'url'> }): string[] {
+  return [...config.accessKeys, ...urlSecrets(config.sink.url)];
+}
+
+/** Replaces each secret, as written and as JSON-escaped (in a log line), by the censor. */
+export function secretScrubber(secrets: readonly string[]): (text: string) => string {
   // Shorter than 4 characters, a "secret" would also match ordinary text; such a key is weak anyway.
   const forms = [...new Set(secrets.filter((s) => s.length >= 4).flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))];
-  if (forms.length === 0) return undefined;
+  if (forms.length === 0) return (text) => text;
   // Longest first, so that a secret containing another is replaced whole.
   forms.sort((a, b) => b.length - a.length);
-  return (line) => forms.reduce((text, secret) => (text.includes(secret) ? text.split(secret).join(CENSOR) : text), line);
+  return (text) => forms.reduce((out, secret) => (out.includes(secret) ? out.split(secret).join(CENSOR) : out), text);
 }
 
 /** The password of a database URL, as written and decoded; [] when it has none. */
