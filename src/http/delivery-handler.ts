@@ -45,6 +45,7 @@ export function deliveryHandler(endpoint: DeliveryEndpoint, deps: DeliveryDeps) 
       const parsed = endpoint.parse(body.bytes, requestId, c);
       requestId = parsed.requestId;
       deps.metrics.deliveryRecords.observe(labels, parsed.received);
+      deps.log.debug({ ...labels, requestId, bytes: body.receivedBytes, records: parsed.received }, 'delivery received');
       const report = await deliver(parsed.decoded, parsed.received, { requestId, source: endpoint.name }, deps, slot);
       status = 200;
       return endpoint.success(c, requestId, report);

@@ -1,4 +1,3 @@
-import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import type { ServerType } from '@hono/node-server';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,42 +6,10 @@ import { seedRecords } from '../../support/fixtures.js';
 import { ACCESS_KEY, firehoseBody } from '../../support/firehose.js';
 import { close, listen, until } from '../../support/listen.js';
 import { scrape } from '../../support/prometheus.js';
+import { rawPost } from '../../support/raw-post.js';
 import { stubSink } from '../../support/stub-sink.js';
 
 const MiB = 1024 * 1024;
-
-interface Answer {
-  status: number;
-  body: Record<string, unknown>;
-  ms: number;
-}
-
-/**
- * POSTs with node:http so that the body can be sent in parts: `parts` are written one after
- * another; with `hold`, the request is never ended (a client that stalls mid-body).
- */
-function post(port: number, path: string, parts: Buffer[], headers: Record<string, string>, hold = false): Promise<Answer> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        resolve({ status: res.statusCode!, body: JSON.parse(Buffer.concat(chunks).toString()), ms: performance.now() - started });
-        req.destroy();
-      });
-    });
-    // The server may answer and stop reading before the body is all sent.
-    req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error)));
-    const write = (i: number) => {
-      if (i === parts.length) return hold ? undefined : req.end();
-      if (req.destroyed) return;
-      req.write(parts[i], () => write(i + 1));
-    };
-    req.flushHeaders();
-    write(0);
-  });
-}
 
 const firehoseHeaders = (requestId: string, extra: Record<string, string> = {}) => ({
   'content-type': 'application/json',
@@ -77,13 +44,13 @@ describe('limits over a real socket', () => {
     server = started.server;
     global.gc?.();
     const before = process.memoryUsage().rss;
-    const { result, peak } = await peakRss(post(started.port, '/firehose', parts, firehoseHeaders('bomb', { 'content-encoding': 'gzip' })));
+    const { result, peak } = await peakRss(rawPost(started.port, '/firehose', parts, firehoseHeaders('bomb', { 'content-encoding': 'gzip' })));
     expect(result.status).toBe(400);
     expect(result.body).toEqual({ requestId: 'bomb', timestamp: expect.any(Number), errorMessage: `decompressed body exceeds ${65 * MiB} bytes` });
     // At most the decompression limit (65 MiB) and the compressed body, with room for the runtime; never 4 GiB.
     expect(peak - before).toBeLessThan(400 * MiB);
     const next = firehoseBody(seedRecords());
-    const after = await post(started.port, '/firehose', [Buffer.from(JSON.stringify(next))], firehoseHeaders(next.requestId));
+    const after = await rawPost(started.port, '/firehose', [Buffer.from(JSON.stringify(next))], firehoseHeaders(next.requestId));
     expect(after.status).toBe(200);
   });
 
@@ -94,12 +61,12 @@ describe('limits over a real socket', () => {
     // 80 MiB sent in 1 MiB parts, without Content-Length (chunked): the limit is counted as it comes.
     const parts = Array<Buffer>(80).fill(Buffer.alloc(MiB, 0x20));
     const before = process.memoryUsage().rss;
-    const { result, peak } = await peakRss(post(started.port, '/firehose', parts, firehoseHeaders('too-big')));
+    const { result, peak } = await peakRss(rawPost(started.port, '/firehose', parts, firehoseHeaders('too-big')));
     expect(result.status).toBe(400);
     expect(result.body.errorMessage).toBe(`body exceeds ${65 * MiB} bytes`);
     expect(peak - before).toBeLessThan(300 * MiB);
     // Declared too large: refused from the header, before any of the body.
-    const declared = await post(started.port, '/firehose', [], firehoseHeaders('declared', { 'content-length': String(100 * MiB) }), true);
+    const declared = await rawPost(started.port, '/firehose', [], firehoseHeaders('declared', { 'content-length': String(100 * MiB) }), true);
     expect(declared.status).toBe(400);
     expect(declared.ms).toBeLessThan(2000);
   });
@@ -110,7 +77,7 @@ describe('limits over a real socket', () => {
     server = started.server;
     const text = Buffer.from(JSON.stringify({ ...firehoseBody(seedRecords()), requestId: 'slow-body' }));
     // Half the body, then the client stalls.
-    const answer = await post(started.port, '/firehose', [text.subarray(0, text.length >> 1)], firehoseHeaders('slow-body'), true);
+    const answer = await rawPost(started.port, '/firehose', [text.subarray(0, text.length >> 1)], firehoseHeaders('slow-body'), true);
     expect(answer.status).toBe(503);
     expect(answer.body).toEqual({ requestId: 'slow-body', timestamp: expect.any(Number), errorMessage: 'delivery not written within 400 ms; it is safe to retry' });
     expect(answer.ms).toBeGreaterThanOrEqual(350);
@@ -125,7 +92,7 @@ describe('limits over a real socket', () => {
     const { app } = appWith(stubSink(), { config: { deliveryTimeoutMs: 300 } });
     const started = await listen(app);
     server = started.server;
-    const answer = await post(started.port, '/records', [Buffer.from('[{"eventID":')], { authorization: `Bearer ${ACCESS_KEY}`, 'x-request-id': 'r-slow' }, true);
+    const answer = await rawPost(started.port, '/records', [Buffer.from('[{"eventID":')], { authorization: `Bearer ${ACCESS_KEY}`, 'x-request-id': 'r-slow' }, true);
     expect(answer.status).toBe(503);
     expect(answer.body).toEqual({ requestId: 'r-slow', error: 'delivery not written within 300 ms; it is safe to retry' });
   });
