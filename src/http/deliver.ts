@@ -48,7 +48,17 @@ export async function deliver(
   const work = applyRecords(decoded, received, { ...meta, tableMap: deps.tableMap, changeLog: deps.changeLog }, deps.sink);
   slot.hold(work);
   // Counted when written, even if the answer has gone out as 503 by then: the rows are there.
-  work.then((result) => result.ok && deps.recordDelivery(result), () => undefined);
+  work.then(
+    (result) => {
+      try {
+        if (result.ok) deps.recordDelivery(result);
+      } catch (error) {
+        // Metrics must never fail a delivery, nor crash the process from this detached callback.
+        deps.log.error({ ...meta, err: error }, 'recording delivery metrics failed');
+      }
+    },
+    () => undefined,
+  );
   const result = await untilAborted(work, slot.signal);
   if (!result.ok) throw result.error;
   const { failures, ...counts } = result.report;

@@ -52,11 +52,12 @@ export function deliveryHandler(endpoint: DeliveryEndpoint, deps: DeliveryDeps) 
     } catch (error) {
       status = statusFor(error, endpoint.name);
       const message = deps.scrub(publicMessage(error));
-      if (error instanceof OverloadedError || error instanceof ShuttingDownError) {
-        deps.metrics.rejections.inc({ ...labels, reason: error instanceof OverloadedError ? 'overloaded' : 'shutting_down' });
-      }
+      // Refused by the gate (no slot taken); a delivery cut off during shutdown is not a refusal.
+      const rejected = slot === undefined && (error instanceof OverloadedError || error instanceof ShuttingDownError);
+      if (rejected) deps.metrics.rejections.inc({ ...labels, reason: error instanceof OverloadedError ? 'overloaded' : 'shutting_down' });
       deps.status.recordError({ endpoint: endpoint.name, requestId, status, message });
-      deps.log[status >= 500 ? 'error' : 'warn']({ endpoint: endpoint.name, requestId, status, err: error }, 'delivery refused');
+      // Refusals under overload are expected and can be many: a warning each, not an error.
+      deps.log[status >= 500 && !rejected ? 'error' : 'warn']({ endpoint: endpoint.name, requestId, status, err: error }, 'delivery refused');
       return endpoint.failure(c, requestId, status, message);
     } finally {
       slot?.answered();

@@ -97,3 +97,25 @@ describe('backpressure over a real socket', () => {
     expect((await Promise.all(pending)).map((a) => a.status)).toEqual(Array(N).fill(200));
   });
 });
+
+describe('while draining', () => {
+  it('refuses new deliveries with 503 (Firehose retries them elsewhere or later) and counts them', async () => {
+    const { app } = appWith(stubSink());
+    await expect(app.gate.drain(1000)).resolves.toBe(true);
+    const body = firehoseBody(seedRecords());
+    const response = await app.request(
+      new Request('http://sink.test/firehose', {
+        method: 'POST',
+        headers: { 'x-amz-firehose-access-key': ACCESS_KEY, 'x-amz-firehose-request-id': body.requestId },
+        body: JSON.stringify(body),
+      }),
+    );
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({ requestId: body.requestId, timestamp: expect.any(Number), errorMessage: 'the service is shutting down; retry later' });
+    const status = (await (await app.request('/status')).json()) as { state: string };
+    expect(status.state).toBe('STOPPING');
+    const m = await scrape(app);
+    expect(m.value('cdc_deliveries_rejected_total', { endpoint: 'firehose', reason: 'shutting_down' })).toBe(1);
+    expect(m.value('cdc_deliveries_rejected_total', { endpoint: 'firehose', reason: 'overloaded' })).toBe(0);
+  });
+});
