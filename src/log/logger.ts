@@ -32,7 +32,9 @@ export function createLogger(level: string, options: LoggerOptions = {}): Logger
       base: { service: 'dynamodb-cdc-sink' },
       ...(scrub ? { hooks: { streamWrite: scrub } } : {}),
     },
-    options.destination,
+    // Written synchronously: lines are not lost at exit, and exiting never waits on a stdout
+    // whose reader is gone (pino's default asynchronous stdout then hangs process.exit).
+    options.destination ?? pino.destination({ dest: 1, sync: true }),
   );
 }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readJson } from '../support/read-json.js';
-import { root, startService, stopService, type Running } from '../support/service-process.js';
+import { killServices, root, startService, stopService, type Running } from '../support/service-process.js';
 
 // The service as a user runs it: a real process, a real socket, the embedded database on disk.
 const dataDir = mkdtempSync(join(tmpdir(), 'cdc-sink-'));
@@ -20,7 +20,10 @@ const postExample = (url: string) =>
   });
 
 describe('the service process', () => {
-  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  afterAll(() => {
+    killServices();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
   it('applies the README example, stops cleanly on SIGTERM, and keeps the data on disk', async () => {
     const first = await start();

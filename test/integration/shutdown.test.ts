@@ -7,12 +7,15 @@ import { until } from '../support/listen.js';
 import { parseScrape } from '../support/prometheus.js';
 import { openPost, type RawAnswer } from '../support/raw-post.js';
 import { kinesisRecord } from '../support/records.js';
-import { startService, stopService, type Running } from '../support/service-process.js';
+import { killServices, startService, stopService, type Running } from '../support/service-process.js';
 
 // Shutdown of the real process (SIGTERM/SIGINT) while a delivery is in flight: it completes with
 // 200, or it is not answered 200; either way, after Firehose's retry nothing is lost.
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+afterAll(() => {
+  killServices();
+  dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true }));
+});
 
 function service(env: Record<string, string> = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'cdc-shutdown-'));
@@ -135,5 +138,13 @@ describe('graceful shutdown of the service process', () => {
     } finally {
       expect(await stopService(again)).toBe(0);
     }
+  });
+
+  it('exits 0 on SIGTERM even when nothing reads its logs any more', async () => {
+    const running = await service()();
+    running.child.stdout.destroy(); // the reader of its stdout is gone
+    await fetch(`${running.url}/healthz`); // something to log… or not
+    const code = await Promise.race([stopService(running), new Promise((resolve) => setTimeout(() => resolve('still running'), 15_000))]);
+    expect(code).toBe(0);
   });
 });

@@ -12,6 +12,14 @@ export interface Running {
   readonly exited: Promise<number | null>;
 }
 
+const running = new Set<ChildProcessWithoutNullStreams>();
+
+/** Kills what a failed test left running (call in afterAll): an orphan would hold its port and database. */
+export function killServices(): void {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+}
+
 /** Starts `src/main.ts` as a process on a free port and waits for its "listening" line. */
 export function startService(env: Record<string, string>): Promise<Running> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
@@ -19,7 +27,13 @@ export function startService(env: Record<string, string>): Promise<Running> {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', SINK_URL: '', ...env },
   });
   const logs: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  running.add(child);
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`service did not start: ${logs.join('')}`)), 30_000);
     child.stderr.on('data', (d: Buffer) => logs.push(d.toString()));
