@@ -2,19 +2,42 @@ import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import type { DeliveryDeps } from './http/deliver.js';
+import { DeliveryGate } from './http/delivery-gate.js';
+import { registerDocsRoutes } from './http/docs-routes.js';
 import { firehoseHandler } from './http/firehose-route.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { recordsHandler } from './http/records-route.js';
+import { ServiceStatus } from './http/service-status.js';
+import { statusHandler } from './http/status-route.js';
+import { configSecrets, secretScrubber } from './log/logger.js';
+import { createMetrics, type Metrics } from './metrics/create-metrics.js';
+import { deliveryRecorder } from './pipeline/delivery-metrics.js';
+import { instrumentSink } from './pipeline/instrument-sink.js';
 import type { Sink } from './sink/sink.js';
 
 export interface AppDeps {
   readonly config: Config;
   readonly sink: Sink;
   readonly log: Logger;
+  /** A registry of its own per app; created when not given. */
+  readonly metrics?: Metrics;
 }
 
+export type App = Hono & {
+  /** Bounds the deliveries in flight; main.ts drains it on SIGTERM. */
+  readonly gate: DeliveryGate;
+  readonly metrics: Metrics;
+};
+
 /** Builds the HTTP app from its dependencies; importing this module does no I/O. */
-export function createApp({ config, sink, log }: AppDeps): Hono {
+export function createApp({ config, sink: rawSink, log, metrics = createMetrics() }: AppDeps): App {
+  const sink = instrumentSink(rawSink, metrics);
+  const gate = new DeliveryGate({
+    maxInFlight: config.maxConcurrentDeliveries,
+    deadlineMs: config.deliveryTimeoutMs,
+    onChange: (n) => metrics.inFlight.set(n),
+  });
+  const status = new ServiceStatus();
   const deliveryDeps: DeliveryDeps = {
     sink,
     log,
@@ -22,16 +45,22 @@ export function createApp({ config, sink, log }: AppDeps): Hono {
     limits: { maxBodyBytes: config.maxBodyBytes, maxDecompressedBytes: config.maxDecompressedBytes },
     tableMap: config.tableMap,
     changeLog: config.sink.changeLog,
-    deliveryTimeoutMs: config.deliveryTimeoutMs,
+    gate,
+    metrics,
+    recordDelivery: deliveryRecorder(metrics),
+    status,
+    scrub: secretScrubber(configSecrets(config)),
   };
   const app = new Hono();
   app.post('/firehose', firehoseHandler(deliveryDeps));
   app.post('/records', recordsHandler(deliveryDeps));
   registerHealthRoutes(app, sink);
+  app.get('/status', statusHandler({ sink, gate, metrics, status }));
+  registerDocsRoutes(app, metrics);
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error, c) => {
     log.error({ err: error }, 'unhandled error');
     return c.json({ error: 'internal error' }, 500);
   });
-  return app;
+  return Object.assign(app, { gate, metrics });
 }

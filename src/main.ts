@@ -1,7 +1,7 @@
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
 import { loadConfig } from './config/config.js';
-import { createLogger, redactUrl } from './log/logger.js';
+import { configSecrets, createLogger, redactUrl } from './log/logger.js';
 import { createSink } from './sink/create-sink.js';
 
 // The only module with side effects: read the environment, build the parts, serve, stop cleanly.
@@ -11,7 +11,7 @@ if (!loaded.ok) {
   process.exit(2);
 }
 const { config } = loaded;
-const log = createLogger(config.logLevel);
+const log = createLogger(config.logLevel, { secrets: configSecrets(config) });
 
 if (config.accessKeys.length === 0) {
   if (config.allowUnauthenticated) log.warn('ALLOW_UNAUTHENTICATED=true: anyone who can reach this port can write. Development only.');
@@ -43,22 +43,33 @@ if (config.tombstoneRetentionHours > 0) {
 }
 
 let stopping = false;
-function shutdown(signal: string): void {
+/**
+ * Stop taking deliveries (new connections are refused, a request on an open connection gets 503),
+ * let those in flight finish for up to SHUTDOWN_TIMEOUT_SECONDS, then cut off the rest with 503
+ * (never 200: Firehose retries them), close the database and exit.
+ */
+async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  log.info({ signal }, 'shutting down: finishing in-flight deliveries');
+  log.info({ signal, inFlight: app.gate.inFlight }, 'shutting down: finishing in-flight deliveries');
   clearInterval(purgeTimer);
-  const force = setTimeout(() => {
-    log.error('in-flight deliveries did not finish in time; exiting');
-    process.exit(1);
-  }, config.deliveryTimeoutMs + 5000);
-  force.unref();
-  server.close(() => {
-    sink.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  });
+  // Last resort, should closing the database hang.
+  setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 15_000).unref();
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  const finished = await app.gate.drain(config.shutdownTimeoutMs);
+  if (!finished) log.warn({ timeoutMs: config.shutdownTimeoutMs }, 'deliveries cut off at the shutdown timeout: answered 503');
+  // Answers are written; give their sockets a moment to flush, then close whatever keep-alive remains.
+  await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1000))]);
+  (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+  let code = 0;
+  try {
+    await sink.close();
+  } catch (error) {
+    log.error({ err: error }, 'closing the database failed');
+    code = 1;
+  }
+  log.info({ code }, 'stopped');
+  process.exit(code);
 }
-process.on('SIGTERM', () => shutdown('SIGTERM'));
-process.on('SIGINT', () => shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -42,6 +42,8 @@ export const envSchema = z.object({
   CRATEDB_REPLICAS: z.string().regex(/^(\d+|\d+-(\d+|all))$/, 'a number or a range such as 0-1').optional(),
   CRATEDB_MAX_DATA_COLUMNS: int(10, 100_000).default(900),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MAX_CONCURRENT_DELIVERIES: int(1, 1000).default(4),
+  SHUTDOWN_TIMEOUT_SECONDS: int(1, 600).default(25),
 });
 
 export interface SinkConfig {
@@ -74,6 +76,10 @@ export interface Config {
   readonly maxDecompressedBytes: number;
   readonly deliveryTimeoutMs: number;
   readonly logLevel: string;
+  /** Deliveries processed at once; one more is answered 503 at once. */
+  readonly maxConcurrentDeliveries: number;
+  /** How long SIGTERM waits for in-flight deliveries before cutting them off (answered 503). */
+  readonly shutdownTimeoutMs: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -121,6 +127,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     maxDecompressedBytes: e.MAX_DECOMPRESSED_BYTES,
     deliveryTimeoutMs: e.DELIVERY_TIMEOUT_SECONDS * 1000,
     logLevel: e.LOG_LEVEL,
+    maxConcurrentDeliveries: e.MAX_CONCURRENT_DELIVERIES,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
   };
   return { ok: true, config: deepFreeze(config) };
 }

@@ -1,11 +1,15 @@
 import type { Logger } from 'pino';
 import type { DecodedRecord } from '../decode/decode-record.js';
+import type { Metrics } from '../metrics/create-metrics.js';
 import { applyRecords, type DeliveryReport } from '../pipeline/apply-records.js';
+import type { DeliveryRecorder } from '../pipeline/delivery-metrics.js';
 import type { Sink } from '../sink/sink.js';
 import type { TableMap } from '../translate/target-name.js';
 import { checkAccessKey, type AccessPolicy } from './access-key.js';
-import { DeadlineExceededError, UnauthorizedError } from './http-errors.js';
+import { untilAborted, type DeliveryGate, type DeliverySlot } from './delivery-gate.js';
+import { UnauthorizedError } from './http-errors.js';
 import type { BodyLimits } from './read-body.js';
+import type { ServiceStatus } from './service-status.js';
 
 /** What the write endpoints need; built once in createApp. */
 export interface DeliveryDeps {
@@ -15,7 +19,12 @@ export interface DeliveryDeps {
   readonly limits: BodyLimits;
   readonly tableMap: TableMap;
   readonly changeLog: boolean;
-  readonly deliveryTimeoutMs: number;
+  readonly gate: DeliveryGate;
+  readonly metrics: Metrics;
+  readonly recordDelivery: DeliveryRecorder;
+  readonly status: ServiceStatus;
+  /** Removes access keys and the database password from text a client or /status will see. */
+  readonly scrub: (text: string) => string;
 }
 
 export function requireAccess(presented: string | undefined, deps: DeliveryDeps): void {
@@ -24,30 +33,36 @@ export function requireAccess(presented: string | undefined, deps: DeliveryDeps)
 }
 
 /**
- * Applies decoded records within the delivery deadline; throws SinkError or DeadlineExceededError.
- * A write cut off by the deadline may still finish later: that is harmless, the writes are idempotent.
+ * Applies decoded records unless the slot's signal aborts first (deadline, shutdown); throws
+ * SinkError or the abort reason. A write cut off may still finish later: that is harmless, the
+ * writes are idempotent, and the slot stays taken until it does, so that memory stays bounded.
  */
 export async function deliver(
   decoded: readonly DecodedRecord[],
   received: number,
   meta: { requestId: string; source: string },
   deps: DeliveryDeps,
+  slot: DeliverySlot,
 ): Promise<DeliveryReport> {
   const started = performance.now();
   const work = applyRecords(decoded, received, { ...meta, tableMap: deps.tableMap, changeLog: deps.changeLog }, deps.sink);
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineExceededError(deps.deliveryTimeoutMs)), deps.deliveryTimeoutMs);
-  });
-  try {
-    const result = await Promise.race([work, deadline]);
-    if (!result.ok) throw result.error;
-    const { failures, ...counts } = result.report;
-    deps.log.info({ ...meta, ...counts, ms: Math.round(performance.now() - started) }, 'delivery applied');
-    for (const failure of failures.slice(0, 10)) deps.log.warn({ ...meta, ...failure }, 'record dead-lettered');
-    return result.report;
-  } finally {
-    clearTimeout(timer);
-    work.catch(() => undefined);
-  }
+  slot.hold(work);
+  // Counted when written, even if the answer has gone out as 503 by then: the rows are there.
+  work.then(
+    (result) => {
+      try {
+        if (result.ok) deps.recordDelivery(result);
+      } catch (error) {
+        // Metrics must never fail a delivery, nor crash the process from this detached callback.
+        deps.log.error({ ...meta, err: error }, 'recording delivery metrics failed');
+      }
+    },
+    () => undefined,
+  );
+  const result = await untilAborted(work, slot.signal);
+  if (!result.ok) throw result.error;
+  const { failures, ...counts } = result.report;
+  deps.log.info({ ...meta, ...counts, ms: Math.round(performance.now() - started) }, 'delivery applied');
+  for (const failure of failures.slice(0, 10)) deps.log.warn({ ...meta, ...failure }, 'record dead-lettered');
+  return result.report;
 }

@@ -1,5 +1,12 @@
 import { SinkError } from '../sink/sink.js';
-import { BadRequestError, BodyTooLargeError, DeadlineExceededError, UnauthorizedError } from './http-errors.js';
+import {
+  BadRequestError,
+  BodyTooLargeError,
+  DeadlineExceededError,
+  OverloadedError,
+  ShuttingDownError,
+  UnauthorizedError,
+} from './http-errors.js';
 
 export type Protocol = 'firehose' | 'records';
 
@@ -12,7 +19,8 @@ export function statusFor(error: unknown, protocol: Protocol): number {
   if (error instanceof BadRequestError) return 400;
   if (error instanceof BodyTooLargeError) return protocol === 'firehose' ? 400 : 413;
   if (error instanceof SinkError) return error.retryable ? 503 : 500;
-  if (error instanceof DeadlineExceededError) return 503;
+  // Firehose backs off and retries a 503: what overload, a deadline and a restart need.
+  if (error instanceof DeadlineExceededError || error instanceof OverloadedError || error instanceof ShuttingDownError) return 503;
   return 500;
 }
 
@@ -23,6 +31,8 @@ export function publicMessage(error: unknown): string {
     error instanceof BadRequestError ||
     error instanceof BodyTooLargeError ||
     error instanceof DeadlineExceededError ||
+    error instanceof OverloadedError ||
+    error instanceof ShuttingDownError ||
     error instanceof SinkError;
   return known ? error.message : 'internal error';
 }

@@ -30,3 +30,21 @@ export class DeadlineExceededError extends Error {
     this.name = 'DeadlineExceededError';
   }
 }
+
+/** Too many deliveries in flight: refused before its body is read, so that memory stays bounded. */
+export class OverloadedError extends Error {
+  readonly code = 'OVERLOADED';
+  constructor(max: number) {
+    super(`${max} deliveries are already in flight; retry later`);
+    this.name = 'OverloadedError';
+  }
+}
+
+/** The service is stopping: a new delivery is refused, and one still running at the end is cut off. */
+export class ShuttingDownError extends Error {
+  readonly code = 'SHUTTING_DOWN';
+  constructor(message = 'the service is shutting down; retry later') {
+    super(message);
+    this.name = 'ShuttingDownError';
+  }
+}

@@ -1,5 +1,7 @@
+import type { Change } from '../decode/change.js';
 import type { DecodedRecord } from '../decode/decode-record.js';
 import type { SinkError, Sink } from '../sink/sink.js';
+import { targetTableName } from '../translate/target-name.js';
 import { translate, type TranslateOptions } from '../translate/translate.js';
 
 export interface RecordFailure {
@@ -18,12 +20,41 @@ export interface DeliveryReport {
   readonly deadLettered: number;
   /** Records with empty data: nothing to apply. */
   readonly empty: number;
+  /** Values the database kept aside in applied records (CrateDB); not a count of records. */
+  readonly diverted: number;
   readonly failures: readonly RecordFailure[];
   /** Applied changes per target table, for logs. */
   readonly tables: Readonly<Record<string, number>>;
 }
 
-export type ApplyResult = { ok: true; report: DeliveryReport } | { ok: false; error: SinkError };
+export type Operation = 'insert' | 'modify' | 'remove' | 'ttl_remove';
+export type RecordOutcome = 'applied' | 'stale' | 'duplicate' | 'dead_lettered';
+
+/** One record's fate, for metrics: where it went, what it did, and the change time it carried. */
+export interface RecordFate {
+  /** Target table; null when the record could not be decoded. */
+  readonly table: string | null;
+  readonly operation: Operation | null;
+  readonly outcome: RecordOutcome;
+  /** ApproximateCreationDateTime in microseconds (0: unknown). */
+  readonly version: number;
+}
+
+export interface DeliveryDetail {
+  readonly report: DeliveryReport;
+  /** One per non-empty record, in no particular order. */
+  readonly fates: readonly RecordFate[];
+  /** Values kept aside per target table (only tables with some). */
+  readonly divertedByTable: Readonly<Record<string, number>>;
+}
+
+export type ApplyResult = ({ ok: true } & DeliveryDetail) | { ok: false; error: SinkError };
+
+/** INSERT/MODIFY/REMOVE, and a REMOVE by DynamoDB's TTL process apart. */
+export function operationOf(change: { readonly eventName: string; readonly ttl: boolean }): Operation {
+  if (change.eventName === 'REMOVE') return change.ttl ? 'ttl_remove' : 'remove';
+  return change.eventName === 'INSERT' ? 'insert' : 'modify';
+}
 
 /** decode results → translate → sink, and the tally of every record's fate. */
 export async function applyRecords(
@@ -36,39 +67,44 @@ export async function applyRecords(
   const written = await sink.write(batch);
   if (!written.ok) return written;
 
-  let applied = 0;
-  let stale = 0;
-  let duplicate = 0;
-  const failures: RecordFailure[] = batch.deadLetters.map((d) => ({ index: d.recordIndex, error: d.error }));
+  const fates: RecordFate[] = [];
+  const failures: RecordFailure[] = [];
   const tables: Record<string, number> = {};
+  const divertedByTable: Record<string, number> = {};
+  for (const d of batch.deadLetters) {
+    failures.push({ index: d.recordIndex, error: d.error });
+    fates.push({ table: null, operation: null, outcome: 'dead_lettered', version: 0 });
+  }
+  const changeAt = new Map<number, Change>();
+  for (const record of records) if (record.ok) changeAt.set(record.index, record.change);
   for (const s of superseded) {
-    if (s.outcome === 'stale') stale++;
-    else duplicate++;
+    const change = changeAt.get(s.index)!;
+    const table = targetTableName(change.sourceTable, options.tableMap);
+    fates.push({ table, operation: operationOf(change), outcome: s.outcome, version: change.version });
   }
   written.tables.forEach((result, t) => {
     const rows = batch.tables[t]!.rows;
-    let tableApplied = 0;
+    tables[result.table] = 0;
     result.outcomes.forEach((outcome, r) => {
-      if (outcome.outcome === 'applied') tableApplied++;
-      else if (outcome.outcome === 'stale') stale++;
-      else if (outcome.outcome === 'duplicate') duplicate++;
-      else if (outcome.outcome === 'dead_lettered') failures.push({ index: rows[r]!.recordIndex, error: outcome.error });
+      const row = rows[r]!;
+      if (outcome.outcome === 'applied') tables[result.table]!++;
+      if (outcome.outcome === 'dead_lettered') failures.push({ index: row.recordIndex, error: outcome.error });
+      fates.push({ table: result.table, operation: operationOf(row), outcome: outcome.outcome, version: row.version });
     });
-    applied += tableApplied;
-    tables[result.table] = tableApplied;
+    if (result.diverted) divertedByTable[result.table] = (divertedByTable[result.table] ?? 0) + result.diverted;
   });
   failures.sort((a, b) => a.index - b.index);
-  return {
-    ok: true,
-    report: {
-      received,
-      applied,
-      stale,
-      duplicate,
-      deadLettered: failures.length,
-      empty: received - records.length,
-      failures,
-      tables,
-    },
+  const count = (outcome: RecordOutcome) => fates.filter((f) => f.outcome === outcome).length;
+  const report: DeliveryReport = {
+    received,
+    applied: count('applied'),
+    stale: count('stale'),
+    duplicate: count('duplicate'),
+    deadLettered: failures.length,
+    empty: received - records.length,
+    diverted: Object.values(divertedByTable).reduce((a, b) => a + b, 0),
+    failures,
+    tables,
   };
+  return { ok: true, report, fates, divertedByTable };
 }

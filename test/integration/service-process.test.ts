@@ -1,48 +1,16 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readJson } from '../support/read-json.js';
+import { killServices, root, startService, stopService, type Running } from '../support/service-process.js';
 
 // The service as a user runs it: a real process, a real socket, the embedded database on disk.
-const root = new URL('../../', import.meta.url).pathname;
 const dataDir = mkdtempSync(join(tmpdir(), 'cdc-sink-'));
 const example = readFileSync(join(root, 'examples/seed-delivery.json'), 'utf8');
-
-interface Running {
-  child: ChildProcessWithoutNullStreams;
-  url: string;
-  logs: string[];
-}
-
-function start(): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ACCESS_KEY: 'dev-secret', PGLITE_DIR: dataDir, SINK_URL: '' },
-  });
-  const logs: string[] = [];
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start: ${logs.join('')}`)), 30_000);
-    child.stderr.on('data', (d: Buffer) => logs.push(d.toString()));
-    child.stdout.on('data', (d: Buffer) => {
-      logs.push(d.toString());
-      const match = /"port":(\d+).*"msg":"listening"/.exec(d.toString());
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, url: `http://127.0.0.1:${match[1]}`, logs });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`service exited with ${code}: ${logs.join('')}`)));
-  });
-}
-
-function stop(running: Running): Promise<number | null> {
-  return new Promise((resolve) => {
-    running.child.once('exit', (code) => resolve(code));
-    running.child.kill('SIGTERM');
-  });
-}
+const start = () => startService({ ACCESS_KEY: 'dev-secret', PGLITE_DIR: dataDir });
+const stop = (running: Running) => stopService(running);
 
 const postExample = (url: string) =>
   fetch(`${url}/firehose`, {
@@ -52,7 +20,10 @@ const postExample = (url: string) =>
   });
 
 describe('the service process', () => {
-  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  afterAll(() => {
+    killServices();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
   it('applies the README example, stops cleanly on SIGTERM, and keeps the data on disk', async () => {
     const first = await start();

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIREHOSE_HEADERS } from '../../../src/http/firehose-protocol.js';
@@ -8,6 +9,7 @@ import { ACCESS_KEY, firehoseBody, firehoseRequest } from '../../support/firehos
 import {
   HTTP_METHODS,
   loadOpenApi,
+  OPENAPI_FILE,
   OpenApiValidator,
   pointerPart,
   resolveLocal,
@@ -209,6 +211,36 @@ describe('openapi.yaml and the app', () => {
   it('answers /healthz and /readyz as documented', async () => {
     await expectDocumented('/healthz', 'get', await h.app.request('/healthz'), 200);
     await expectDocumented('/readyz', 'get', await h.app.request('/readyz'), 200);
+  });
+
+  it('answers /status as documented, before and after a failed delivery', async () => {
+    await expectDocumented('/status', 'get', await h.app.request('/status'), 200);
+    await h.app.request(firehoseRequest(firehoseBody(seedRecords()), { accessKey: 'wrong' }));
+    const response = await h.app.request('/status');
+    await expectDocumented('/status', 'get', response, 200);
+    expect(((await response.json()) as { lastError: unknown }).lastError).not.toBeNull();
+    const down = appWith(downSink());
+    await down.app.request(firehoseRequest(firehoseBody(seedRecords())));
+    await expectDocumented('/status', 'get', await down.app.request('/status'), 200);
+  });
+
+  it('serves /metrics as Prometheus text and /openapi.yaml as this very file', async () => {
+    const metrics = await h.app.request('/metrics');
+    expect(metrics.status).toBe(200);
+    const metricsType = metrics.headers.get('content-type')!;
+    expect(metricsType).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(Object.keys(doc.paths['/metrics']!.get!.responses['200']!.content!)).toEqual([metricsType.split(';')[0]]);
+    expect(await metrics.text()).toContain('# TYPE cdc_records_total counter');
+    const yaml = await h.app.request('/openapi.yaml');
+    expect(yaml.status).toBe(200);
+    expect(Object.keys(doc.paths['/openapi.yaml']!.get!.responses['200']!.content!)).toEqual([yaml.headers.get('content-type')!.split(';')[0]]);
+    expect(await yaml.text()).toBe(readFileSync(OPENAPI_FILE, 'utf8'));
+  });
+
+  it('documents the operations endpoints without a key, and 503 for overload on both write endpoints', () => {
+    for (const path of ['/status', '/metrics', '/openapi.yaml', '/healthz', '/readyz']) expect(doc.paths[path]!.get!.security, path).toEqual([]);
+    expect(doc.paths['/firehose']!.post!.responses['503']).toBeDefined();
+    expect(doc.paths['/records']!.post!.responses['503']).toBeDefined();
   });
 
   it('answers as documented when the database is down: 503 everywhere', async () => {

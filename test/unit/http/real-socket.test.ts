@@ -1,26 +1,13 @@
 import { request } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { serve, type ServerType } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appWith } from '../../support/app-with.js';
 import { seedRecords } from '../../support/fixtures.js';
 import { ACCESS_KEY, firehoseBody } from '../../support/firehose.js';
+import { close, listen } from '../../support/listen.js';
 import { createHarness, type Harness } from '../../support/sinks.js';
 import { stubSink } from '../../support/stub-sink.js';
-
-/** Starts the app on 127.0.0.1, on a free port. */
-function listen(app: { fetch: Parameters<typeof serve>[0]['fetch'] }): Promise<{ server: ServerType; port: number }> {
-  return new Promise((resolve) => {
-    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () =>
-      resolve({ server, port: (server.address() as AddressInfo).port }),
-    );
-  });
-}
-
-function close(server: ServerType | undefined): Promise<void> {
-  return new Promise((resolve, reject) => (server ? server.close((error) => (error ? reject(error) : resolve())) : resolve()));
-}
 
 /** Over a real socket, what Firehose checks (CONTEXT.md §1): JSON, a Content-Length, no Content-Encoding. */
 describe('POST /firehose over a real socket', () => {

@@ -19,7 +19,7 @@ interface Report {
   tables: Record<string, number>;
 }
 
-const REPORT_KEYS = ['applied', 'deadLettered', 'duplicate', 'empty', 'failures', 'received', 'requestId', 'stale', 'tables'];
+const REPORT_KEYS = ['applied', 'deadLettered', 'diverted', 'duplicate', 'empty', 'failures', 'received', 'requestId', 'stale', 'tables'];
 
 function post(body: string | Uint8Array, headers: Record<string, string> = { authorization: `Bearer ${ACCESS_KEY}` }): Request {
   return new Request('http://sink.test/records', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });

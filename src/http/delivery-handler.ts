@@ -1,0 +1,68 @@
+import type { Context } from 'hono';
+import type { DecodedRecord } from '../decode/decode-record.js';
+import type { Endpoint } from '../metrics/metric-definitions.js';
+import type { DeliveryReport } from '../pipeline/apply-records.js';
+import { deliver, requireAccess, type DeliveryDeps } from './deliver.js';
+import type { DeliverySlot } from './delivery-gate.js';
+import { publicMessage, statusFor } from './error-response.js';
+import { OverloadedError, ShuttingDownError } from './http-errors.js';
+import { readBody } from './read-body.js';
+
+export interface ParsedDelivery {
+  readonly requestId: string;
+  /** Records in the request, empty ones included. */
+  readonly received: number;
+  readonly decoded: readonly DecodedRecord[];
+}
+
+/** What differs between the write endpoints: where the key and request id are, the body, the answers. */
+export interface DeliveryEndpoint {
+  readonly name: Endpoint;
+  requestId(c: Context): string;
+  presentedKey(c: Context): string | undefined;
+  /** The body → records; throws BadRequestError. */
+  parse(body: Buffer, requestId: string, c: Context): ParsedDelivery;
+  success(c: Context, requestId: string, report: DeliveryReport): Response;
+  failure(c: Context, requestId: string, status: number, message: string): Response;
+}
+
+/**
+ * One delivery, whichever endpoint: key check, a slot in the gate (or 503 at once), the body
+ * within the limits and the deadline, the write; then metrics, one log line and the answer.
+ */
+export function deliveryHandler(endpoint: DeliveryEndpoint, deps: DeliveryDeps) {
+  const labels = { endpoint: endpoint.name };
+  return async (c: Context): Promise<Response> => {
+    const stopTimer = deps.metrics.deliveryDuration.startTimer(labels);
+    let requestId = endpoint.requestId(c);
+    let status = 500;
+    let slot: DeliverySlot | undefined;
+    try {
+      requireAccess(endpoint.presentedKey(c), deps);
+      slot = deps.gate.enter();
+      const body = await readBody(c.req.raw, deps.limits, slot.signal);
+      deps.metrics.deliveryBytes.observe(labels, body.receivedBytes);
+      const parsed = endpoint.parse(body.bytes, requestId, c);
+      requestId = parsed.requestId;
+      deps.metrics.deliveryRecords.observe(labels, parsed.received);
+      deps.log.debug({ ...labels, requestId, bytes: body.receivedBytes, records: parsed.received }, 'delivery received');
+      const report = await deliver(parsed.decoded, parsed.received, { requestId, source: endpoint.name }, deps, slot);
+      status = 200;
+      return endpoint.success(c, requestId, report);
+    } catch (error) {
+      status = statusFor(error, endpoint.name);
+      const message = deps.scrub(publicMessage(error));
+      // Refused by the gate (no slot taken); a delivery cut off during shutdown is not a refusal.
+      const rejected = slot === undefined && (error instanceof OverloadedError || error instanceof ShuttingDownError);
+      if (rejected) deps.metrics.rejections.inc({ ...labels, reason: error instanceof OverloadedError ? 'overloaded' : 'shutting_down' });
+      deps.status.recordError({ endpoint: endpoint.name, requestId, status, message });
+      // Refusals under overload are expected and can be many: a warning each, not an error.
+      deps.log[status >= 500 && !rejected ? 'error' : 'warn']({ endpoint: endpoint.name, requestId, status, err: error }, 'delivery refused');
+      return endpoint.failure(c, requestId, status, message);
+    } finally {
+      slot?.answered();
+      deps.metrics.deliveries.inc({ ...labels, status: String(status) });
+      stopTimer();
+    }
+  };
+}

@@ -1,0 +1,36 @@
+import type { Metrics } from '../metrics/create-metrics.js';
+import type { DeliveryDetail } from './apply-records.js';
+
+export type DeliveryRecorder = (detail: DeliveryDetail, nowMs?: number) => void;
+
+/**
+ * Folds each applied delivery into the metrics: records by table, operation and outcome; the
+ * replication lag of each applied change; the newest applied change time per table.
+ */
+export function deliveryRecorder(metrics: Metrics): DeliveryRecorder {
+  // The gauge only moves forward: an older redelivery must not make a table look behind.
+  const newestByTable = new Map<string, number>();
+  return (detail, nowMs = Date.now()) => {
+    const counts = new Map<string, { table: string; operation: string; outcome: string; n: number }>();
+    for (const fate of detail.fates) {
+      const table = fate.table ?? '';
+      const operation = fate.operation ?? '';
+      const slot = `${table}\u0000${operation}\u0000${fate.outcome}`;
+      const entry = counts.get(slot) ?? { table, operation, outcome: fate.outcome, n: 0 };
+      entry.n++;
+      counts.set(slot, entry);
+      if (fate.outcome !== 'applied' || fate.version <= 0) continue;
+      const changedAt = fate.version / 1e6;
+      // Clocks differ a little between AWS and here: a change "from the future" has no lag.
+      metrics.replicationLag.observe({ table }, Math.max(0, nowMs / 1000 - changedAt));
+      if (changedAt > (newestByTable.get(table) ?? 0)) {
+        newestByTable.set(table, changedAt);
+        metrics.newestChange.set({ table }, changedAt);
+      }
+    }
+    for (const { table, operation, outcome, n } of counts.values()) metrics.records.inc({ table, operation, outcome }, n);
+    for (const [table, n] of Object.entries(detail.divertedByTable)) {
+      metrics.records.inc({ table, operation: '', outcome: 'diverted' }, n);
+    }
+  };
+}

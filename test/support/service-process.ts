@@ -1,0 +1,57 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+
+/** The project root: where `src/main.ts` is started from, as a user would. */
+export const root = new URL('../../', import.meta.url).pathname;
+
+export interface Running {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly url: string;
+  readonly port: number;
+  readonly logs: string[];
+  /** Resolves with the exit code once the process has exited. */
+  readonly exited: Promise<number | null>;
+}
+
+const running = new Set<ChildProcessWithoutNullStreams>();
+
+/** Kills what a failed test left running (call in afterAll): an orphan would hold its port and database. */
+export function killServices(): void {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+}
+
+/** Starts `src/main.ts` as a process on a free port and waits for its "listening" line. */
+export function startService(env: Record<string, string>): Promise<Running> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', SINK_URL: '', ...env },
+  });
+  const logs: string[] = [];
+  running.add(child);
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`service did not start: ${logs.join('')}`)), 30_000);
+    child.stderr.on('data', (d: Buffer) => logs.push(d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      logs.push(d.toString());
+      const match = /"port":(\d+).*"msg":"listening"/.exec(d.toString());
+      if (match) {
+        clearTimeout(timer);
+        const port = Number(match[1]);
+        resolve({ child, url: `http://127.0.0.1:${port}`, port, logs, exited });
+      }
+    });
+    void exited.then((code) => reject(new Error(`service exited with ${code}: ${logs.join('')}`)));
+  });
+}
+
+/** Sends the signal and resolves with the exit code. */
+export function stopService(running: Running, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  running.child.kill(signal);
+  return running.exited;
+}
