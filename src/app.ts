@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import type { DeliveryDeps } from './http/deliver.js';
 import { DeliveryGate } from './http/delivery-gate.js';
+import { ProcessingBudget } from './http/processing-budget.js';
 import { registerDocsRoutes } from './http/docs-routes.js';
 import { firehoseHandler } from './http/firehose-route.js';
 import { registerHealthRoutes } from './http/health-routes.js';
@@ -46,6 +47,7 @@ export function createApp({ config, sink: rawSink, log, metrics = createMetrics(
     tableMap: config.tableMap,
     changeLog: config.sink.changeLog,
     gate,
+    budget: new ProcessingBudget(config.maxProcessingBytes),
     metrics,
     recordDelivery: deliveryRecorder(metrics),
     status,

@@ -44,6 +44,7 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAX_CONCURRENT_DELIVERIES: int(1, 1000).default(4),
   SHUTDOWN_TIMEOUT_SECONDS: int(1, 600).default(25),
+  MAX_PROCESSING_BYTES: int(1 * MiB, 8192 * MiB).default(64 * MiB),
 });
 
 export interface SinkConfig {
@@ -80,6 +81,8 @@ export interface Config {
   readonly maxConcurrentDeliveries: number;
   /** How long SIGTERM waits for in-flight deliveries before cutting them off (answered 503). */
   readonly shutdownTimeoutMs: number;
+  /** Inflated body bytes parsed, decoded and written at once (a larger body runs alone). */
+  readonly maxProcessingBytes: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -129,6 +132,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     logLevel: e.LOG_LEVEL,
     maxConcurrentDeliveries: e.MAX_CONCURRENT_DELIVERIES,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+    maxProcessingBytes: e.MAX_PROCESSING_BYTES,
   };
   return { ok: true, config: deepFreeze(config) };
 }

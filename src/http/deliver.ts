@@ -8,6 +8,7 @@ import type { TableMap } from '../translate/target-name.js';
 import { checkAccessKey, type AccessPolicy } from './access-key.js';
 import { untilAborted, type DeliveryGate, type DeliverySlot } from './delivery-gate.js';
 import { UnauthorizedError } from './http-errors.js';
+import type { ProcessingBudget } from './processing-budget.js';
 import type { BodyLimits } from './read-body.js';
 import type { ServiceStatus } from './service-status.js';
 
@@ -20,6 +21,8 @@ export interface DeliveryDeps {
   readonly tableMap: TableMap;
   readonly changeLog: boolean;
   readonly gate: DeliveryGate;
+  /** Bounds the inflated bytes being processed at once. */
+  readonly budget: ProcessingBudget;
   readonly metrics: Metrics;
   readonly recordDelivery: DeliveryRecorder;
   readonly status: ServiceStatus;

@@ -8,6 +8,8 @@ export interface DeliverySlot {
   hold(work: Promise<unknown>): void;
   /** The delivery is answered; the slot frees once the work it holds has settled. */
   answered(): void;
+  /** Resolves when the slot frees: answered, and every work it holds settled. */
+  readonly freed: Promise<void>;
 }
 
 export interface GateOptions {
@@ -51,16 +53,21 @@ export class DeliveryGate {
     if (!this.open) throw new ShuttingDownError();
     if (this.slots.size >= this.options.maxInFlight) throw new OverloadedError(this.options.maxInFlight);
     const state: SlotState = { controller: new AbortController(), answered: false, holds: 0 };
+    let free!: () => void;
+    const freed = new Promise<void>((resolve) => (free = resolve));
     this.slots.add(state);
     this.changed();
     const timer = setTimeout(() => state.controller.abort(new DeadlineExceededError(this.options.deadlineMs)), this.options.deadlineMs);
     timer.unref();
     const settle = () => {
-      if (state.answered && state.holds === 0 && this.slots.delete(state)) this.changed();
-      else this.notify();
+      if (state.answered && state.holds === 0 && this.slots.delete(state)) {
+        free();
+        this.changed();
+      } else this.notify();
     };
     return {
       signal: state.controller.signal,
+      freed,
       hold: (work) => {
         state.holds++;
         const done = () => {

@@ -6,7 +6,7 @@ import { deliver, requireAccess, type DeliveryDeps } from './deliver.js';
 import type { DeliverySlot } from './delivery-gate.js';
 import { publicMessage, statusFor } from './error-response.js';
 import { OverloadedError, ShuttingDownError } from './http-errors.js';
-import { readBody } from './read-body.js';
+import { inflateBody, inflatedSizeOf, receiveBody } from './read-body.js';
 
 export interface ParsedDelivery {
   readonly requestId: string;
@@ -40,7 +40,11 @@ export function deliveryHandler(endpoint: DeliveryEndpoint, deps: DeliveryDeps) 
     try {
       requireAccess(endpoint.presentedKey(c), deps);
       slot = deps.gate.enter();
-      const body = await readBody(c.req.raw, deps.limits, slot.signal);
+      const received = await receiveBody(c.req.raw, deps.limits, slot.signal);
+      // Its turn to inflate, parse and write; the budget comes back once the slot frees (its write settled).
+      const release = await deps.budget.acquire(inflatedSizeOf(received, deps.limits), slot.signal);
+      void slot.freed.then(release);
+      const body = await inflateBody(received, deps.limits, slot.signal);
       deps.metrics.deliveryBytes.observe(labels, body.receivedBytes);
       const parsed = endpoint.parse(body.bytes, requestId, c);
       requestId = parsed.requestId;

@@ -16,20 +16,39 @@ export interface Body {
   readonly receivedBytes: number;
 }
 
+/** A body as it came over the wire, not yet inflated. */
+export interface ReceivedBody {
+  readonly raw: Buffer;
+  readonly gzip: boolean;
+}
+
 /**
- * Reads the whole body, refusing to hold more than the limits allow (a gzip bomb stops at
- * `maxDecompressedBytes`), and inflates it when `Content-Encoding: gzip`. Stops reading when
- * `signal` aborts (a body trickling in past the delivery's deadline) and throws its reason.
+ * The body as received, refusing to hold more than `maxBodyBytes`. Stops reading when `signal`
+ * aborts (a body trickling in past the delivery's deadline) and throws its reason.
  */
-export async function readBody(request: Request, limits: BodyLimits, signal: AbortSignal): Promise<Body> {
+export async function receiveBody(request: Request, limits: BodyLimits, signal: AbortSignal): Promise<ReceivedBody> {
   const encoding = (request.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
   if (encoding !== 'gzip' && encoding !== 'identity') {
     throw new BadRequestError(`unsupported Content-Encoding ${JSON.stringify(encoding)} (expected gzip or none)`);
   }
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (declared > limits.maxBodyBytes) throw tooLarge(limits.maxBodyBytes);
-  const raw = await readLimited(request, limits.maxBodyBytes, signal);
-  if (encoding === 'identity') return { bytes: raw, receivedBytes: raw.byteLength };
+  return { raw: await readLimited(request, limits.maxBodyBytes, signal), gzip: encoding === 'gzip' };
+}
+
+/**
+ * What the body will weigh once inflated, before inflating it: gzip's trailer states the size
+ * (modulo 4 GiB, of the last member only), so this is an estimate, within the limits.
+ */
+export function inflatedSizeOf(body: ReceivedBody, limits: BodyLimits): number {
+  if (!body.gzip || body.raw.length < 18) return body.raw.length;
+  return Math.min(Math.max(body.raw.readUInt32LE(body.raw.length - 4), body.raw.length), limits.maxDecompressedBytes);
+}
+
+/** Inflates a gzip body, stopping at `maxDecompressedBytes` (a gzip bomb is refused, not held). */
+export async function inflateBody(body: ReceivedBody, limits: BodyLimits, signal: AbortSignal): Promise<Body> {
+  const { raw } = body;
+  if (!body.gzip) return { bytes: raw, receivedBytes: raw.byteLength };
   try {
     const bytes = await gunzipAsync(raw, { maxOutputLength: limits.maxDecompressedBytes });
     signal.throwIfAborted();
