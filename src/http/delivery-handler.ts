@@ -44,12 +44,12 @@ export function deliveryHandler(endpoint: DeliveryEndpoint, deps: DeliveryDeps) 
       // Its turn to inflate, parse and write; the budget comes back once the slot frees (its write settled).
       const release = await deps.budget.acquire(inflatedSizeOf(received, deps.limits), slot.signal);
       void slot.freed.then(release);
-      const body = await inflateBody(received, deps.limits, slot.signal);
-      deps.metrics.deliveryBytes.observe(labels, body.receivedBytes);
-      const parsed = endpoint.parse(body.bytes, requestId, c);
+      deps.metrics.deliveryBytes.observe(labels, received.raw.byteLength);
+      // The inflated body is bound to no name: once parsed it is garbage, not held through the write.
+      const parsed = endpoint.parse((await inflateBody(received, deps.limits, slot.signal)).bytes, requestId, c);
       requestId = parsed.requestId;
       deps.metrics.deliveryRecords.observe(labels, parsed.received);
-      deps.log.debug({ ...labels, requestId, bytes: body.receivedBytes, records: parsed.received }, 'delivery received');
+      deps.log.debug({ ...labels, requestId, bytes: received.raw.byteLength, records: parsed.received }, 'delivery received');
       const report = await deliver(parsed.decoded, parsed.received, { requestId, source: endpoint.name }, deps, slot);
       status = 200;
       return endpoint.success(c, requestId, report);

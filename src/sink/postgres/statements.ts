@@ -62,6 +62,8 @@ export function createDeadLetterTable(schema: string, table: string): string {
 /**
  * Version-gated upsert of collapsed rows. `prior` reads the rows as they were before the
  * statement (one snapshot), so the result tells applied, duplicate (same event stored) and stale.
+ * It is MATERIALIZED: inlined, the planner (which guesses 100 input rows) joined it once per input
+ * row, and a redelivery of 10,000 rows took 45 s instead of half a second.
  * A row without a new image (keys-only streams) keeps the stored item.
  */
 export function upsertRows(schema: string, table: string): string {
@@ -70,7 +72,7 @@ export function upsertRows(schema: string, table: string): string {
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
     pk text, data jsonb, deleted boolean, version bigint, seq numeric, event_id text,
     event_name text, ttl boolean, keys_only boolean, source_table text)
-), prior AS (
+), prior AS MATERIALIZED (
   SELECT t.pk, t.version, t.event_id FROM ${target} AS t JOIN input AS i ON i.pk = t.pk
 ), written AS (
   INSERT INTO ${target} AS t (pk, data, deleted, version, seq, event_id, event_name, ttl_expired,
