@@ -59,6 +59,7 @@ for (const target of targets) {
     target: target.kind === 'postgres' ? '≥ 0.70 of floor and ≥ 20,000 rec/s' : '(reported)',
     met: target.kind === 'postgres' ? ratioMet && rateMet : null,
   });
+  rows.push({ figure: `(b) the same deliveries again into ${target.kind} (all duplicates)`, value: `${fmt(b.redeliveryPerSecond)} rec/s`, target: '(reported)', met: null });
 }
 
 // (c) latency per delivery, gzip
