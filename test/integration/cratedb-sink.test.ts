@@ -170,6 +170,18 @@ describe('CrateDB sink over HTTP', () => {
     expect((await post([kinesisRecord({ id: 'b', micros: 2 })])).body).toMatchObject({ applied: 1 });
   });
 
+  it('creates the change log and the dead-letter table again after they were dropped', async () => {
+    await h.close();
+    h = await createHarness('cratedb-stand-in', { CHANGE_LOG: 'true' });
+    const poison = (n: number) => Buffer.from(`not a record ${n}`).toString('base64');
+    expect((await h.app.request(firehoseRequest(firehoseBody([kinesisRecord({ id: 'a', micros: 1 }), poison(1)])))).status).toBe(200);
+    await h.query('DROP TABLE contract_items_changes');
+    await h.query('DROP TABLE cdc_dead_letters');
+    expect((await h.app.request(firehoseRequest(firehoseBody([kinesisRecord({ id: 'b', micros: 2 }), poison(2)])))).status).toBe(200);
+    expect(await h.query('SELECT pk FROM contract_items_changes')).toEqual([{ pk: '{"id":"b"}' }]);
+    expect(await h.query('SELECT payload FROM cdc_dead_letters')).toEqual([{ payload: poison(2) }]);
+  });
+
   it('purges tombstones below a version', async () => {
     await post([kinesisRecord({ id: 'p', micros: 1 }), kinesisRecord({ id: 'q', micros: 1 })]);
     await post([kinesisRecord({ id: 'p', eventName: 'REMOVE', micros: 5 })]);

@@ -152,7 +152,7 @@ export class CrateDbSink implements Sink {
   }
 
   private async upsert(table: string, statement: string, rows: readonly Candidate[]): Promise<Attempt[]> {
-    const answer = await this.withTable(table, () => this.client.executeBulk(statement, rows.map(upsertArgs)));
+    const answer = await this.withStateTable(table, () => this.client.executeBulk(statement, rows.map(upsertArgs)));
     return bulkAttempts(answer, rows.length);
   }
 
@@ -191,7 +191,7 @@ export class CrateDbSink implements Sink {
     const statement = sql.selectGateKeys(this.options.schema, table);
     const keys = new Map<string, GateKey>();
     for (const chunk of chunkRows(rows, (r) => r.pk.length, this.options.maxRowsPerStatement, this.options.maxBytesPerStatement)) {
-      const { rows: found } = await this.withTable(table, () => this.client.execute(statement, [chunk.map((r) => r.pk)]));
+      const { rows: found } = await this.withStateTable(table, () => this.client.execute(statement, [chunk.map((r) => r.pk)]));
       for (const [pk, key] of storedGateKeys(found)) keys.set(pk, key);
     }
     return keys;
@@ -199,14 +199,16 @@ export class CrateDbSink implements Sink {
 
   private async writeChangeLog(table: TableWrite, requestId: string, failed: DeadLetter[]): Promise<void> {
     const { schema, tableSettings } = this.options;
-    await this.ensure(`log:${table.table}`, () => this.client.execute(sql.createChangeLogTable(schema, table.table, tableSettings)));
+    const createLog = () => this.client.execute(sql.createChangeLogTable(schema, table.table, tableSettings));
+    await this.ensure(`log:${table.table}`, createLog);
     const statement = sql.insertChangeLog(schema, table.table);
     const { maxRowsPerStatement, maxBytesPerStatement } = this.options;
     const size = (c: ChangeLogRow) => (c.newImage?.length ?? 0) + (c.oldImage?.length ?? 0) + ROW_OVERHEAD_BYTES;
     for (const chunk of chunkRows(table.changes, size, maxRowsPerStatement, maxBytesPerStatement)) {
       const attempts = await writeIsolatingFailures(
         chunk,
-        async (rows) => bulkAttempts(await this.client.executeBulk(statement, rows.map(changeArgs)), rows.length),
+        async (rows) =>
+          bulkAttempts(await this.recreateOnMissing(`log:${table.table}`, createLog, () => this.client.executeBulk(statement, rows.map(changeArgs))), rows.length),
         isRowError,
         (_row, error): Attempt => ({ ok: false, error }),
       );
@@ -221,21 +223,25 @@ export class CrateDbSink implements Sink {
   /** Dead letters must be stored for the delivery to succeed: any refusal fails it. */
   private async writeDeadLetters(letters: readonly DeadLetter[]): Promise<void> {
     const { schema, deadLetterTable, tableSettings } = this.options;
-    await this.ensure(`dlq:${deadLetterTable}`, () => this.client.execute(sql.createDeadLetterTable(schema, deadLetterTable, tableSettings)));
+    const createTable = () => this.client.execute(sql.createDeadLetterTable(schema, deadLetterTable, tableSettings));
+    await this.ensure(`dlq:${deadLetterTable}`, createTable);
     const statement = sql.insertDeadLetters(schema, deadLetterTable);
     const now = Date.now();
     const rows = letters.map((d) => JSON.stringify([deadLetterId(d), d.requestId, d.recordIndex, d.source, d.sourceTable, d.payload, d.error, now]));
-    const attempts = bulkAttempts(await this.client.executeBulk(statement, rows), rows.length);
+    const answer = await this.recreateOnMissing(`dlq:${deadLetterTable}`, createTable, () => this.client.executeBulk(statement, rows));
+    const attempts = bulkAttempts(answer, rows.length);
     const refused = attempts.find((a) => !a.ok);
     if (refused && !refused.ok) throw refused.error;
   }
 
-  private async ensureStateTable(table: string): Promise<void> {
+  private ensureStateTable(table: string): Promise<void> {
+    return this.ensure(`state:${table}`, () => this.createStateTable(table));
+  }
+
+  private async createStateTable(table: string): Promise<void> {
     const { schema, tableSettings } = this.options;
-    await this.ensure(`state:${table}`, async () => {
-      await this.client.execute(sql.createStateTable(schema, table, tableSettings));
-      await this.loadColumns(table);
-    });
+    await this.client.execute(sql.createStateTable(schema, table, tableSettings));
+    await this.loadColumns(table);
   }
 
   private async loadColumns(table: string): Promise<void> {
@@ -259,16 +265,22 @@ export class CrateDbSink implements Sink {
   }
 
   /** Runs a statement on a state table; when the table was dropped (4041), creates it and runs it again. */
-  private async withTable<T>(table: string, run: () => Promise<T>): Promise<T> {
+  private withStateTable<T>(table: string, run: () => Promise<T>): Promise<T> {
+    return this.recreateOnMissing(`state:${table}`, () => this.createStateTable(table), run);
+  }
+
+  /** Runs a statement; when its table was dropped meanwhile (4041), creates it again and runs it once more. */
+  private async recreateOnMissing<T>(readyKey: string, create: () => Promise<unknown>, run: () => Promise<T>): Promise<T> {
     try {
       return await run();
     } catch (error) {
       if (classifyCrateDbError(error) !== 'missing_table') throw error;
-      this.ready.delete(`state:${table}`);
-      await this.ensureStateTable(table);
+      this.ready.delete(readyKey);
+      await this.ensure(readyKey, create);
       return run();
     }
   }
+
 }
 
 function isRowError(error: unknown): boolean {
