@@ -80,6 +80,12 @@ export const METRIC_DEFINITIONS = {
       'database kept aside (CrateDB) in records also counted as applied, without operation: leave it out when summing records.',
     ['table', 'operation', 'outcome'],
   ),
+  valuesDiverted: counter(
+    'cdc_values_diverted_total',
+    'Values the database could not store where the item has them, kept exactly aside instead (CrateDB: in aux), ' +
+      'by target table and reason (invalid_key, number_precision, type_conflict, mixed_array, nested_array, empty_array, column_limit, refused).',
+    ['table', 'reason'],
+  ),
   sinkWriteDuration: histogram('cdc_sink_write_duration_seconds', 'Time to write one delivery to the database.', [], DURATION_BUCKETS),
   sinkErrors: counter(
     'cdc_sink_errors_total',

@@ -46,6 +46,8 @@ export interface DeliveryDetail {
   readonly fates: readonly RecordFate[];
   /** Values kept aside per target table (only tables with some). */
   readonly divertedByTable: Readonly<Record<string, number>>;
+  /** The same per target table and reason. */
+  readonly divertedByReason: readonly { readonly table: string; readonly reason: string; readonly n: number }[];
 }
 
 export type ApplyResult = ({ ok: true } & DeliveryDetail) | { ok: false; error: SinkError };
@@ -71,6 +73,7 @@ export async function applyRecords(
   const failures: RecordFailure[] = [];
   const tables: Record<string, number> = {};
   const divertedByTable: Record<string, number> = {};
+  const divertedByReason: { table: string; reason: string; n: number }[] = [];
   for (const d of batch.deadLetters) {
     failures.push({ index: d.recordIndex, error: d.error });
     fates.push({ table: null, operation: null, outcome: 'dead_lettered', version: 0 });
@@ -92,6 +95,7 @@ export async function applyRecords(
       fates.push({ table: result.table, operation: operationOf(row), outcome: outcome.outcome, version: row.version });
     });
     if (result.diverted) divertedByTable[result.table] = (divertedByTable[result.table] ?? 0) + result.diverted;
+    for (const [reason, n] of Object.entries(result.divertedByReason ?? {})) divertedByReason.push({ table: result.table, reason, n });
   });
   failures.sort((a, b) => a.index - b.index);
   const count = (outcome: RecordOutcome) => fates.filter((f) => f.outcome === outcome).length;
@@ -106,5 +110,5 @@ export async function applyRecords(
     failures,
     tables,
   };
-  return { ok: true, report, fates, divertedByTable };
+  return { ok: true, report, fates, divertedByTable, divertedByReason };
 }

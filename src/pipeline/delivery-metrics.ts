@@ -32,5 +32,6 @@ export function deliveryRecorder(metrics: Metrics): DeliveryRecorder {
     for (const [table, n] of Object.entries(detail.divertedByTable)) {
       metrics.records.inc({ table, operation: '', outcome: 'diverted' }, n);
     }
+    for (const { table, reason, n } of detail.divertedByReason) metrics.valuesDiverted.inc({ table, reason }, n);
   };
 }

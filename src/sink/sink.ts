@@ -10,6 +10,8 @@ export interface TableResult {
   readonly outcomes: readonly RowOutcome[];
   /** Values kept aside because the database could not store them where the item has them. */
   readonly diverted?: number;
+  /** The same values by reason (`invalid_key`, `type_conflict`, …; README, "CrateDB"). */
+  readonly divertedByReason?: Readonly<Record<string, number>>;
 }
 
 export type SinkWriteResult =

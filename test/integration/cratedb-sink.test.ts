@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { firehoseBody, firehoseRequest } from '../support/firehose.js';
 import { readJson } from '../support/read-json.js';
 import { kinesisRecord, recordsRequest } from '../support/records.js';
+import { scrape } from '../support/prometheus.js';
 import { createHarness, type Harness } from '../support/sinks.js';
 
 // The CrateDB sink's HTTP behaviour, against test/support/cratedb-stand-in.ts (not CrateDB: it
@@ -54,6 +55,10 @@ describe('CrateDB sink over HTTP', () => {
       ['big', 'number_precision', '123456789012345678901234567890'],
     ]);
     expect(row!.item).toBe('{"a.b":"dotted","mixed":["x",1],"big":123456789012345678901234567890,"ok":1,"id":"div"}');
+    const m = await scrape(h.app);
+    for (const reason of ['invalid_key', 'mixed_array', 'number_precision']) {
+      expect(m.value('cdc_values_diverted_total', { table: 'contract_items', reason }), reason).toBe(1);
+    }
   });
 
   it('survives a sub-column retyped by another writer: the whole-bulk 400 is split, the row re-projected', async () => {

@@ -127,8 +127,14 @@ export class CrateDbSink implements Sink {
       }
     }
     if (table.changes.length > 0) await this.writeChangeLog(table, requestId, failed);
-    const diverted = candidates.reduce((n, c) => n + (outcomes[c.index]!.outcome === 'applied' ? c.projection.diversions.length : 0), 0);
-    return { table: table.table, outcomes, diverted };
+    const divertedByReason: Record<string, number> = {};
+    let diverted = 0;
+    for (const c of candidates) {
+      if (outcomes[c.index]!.outcome !== 'applied') continue;
+      for (const { reason } of c.projection.diversions) divertedByReason[reason] = (divertedByReason[reason] ?? 0) + 1;
+      diverted += c.projection.diversions.length;
+    }
+    return { table: table.table, outcomes, diverted, divertedByReason };
   }
 
   /** Writes the candidates in bulk; returns those CrateDB refused, each isolated with its error. */

@@ -159,7 +159,7 @@ describe('GET /metrics: database failures and diverted values', () => {
     const sink = stubSink({
       write: async (batch) => ({
         ok: true,
-        tables: batch.tables.map((t) => ({ table: t.table, outcomes: t.rows.map(() => ({ outcome: 'applied' as const })), diverted: 3 })),
+        tables: batch.tables.map((t) => ({ table: t.table, outcomes: t.rows.map(() => ({ outcome: 'applied' as const })), diverted: 3, divertedByReason: { invalid_key: 2, type_conflict: 1 } })),
       }),
     });
     const { app } = appWith(sink);
@@ -167,6 +167,8 @@ describe('GET /metrics: database failures and diverted values', () => {
     expect(await response.json()).toMatchObject({ applied: 2, stale: 1, diverted: 3 });
     const m = await scrape(app);
     expect(m.value('cdc_records_total', { table: TABLE, operation: '', outcome: 'diverted' })).toBe(3);
+    expect(m.value('cdc_values_diverted_total', { table: TABLE, reason: 'invalid_key' })).toBe(2);
+    expect(m.value('cdc_values_diverted_total', { table: TABLE, reason: 'type_conflict' })).toBe(1);
     expect(m.value('cdc_records_total', { table: TABLE, operation: 'insert', outcome: 'applied' })).toBe(1);
   });
 
