@@ -31,6 +31,7 @@ export async function createSink(config: SinkConfig, log: Logger): Promise<Sink>
     connectionString: config.url,
     maxConnections: config.poolSize,
     connectTimeoutMs: config.connectTimeoutMs,
+    statementTimeoutMs: config.requestTimeoutMs,
     onIdleError: (error) => log.warn({ err: error }, 'idle database connection failed'),
   });
   return new PostgresSink(executor, { ...common, kind: 'postgres' });

@@ -1,4 +1,5 @@
 import { parse as parseLossless, type LosslessNumber } from 'lossless-json';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJson } from '../support/read-json.js';
 import { firehoseBody, firehoseRequest } from '../support/firehose.js';
@@ -148,6 +149,30 @@ describe('table map', () => {
       const rows = await h.query<{ source_table: string }>('SELECT source_table FROM transactions ORDER BY source_table');
       expect(rows.map((r) => r.source_table)).toEqual(['Orders', 'Users']);
     } finally {
+      await h.close();
+    }
+  });
+});
+
+describe.skipIf(!postgresUrl)(`a stuck postgres statement${postgresUrl ? '' : ' (skipped: TEST_POSTGRES_URL is not set)'}`, () => {
+  it('is cancelled after SINK_REQUEST_TIMEOUT_MS: the delivery answers 503 and frees its slot, and the retry succeeds', async () => {
+    const h = await createHarness('postgres', { SINK_REQUEST_TIMEOUT_MS: '300', DELIVERY_TIMEOUT_SECONDS: '30' });
+    const locker = new pg.Client({ connectionString: postgresUrl });
+    try {
+      await h.app.request(recordsRequest([kinesisRecord({ table: 'stuck', id: 'a', micros: 1 })]));
+      await locker.connect();
+      await locker.query('BEGIN');
+      await locker.query(`LOCK TABLE "${h.schema}"."stuck" IN ACCESS EXCLUSIVE MODE`);
+      const body = firehoseBody([kinesisRecord({ table: 'stuck', id: 'b', micros: 2 })]);
+      const response = await h.app.request(firehoseRequest(body));
+      expect(response.status).toBe(503);
+      expect((await readJson(response)).errorMessage).toMatch(/statement timeout/);
+      // The write was cancelled, not left waiting on the lock: no slot is still taken.
+      expect(h.app.gate.inFlight).toBe(0);
+      await locker.query('ROLLBACK');
+      expect((await h.app.request(firehoseRequest(body))).status).toBe(200);
+    } finally {
+      await locker.end().catch(() => undefined);
       await h.close();
     }
   });

@@ -5,6 +5,8 @@ export interface PgPoolOptions {
   readonly connectionString: string;
   readonly maxConnections: number;
   readonly connectTimeoutMs: number;
+  /** The server cancels a statement running longer (57014, retryable): a stuck write must not hold its delivery's slot forever. */
+  readonly statementTimeoutMs: number;
   readonly onIdleError: (error: Error) => void;
 }
 
@@ -14,6 +16,7 @@ export function pgPoolExecutor(options: PgPoolOptions): SqlExecutor {
     connectionString: options.connectionString,
     max: options.maxConnections,
     connectionTimeoutMillis: options.connectTimeoutMs,
+    statement_timeout: options.statementTimeoutMs,
     application_name: 'dynamodb-cdc-sink',
   });
   // An idle connection dropped by the server must not crash the process; the next query reconnects.
