@@ -4,7 +4,7 @@ import { progressLine, summaryText } from './backfill/progress-line.js';
 import { pruneGone } from './backfill/prune-gone.js';
 import { runBackfill, type BackfillProgress } from './backfill/run-backfill.js';
 import { loadConfig } from './config/config.js';
-import { createLogger } from './log/logger.js';
+import { configSecrets, createLogger } from './log/logger.js';
 import { createSink } from './sink/create-sink.js';
 
 // `npm run backfill`: the only side effects of the backfill command (arguments, environment,
@@ -25,7 +25,8 @@ if (!loaded.ok) {
   process.exit(2);
 }
 const { config } = loaded;
-const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel); // the progress bar is the info
+// The progress bar is the info; keys and the database password never appear, as in the service.
+const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { secrets: configSecrets(config) });
 const region = args.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? (args.endpoint ? 'us-east-1' : undefined);
 const client = new DynamoDBClient({ endpoint: args.endpoint, region, maxAttempts: 10 });
 const sink = await createSink(config.sink, log);

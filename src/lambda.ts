@@ -1,6 +1,6 @@
 import { loadConfig } from './config/config.js';
 import { createLambdaHandler, type BatchResponse } from './lambda/lambda-handler.js';
-import { createLogger } from './log/logger.js';
+import { configSecrets, createLogger } from './log/logger.js';
 import { createSink } from './sink/create-sink.js';
 
 // The Lambda entry point (handler `lambda.handler`): Kinesis event source mappings on the
@@ -22,7 +22,7 @@ async function init(): Promise<Handle> {
   const loaded = loadConfig(process.env);
   if (!loaded.ok) throw new Error(`invalid configuration: ${loaded.problems.join('; ')}`);
   const { config } = loaded;
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, { secrets: configSecrets(config) });
   if (config.sink.url === undefined && process.env.AWS_LAMBDA_FUNCTION_NAME) {
     log.warn({ pgliteDir: config.sink.pgliteDir }, 'no SINK_URL: writing to an embedded database inside this Lambda instance, lost when it is recycled');
   }

@@ -26,8 +26,9 @@ interface SlotState {
 }
 
 /**
- * Bounds the deliveries processed at once. One more is refused at once (answered 503, so that
- * Firehose backs off) instead of queueing: each delivery holds up to its body, inflated, in memory.
+ * Bounds the deliveries in flight. One more is refused at once (answered 503, so that Firehose
+ * backs off) instead of queueing: each holds at least its body as received. How many bytes are
+ * inflated and processed at once is the ProcessingBudget's to bound.
  */
 export class DeliveryGate {
   private readonly slots = new Set<SlotState>();

@@ -46,7 +46,7 @@ export function deliveryHandler(endpoint: DeliveryEndpoint, deps: DeliveryDeps) 
       void slot.freed.then(release);
       deps.metrics.deliveryBytes.observe(labels, received.raw.byteLength);
       // The inflated body is bound to no name: once parsed it is garbage, not held through the write.
-      const parsed = endpoint.parse((await inflateBody(received, deps.limits, slot.signal)).bytes, requestId, c);
+      const parsed = endpoint.parse(await inflateBody(received, deps.limits, slot.signal), requestId, c);
       requestId = parsed.requestId;
       deps.metrics.deliveryRecords.observe(labels, parsed.received);
       deps.log.debug({ ...labels, requestId, bytes: received.raw.byteLength, records: parsed.received }, 'delivery received');

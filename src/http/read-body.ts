@@ -9,13 +9,6 @@ export interface BodyLimits {
   readonly maxDecompressedBytes: number;
 }
 
-export interface Body {
-  /** The body, inflated when it came gzip-compressed. */
-  readonly bytes: Buffer;
-  /** Bytes as they came over the wire. */
-  readonly receivedBytes: number;
-}
-
 /** A body as it came over the wire, not yet inflated. */
 export interface ReceivedBody {
   readonly raw: Buffer;
@@ -46,13 +39,13 @@ export function inflatedSizeOf(body: ReceivedBody, limits: BodyLimits): number {
 }
 
 /** Inflates a gzip body, stopping at `maxDecompressedBytes` (a gzip bomb is refused, not held). */
-export async function inflateBody(body: ReceivedBody, limits: BodyLimits, signal: AbortSignal): Promise<Body> {
+export async function inflateBody(body: ReceivedBody, limits: BodyLimits, signal: AbortSignal): Promise<Buffer> {
   const { raw } = body;
-  if (!body.gzip) return { bytes: raw, receivedBytes: raw.byteLength };
+  if (!body.gzip) return raw;
   try {
     const bytes = await gunzipAsync(raw, { maxOutputLength: limits.maxDecompressedBytes });
     signal.throwIfAborted();
-    return { bytes, receivedBytes: raw.byteLength };
+    return bytes;
   } catch (error) {
     if (signal.aborted) throw signal.reason;
     if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {

@@ -44,10 +44,8 @@ export interface DeliveryDetail {
   readonly report: DeliveryReport;
   /** One per non-empty record, in no particular order. */
   readonly fates: readonly RecordFate[];
-  /** Values kept aside per target table (only tables with some). */
-  readonly divertedByTable: Readonly<Record<string, number>>;
-  /** The same per target table and reason. */
-  readonly divertedByReason: readonly { readonly table: string; readonly reason: string; readonly n: number }[];
+  /** Values kept aside, per target table and reason (only those with some). */
+  readonly diverted: readonly { readonly table: string; readonly reason: string; readonly n: number }[];
 }
 
 export type ApplyResult = ({ ok: true } & DeliveryDetail) | { ok: false; error: SinkError };
@@ -72,8 +70,7 @@ export async function applyRecords(
   const fates: RecordFate[] = [];
   const failures: RecordFailure[] = [];
   const tables: Record<string, number> = {};
-  const divertedByTable: Record<string, number> = {};
-  const divertedByReason: { table: string; reason: string; n: number }[] = [];
+  const diverted: { table: string; reason: string; n: number }[] = [];
   for (const d of batch.deadLetters) {
     failures.push({ index: d.recordIndex, error: d.error });
     fates.push({ table: null, operation: null, outcome: 'dead_lettered', version: 0 });
@@ -94,8 +91,7 @@ export async function applyRecords(
       if (outcome.outcome === 'dead_lettered') failures.push({ index: row.recordIndex, error: outcome.error });
       fates.push({ table: result.table, operation: operationOf(row), outcome: outcome.outcome, version: row.version });
     });
-    if (result.diverted) divertedByTable[result.table] = (divertedByTable[result.table] ?? 0) + result.diverted;
-    for (const [reason, n] of Object.entries(result.divertedByReason ?? {})) divertedByReason.push({ table: result.table, reason, n });
+    for (const [reason, n] of Object.entries(result.diverted ?? {})) diverted.push({ table: result.table, reason, n });
   });
   failures.sort((a, b) => a.index - b.index);
   const count = (outcome: RecordOutcome) => fates.filter((f) => f.outcome === outcome).length;
@@ -106,9 +102,9 @@ export async function applyRecords(
     duplicate: count('duplicate'),
     deadLettered: failures.length,
     empty: received - records.length,
-    diverted: Object.values(divertedByTable).reduce((a, b) => a + b, 0),
+    diverted: diverted.reduce((sum, d) => sum + d.n, 0),
     failures,
     tables,
   };
-  return { ok: true, report, fates, divertedByTable, divertedByReason };
+  return { ok: true, report, fates, diverted };
 }

@@ -29,9 +29,9 @@ export function deliveryRecorder(metrics: Metrics): DeliveryRecorder {
       }
     }
     for (const { table, operation, outcome, n } of counts.values()) metrics.records.inc({ table, operation, outcome }, n);
-    for (const [table, n] of Object.entries(detail.divertedByTable)) {
+    for (const { table, reason, n } of detail.diverted) {
       metrics.records.inc({ table, operation: '', outcome: 'diverted' }, n);
+      metrics.valuesDiverted.inc({ table, reason }, n);
     }
-    for (const { table, reason, n } of detail.divertedByReason) metrics.valuesDiverted.inc({ table, reason }, n);
   };
 }

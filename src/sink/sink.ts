@@ -8,10 +8,11 @@ export type RowOutcome =
 export interface TableResult {
   readonly table: string;
   readonly outcomes: readonly RowOutcome[];
-  /** Values kept aside because the database could not store them where the item has them. */
-  readonly diverted?: number;
-  /** The same values by reason (`invalid_key`, `type_conflict`, …; README, "CrateDB"). */
-  readonly divertedByReason?: Readonly<Record<string, number>>;
+  /**
+   * Values kept aside because the database could not store them where the item has them, by
+   * reason (`invalid_key`, `type_conflict`, …; README, "CrateDB").
+   */
+  readonly diverted?: Readonly<Record<string, number>>;
 }
 
 export type SinkWriteResult =

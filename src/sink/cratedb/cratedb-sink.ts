@@ -127,14 +127,12 @@ export class CrateDbSink implements Sink {
       }
     }
     if (table.changes.length > 0) await this.writeChangeLog(table, requestId, failed);
-    const divertedByReason: Record<string, number> = {};
-    let diverted = 0;
+    const diverted: Record<string, number> = {};
     for (const c of candidates) {
       if (outcomes[c.index]!.outcome !== 'applied') continue;
-      for (const { reason } of c.projection.diversions) divertedByReason[reason] = (divertedByReason[reason] ?? 0) + 1;
-      diverted += c.projection.diversions.length;
+      for (const { reason } of c.projection.diversions) diverted[reason] = (diverted[reason] ?? 0) + 1;
     }
-    return { table: table.table, outcomes, diverted, divertedByReason };
+    return { table: table.table, outcomes, diverted };
   }
 
   /** Writes the candidates in bulk; returns those CrateDB refused, each isolated with its error. */

@@ -159,7 +159,7 @@ describe('GET /metrics: database failures and diverted values', () => {
     const sink = stubSink({
       write: async (batch) => ({
         ok: true,
-        tables: batch.tables.map((t) => ({ table: t.table, outcomes: t.rows.map(() => ({ outcome: 'applied' as const })), diverted: 3, divertedByReason: { invalid_key: 2, type_conflict: 1 } })),
+        tables: batch.tables.map((t) => ({ table: t.table, outcomes: t.rows.map(() => ({ outcome: 'applied' as const })), diverted: { invalid_key: 2, type_conflict: 1 } })),
       }),
     });
     const { app } = appWith(sink);
