@@ -1,5 +1,4 @@
-import { decodeFirehoseRecord } from '../src/decode/decode-record.js';
-import { parseFirehoseRequest } from '../src/decode/firehose-request.js';
+import { decodeFirehoseBody } from '../src/decode/firehose-body.js';
 import { translate } from '../src/translate/translate.js';
 import type { Delivery } from './generate.js';
 
@@ -15,10 +14,9 @@ export interface DecodeFigures {
 }
 
 function ours(body: Buffer): number {
-  const parsed = parseFirehoseRequest(JSON.parse(body.toString('utf8')));
+  const parsed = decodeFirehoseBody(body);
   if (!parsed.ok) throw new Error(parsed.error);
-  const decoded = parsed.request.records.map((data, i) => decodeFirehoseRecord(data, i));
-  const { batch } = translate(decoded, { requestId: parsed.request.requestId, source: 'bench', tableMap: new Map(), changeLog: false });
+  const { batch } = translate(parsed.body.decoded, { requestId: parsed.body.requestId, source: 'bench', tableMap: new Map(), changeLog: false });
   return batch.tables.reduce((n, t) => n + t.rows.length, 0);
 }
 

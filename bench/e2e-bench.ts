@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import pino from 'pino';
 import { loadConfig } from '../src/config/config.js';
-import { decodeFirehoseRecord } from '../src/decode/decode-record.js';
-import { parseFirehoseRequest } from '../src/decode/firehose-request.js';
+import { decodeFirehoseBody } from '../src/decode/firehose-body.js';
 import { createSink } from '../src/sink/create-sink.js';
 import { translate } from '../src/translate/translate.js';
 import type { WriteBatch } from '../src/translate/write-batch.js';
@@ -49,10 +48,9 @@ async function dropSchema(target: Target, schema: string): Promise<void> {
 
 /** The rows the service would write for a delivery, translated outside any timing. */
 function batchOf(delivery: Delivery): WriteBatch {
-  const parsed = parseFirehoseRequest(JSON.parse(delivery.body.toString('utf8')));
+  const parsed = decodeFirehoseBody(delivery.body);
   if (!parsed.ok) throw new Error(parsed.error);
-  const decoded = parsed.request.records.map((data, i) => decodeFirehoseRecord(data, i));
-  return translate(decoded, { requestId: parsed.request.requestId, source: 'bench', tableMap: new Map(), changeLog: false }).batch;
+  return translate(parsed.body.decoded, { requestId: parsed.body.requestId, source: 'bench', tableMap: new Map(), changeLog: false }).batch;
 }
 
 /**
