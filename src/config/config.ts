@@ -36,7 +36,7 @@ export const envSchema = z.object({
   SINK_POOL_SIZE: int(1, 200).default(10),
   SINK_CONNECT_TIMEOUT_MS: int(100, 120_000).default(10_000),
   SINK_MAX_ROWS_PER_STATEMENT: int(1, 100_000).default(10_000),
-  SINK_MAX_BYTES_PER_STATEMENT: int(1024, 512 * MiB).default(32 * MiB),
+  SINK_MAX_BYTES_PER_STATEMENT: int(1024, 512 * MiB).default(4 * MiB),
   SINK_REQUEST_TIMEOUT_MS: int(100, 170_000).default(60_000),
   CRATEDB_SHARDS: int(1, 1000).optional(),
   CRATEDB_REPLICAS: z.string().regex(/^(\d+|\d+-(\d+|all))$/, 'a number or a range such as 0-1').optional(),

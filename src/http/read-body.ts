@@ -1,8 +1,5 @@
-import { gunzip } from 'node:zlib';
-import { promisify } from 'node:util';
+import { createGunzip } from 'node:zlib';
 import { BadRequestError, BodyTooLargeError } from './http-errors.js';
-
-const gunzipAsync = promisify(gunzip);
 
 export interface BodyLimits {
   readonly maxBodyBytes: number;
@@ -38,21 +35,57 @@ export function inflatedSizeOf(body: ReceivedBody, limits: BodyLimits): number {
   return Math.min(Math.max(body.raw.readUInt32LE(body.raw.length - 4), body.raw.length), limits.maxDecompressedBytes);
 }
 
-/** Inflates a gzip body, stopping at `maxDecompressedBytes` (a gzip bomb is refused, not held). */
+/**
+ * Inflates a gzip body into one buffer sized from its trailer (grown if the trailer understates
+ * it), stopping at `maxDecompressedBytes`: a gzip bomb is refused, not held, and the body is never
+ * held twice (as chunks and as their concatenation).
+ */
 export async function inflateBody(body: ReceivedBody, limits: BodyLimits, signal: AbortSignal): Promise<Buffer> {
-  const { raw } = body;
-  if (!body.gzip) return raw;
-  try {
-    const bytes = await gunzipAsync(raw, { maxOutputLength: limits.maxDecompressedBytes });
-    signal.throwIfAborted();
-    return bytes;
-  } catch (error) {
-    if (signal.aborted) throw signal.reason;
-    if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new BodyTooLargeError(`decompressed body exceeds ${limits.maxDecompressedBytes} bytes`);
-    }
-    throw new BadRequestError(`body is not valid gzip: ${(error as Error).message}`, { cause: error });
-  }
+  if (!body.gzip) return body.raw;
+  const bytes = await gunzipInto(body.raw, initialSize(body, limits), limits.maxDecompressedBytes, signal);
+  signal.throwIfAborted();
+  return bytes;
+}
+
+// Deflate inflates at most about 1032 to 1: a trailer claiming more is not believed.
+const MAX_DEFLATE_RATIO = 1032;
+
+function initialSize(body: ReceivedBody, limits: BodyLimits): number {
+  return Math.max(1, Math.min(inflatedSizeOf(body, limits), body.raw.length * MAX_DEFLATE_RATIO));
+}
+
+function gunzipInto(raw: Buffer, size: number, max: number, signal: AbortSignal): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+    let out = Buffer.allocUnsafe(size);
+    let length = 0;
+    const fail = (error: Error) => {
+      signal.removeEventListener('abort', onAbort);
+      gunzip.destroy();
+      reject(error);
+    };
+    const onAbort = () => fail(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    gunzip.on('data', (chunk: Buffer) => {
+      const needed = length + chunk.length;
+      if (needed > max) return fail(new BodyTooLargeError(`decompressed body exceeds ${max} bytes`));
+      if (needed > out.length) {
+        const grown = Buffer.allocUnsafe(Math.min(max, Math.max(needed, out.length * 2)));
+        out.copy(grown, 0, 0, length);
+        out = grown;
+      }
+      chunk.copy(out, length);
+      length = needed;
+    });
+    gunzip.on('error', (error) => fail(new BadRequestError(`body is not valid gzip: ${error.message}`, { cause: error })));
+    gunzip.on('end', () => {
+      signal.removeEventListener('abort', onAbort);
+      // zlib checks each member's stated size, so a trailer can understate the body (concatenated
+      // members), never overstate it.
+      resolve(out.subarray(0, length));
+    });
+    gunzip.end(raw);
+  });
 }
 
 async function readLimited(request: Request, max: number, signal: AbortSignal): Promise<Buffer> {

@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { BadRequestError, BodyTooLargeError } from '../../../src/http/http-errors.js';
+import { inflateBody, inflatedSizeOf, type BodyLimits } from '../../../src/http/read-body.js';
+
+const MiB = 1024 * 1024;
+const limits: BodyLimits = { maxBodyBytes: 8 * MiB, maxDecompressedBytes: 4 * MiB };
+const signal = () => new AbortController().signal;
+
+// Incompressible halves, so that the sizes below are what gzip's trailers say.
+const text = Buffer.concat([randomBytes(300_000), Buffer.alloc(700_000, 0x61)]);
+
+/** A gzip body whose trailer states `claimed` instead of its real size (the CRC stays right). */
+function withClaimedSize(gzip: Buffer, claimed: number): Buffer {
+  const copy = Buffer.from(gzip);
+  copy.writeUInt32LE(claimed >>> 0, copy.length - 4);
+  return copy;
+}
+
+describe('inflateBody', () => {
+  it('returns the body as it came when it is not gzip', async () => {
+    const raw = Buffer.from('{"a":1}');
+    expect(await inflateBody({ raw, gzip: false }, limits, signal())).toBe(raw);
+  });
+
+  it('inflates into a buffer of the size the trailer states', async () => {
+    const raw = gzipSync(text);
+    expect(inflatedSizeOf({ raw, gzip: true }, limits)).toBe(text.length);
+    const bytes = await inflateBody({ raw, gzip: true }, limits, signal());
+    expect(bytes.equals(text)).toBe(true);
+    expect(bytes.buffer.byteLength).toBeLessThan(text.length + 64 * 1024);
+  });
+
+  it('grows past a trailer that understates the size: concatenated members state the last one only', async () => {
+    const raw = Buffer.concat([gzipSync(text), gzipSync(Buffer.from('tail'))]);
+    expect(inflatedSizeOf({ raw, gzip: true }, limits)).toBeLessThan(text.length);
+    const bytes = await inflateBody({ raw, gzip: true }, limits, signal());
+    expect(bytes.equals(Buffer.concat([text, Buffer.from('tail')]))).toBe(true);
+  });
+
+  it('refuses a body whose trailer misstates its size', async () => {
+    const raw = withClaimedSize(gzipSync(Buffer.from('{"small":true}')), 3 * MiB);
+    await expect(inflateBody({ raw, gzip: true }, limits, signal())).rejects.toThrow(/^body is not valid gzip: incorrect length check$/);
+  });
+
+  it('refuses a body that inflates past the limit, whatever the trailer says', async () => {
+    const raw = withClaimedSize(gzipSync(Buffer.alloc(5 * MiB)), 100);
+    await expect(inflateBody({ raw, gzip: true }, limits, signal())).rejects.toThrow(new BodyTooLargeError(`decompressed body exceeds ${4 * MiB} bytes`));
+  });
+
+  it('refuses bytes that are not gzip, or are cut short', async () => {
+    await expect(inflateBody({ raw: Buffer.from('not gzip at all'), gzip: true }, limits, signal())).rejects.toThrow(BadRequestError);
+    const cut = gzipSync(text).subarray(0, 1000);
+    await expect(inflateBody({ raw: cut, gzip: true }, limits, signal())).rejects.toThrow(/^body is not valid gzip: unexpected end of file$/);
+  });
+
+  it('stops when the delivery is aborted', async () => {
+    const controller = new AbortController();
+    const pending = inflateBody({ raw: gzipSync(Buffer.alloc(3 * MiB)), gzip: true }, limits, controller.signal);
+    controller.abort(new Error('deadline'));
+    await expect(pending).rejects.toThrow('deadline');
+  });
+});
