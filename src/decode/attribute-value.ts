@@ -1,6 +1,7 @@
 import { decodeBase64, isStrictBase64 } from './base64.js';
 import { DecodeError } from './decode-error.js';
 import { canonicalNumber, compareCanonicalNumbers } from './dynamo-number.js';
+import { jsonName, jsonString } from './json-text.js';
 
 /**
  * How a record spells binary: Kinesis-for-DynamoDB records base64-encode it twice, DynamoDB
@@ -42,13 +43,15 @@ function within(error: unknown, prefix: string): unknown {
 function valueToJson(value: unknown, binary: BinaryEncoding, depth: number): string {
   if (!isPlainObject(value)) throw new DecodeError('', 'not an AttributeValue object');
   let type: string | undefined;
+  let inner: unknown;
   for (const name in value) {
     if (type !== undefined || !TYPES.has(name)) type = '';
     else type = name;
+    inner = value[name]; // read inside for-in, where the engine looks it up without a hash
   }
   if (!type) throw new DecodeError('', `not an AttributeValue (expected exactly one of ${[...TYPES].join(', ')})`);
   try {
-    return typedValueToJson(type, value[type], binary, depth);
+    return typedValueToJson(type, inner, binary, depth);
   } catch (error) {
     throw within(error, `.${type}`);
   }
@@ -57,11 +60,11 @@ function valueToJson(value: unknown, binary: BinaryEncoding, depth: number): str
 function typedValueToJson(type: string, inner: unknown, binary: BinaryEncoding, depth: number): string {
   switch (type) {
     case 'S':
-      return JSON.stringify(expectString(inner));
+      return jsonString(expectString(inner));
     case 'N':
       return canonicalNumber(expectString(inner), '');
     case 'B':
-      return JSON.stringify(binaryToBase64(inner, binary));
+      return `"${binaryToBase64(inner, binary)}"`; // base64 needs no escaping
     case 'BOOL':
       if (typeof inner !== 'boolean') throw new DecodeError('', 'not a boolean');
       return inner ? 'true' : 'false';
@@ -84,11 +87,11 @@ function typedValueToJson(type: string, inner: unknown, binary: BinaryEncoding, 
       return `[${parts.join(',')}]`;
     }
     case 'SS':
-      return `[${setOf(inner, (v) => expectString(v)).sort(compareStrings).map((s) => JSON.stringify(s)).join(',')}]`;
+      return `[${setOf(inner, (v) => expectString(v)).sort(compareStrings).map(jsonString).join(',')}]`;
     case 'NS':
       return `[${setOf(inner, (v) => canonicalNumber(expectString(v), '')).sort(compareCanonicalNumbers).join(',')}]`;
     default: // BS
-      return `[${setOf(inner, (v) => binaryToBase64(v, binary)).sort(compareStrings).map((s) => JSON.stringify(s)).join(',')}]`;
+      return `[${setOf(inner, (v) => binaryToBase64(v, binary)).sort(compareStrings).map((s) => `"${s}"`).join(',')}]`;
   }
 }
 
@@ -98,7 +101,7 @@ function mapToJson(map: unknown, binary: BinaryEncoding, depth: number): string 
   let json = '{';
   for (const name in map) {
     if (name.length === 0) throw new DecodeError('', 'empty attribute name');
-    const key = JSON.stringify(name);
+    const key = jsonName(name);
     let value: string;
     try {
       value = valueToJson(map[name], binary, depth);

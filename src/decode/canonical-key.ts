@@ -1,5 +1,6 @@
 import { attributeToJson, isPlainObject, type BinaryEncoding } from './attribute-value.js';
 import { DecodeError } from './decode-error.js';
+import { jsonName } from './json-text.js';
 
 const KEY_TYPES = new Set(['S', 'N', 'B']);
 
@@ -17,21 +18,29 @@ export function canonicalKey(keys: unknown, binary: BinaryEncoding, path: string
   if (!isPlainObject(keys)) throw new DecodeError(path, 'missing or not an object');
   // DynamoDB keys have one attribute (partition) or two (partition and sort): no Map, no sort.
   const values: (readonly [string, string])[] = [];
+  const entries: string[] = [];
   for (const name in keys) {
     if (values.length === 2) throw new DecodeError(path, 'must hold one or two key attributes');
     const value = keys[name];
-    const type = isPlainObject(value) ? Object.keys(value)[0] : undefined;
+    const type = isPlainObject(value) ? firstName(value) : undefined;
     const at = () => `${path}[${JSON.stringify(name)}]`;
     if (type === undefined || !KEY_TYPES.has(type)) throw new DecodeError(at(), 'a key attribute must be of type S, N or B');
+    let json: string;
     try {
-      values.push([name, attributeToJson(value, binary, '')]);
+      json = attributeToJson(value, binary, '');
     } catch (error) {
       throw error instanceof DecodeError ? new DecodeError(at() + error.path, error.reason) : error;
     }
+    values.push([name, json]);
+    entries.push(`${jsonName(name)}:${json}`);
   }
   if (values.length === 0) throw new DecodeError(path, 'must hold one or two key attributes');
-  const entries = values.map(([name, json]) => `${JSON.stringify(name)}:${json}`);
   const keysJson = `{${entries.join(',')}}`;
   const pk = values.length === 2 && values[1]![0] < values[0]![0] ? `{${entries[1]},${entries[0]}}` : keysJson;
   return { pk, keysJson, values };
+}
+
+function firstName(value: Record<string, unknown>): string | undefined {
+  for (const name in value) return name;
+  return undefined;
 }

@@ -34,8 +34,8 @@ export function decodeCdcRecord(record: unknown, path = ''): Change {
 
   const sourceTable = format === 'kinesis' ? kinesisTable(record, at) : streamsTable(record, at);
   const key = canonicalKey(stream.Keys, binary, at('dynamodb.Keys'));
-  const newImage = image(stream.NewImage, key, binary, at('dynamodb.NewImage'));
-  const oldImage = image(stream.OldImage, key, binary, at('dynamodb.OldImage'));
+  const newImage = image(stream.NewImage, stream.Keys, key, binary, at('dynamodb.NewImage'));
+  const oldImage = image(stream.OldImage, stream.Keys, key, binary, at('dynamodb.OldImage'));
   if (format === 'kinesis' && eventName !== 'REMOVE' && newImage === null) {
     // Kinesis streaming always carries full images (CONTEXT.md §2).
     throw new DecodeError(at('dynamodb.NewImage'), `missing: a Kinesis ${eventName} record carries the new item`);
@@ -71,17 +71,25 @@ function streamsTable(record: Record<string, unknown>, at: (f: string) => string
   throw new DecodeError(at('eventSourceARN'), 'missing or not a DynamoDB stream ARN (…:table/<name>/stream/…)');
 }
 
-function image(value: unknown, key: CanonicalKey, binary: BinaryEncoding, path: string): string | null {
+function image(value: unknown, keys: unknown, key: CanonicalKey, binary: BinaryEncoding, path: string): string | null {
   if (value === undefined || value === null) return null;
   const json = itemToJson(value, binary, path);
   const item = value as Record<string, unknown>;
   for (const [name, keyJson] of key.values) {
     const at = () => `${path}[${JSON.stringify(name)}]`;
     if (!Object.hasOwn(item, name)) throw new DecodeError(at(), 'key attribute missing from the image');
-    // The image serialized fine above, so this attribute does too.
-    if (attributeToJson(item[name], binary, '') !== keyJson) throw new DecodeError(at(), 'differs from Keys');
+    // The image serialized fine above, so this attribute does too; spelled as in Keys, it is the same.
+    const same = sameSpelling((keys as Record<string, unknown>)[name], item[name]) || attributeToJson(item[name], binary, '') === keyJson;
+    if (!same) throw new DecodeError(at(), 'differs from Keys');
   }
   return json;
+}
+
+/** Both are valid AttributeValues of one type each (S, N or B for the key): the same type and text. */
+function sameSpelling(keyValue: unknown, imageValue: unknown): boolean {
+  const k = keyValue as Record<string, unknown>;
+  const v = imageValue as Record<string, unknown>;
+  return (k.S !== undefined && k.S === v.S) || (k.N !== undefined && k.N === v.N) || (k.B !== undefined && k.B === v.B);
 }
 
 function kinesisVersion(stream: Record<string, unknown>, at: (f: string) => string): number {

@@ -48,13 +48,17 @@ export function compareCanonicalNumbers(a: string, b: string): number {
   return negA ? -magnitude : magnitude;
 }
 
+// Canonical magnitudes: the longer integer part is larger (0 counts as none); with integer parts
+// of one length, text order is value order, as fractions carry no trailing zeros.
 function compareMagnitudes(a: string, b: string): number {
-  const [intA = '', fracA = ''] = a.split('.');
-  const [intB = '', fracB = ''] = b.split('.');
-  const trimmedA = intA === '0' ? '' : intA;
-  const trimmedB = intB === '0' ? '' : intB;
-  if (trimmedA.length !== trimmedB.length) return trimmedA.length < trimmedB.length ? -1 : 1;
-  if (trimmedA !== trimmedB) return trimmedA < trimmedB ? -1 : 1;
-  if (fracA === fracB) return 0;
-  return fracA < fracB ? -1 : 1;
+  const lengthA = integerLength(a);
+  const lengthB = integerLength(b);
+  if (lengthA !== lengthB) return lengthA < lengthB ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function integerLength(magnitude: string): number {
+  if (magnitude.charCodeAt(0) === 0x30 /* 0 */) return 0;
+  const dot = magnitude.indexOf('.');
+  return dot < 0 ? magnitude.length : dot;
 }

@@ -26,7 +26,7 @@ export function translate(records: readonly DecodedRecord[], options: TranslateO
     if (record.ok) changes.push({ index: record.index, change: record.change });
     else deadLetters.push(deadLetter(record, options));
   }
-  const targetOf = (change: Change) => targetTableName(change.sourceTable, options.tableMap);
+  const targetOf = targetsOf(options.tableMap);
   const { winners, superseded } = collapsePerKey(changes, targetOf);
 
   const byTable = new Map<string, { rows: RowWrite[]; changes: ChangeLogRow[] }>();
@@ -48,6 +48,16 @@ export function translate(records: readonly DecodedRecord[], options: TranslateO
   }
   const tables: TableWrite[] = [...byTable].map(([table, entry]) => ({ table, rows: entry.rows, changes: entry.changes }));
   return { batch: { requestId: options.requestId, tables, deadLetters }, superseded };
+}
+
+/** targetTableName, worked out once per source table of the delivery rather than per record. */
+function targetsOf(tableMap: TableMap): (change: Change) => string {
+  const known = new Map<string, string>();
+  return (change) => {
+    let target = known.get(change.sourceTable);
+    if (target === undefined) known.set(change.sourceTable, (target = targetTableName(change.sourceTable, tableMap)));
+    return target;
+  };
 }
 
 function toRow(recordIndex: number, change: Change): RowWrite {
