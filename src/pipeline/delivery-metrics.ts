@@ -12,6 +12,9 @@ export function deliveryRecorder(metrics: Metrics): DeliveryRecorder {
   const newestByTable = new Map<string, number>();
   return (detail, nowMs = Date.now()) => {
     const counts = new Map<string, { table: string; operation: string; outcome: string; n: number }>();
+    // Per table once per delivery, not per record: the lag histogram's child and the newest change.
+    const byTable = new Map<string, { lag: { observe(value: number): void }; newest: number }>();
+    const nowSeconds = nowMs / 1000;
     for (const fate of detail.fates) {
       const table = fate.table ?? '';
       const operation = fate.operation ?? '';
@@ -21,11 +24,16 @@ export function deliveryRecorder(metrics: Metrics): DeliveryRecorder {
       counts.set(slot, entry);
       if (fate.outcome !== 'applied' || fate.version <= 0) continue;
       const changedAt = fate.version / 1e6;
+      let perTable = byTable.get(table);
+      if (perTable === undefined) byTable.set(table, (perTable = { lag: metrics.replicationLag.labels({ table }), newest: 0 }));
       // Clocks differ a little between AWS and here: a change "from the future" has no lag.
-      metrics.replicationLag.observe({ table }, Math.max(0, nowMs / 1000 - changedAt));
-      if (changedAt > (newestByTable.get(table) ?? 0)) {
-        newestByTable.set(table, changedAt);
-        metrics.newestChange.set({ table }, changedAt);
+      perTable.lag.observe(Math.max(0, nowSeconds - changedAt));
+      if (changedAt > perTable.newest) perTable.newest = changedAt;
+    }
+    for (const [table, { newest }] of byTable) {
+      if (newest > (newestByTable.get(table) ?? 0)) {
+        newestByTable.set(table, newest);
+        metrics.newestChange.set({ table }, newest);
       }
     }
     for (const { table, operation, outcome, n } of counts.values()) metrics.records.inc({ table, operation, outcome }, n);
