@@ -49,7 +49,7 @@ const targets: Target[] = [{ kind: 'pglite' }];
 if (await reachable(postgresUrl)) targets.unshift({ kind: 'postgres', url: postgresUrl });
 else rows.push({ figure: '(b) PostgreSQL server', value: `not reachable at ${postgresUrl}: skipped`, target: '', met: null });
 for (const target of targets) {
-  const b = await benchThroughput(target, 'sensor', quick ? 3 : 10, 5_000);
+  const b = await benchThroughput(target, 'sensor', quick ? 3 : 30, 5_000);
   results[`throughput_${target.kind}`] = b;
   const ratioMet = b.ratio >= 0.7;
   const rateMet = b.servicePerSecond >= 20_000;

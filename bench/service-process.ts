@@ -16,8 +16,10 @@ export interface ServiceProcess {
 }
 
 export const BENCH_KEY = 'bench-key';
-// `npm run bench` runs from the project's root, after `npm run build`.
-const MAIN = resolve('dist/main.js');
+// `npm run bench` runs from the project's root, after `npm run build`: what `npm start` runs,
+// with its runtime flags.
+const START = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ');
+const NODE_ARGS = [...START.slice(1, -1), resolve(START.at(-1)!)];
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -29,7 +31,7 @@ async function freePort(): Promise<number> {
 
 export async function startService(env: Record<string, string>): Promise<ServiceProcess> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [MAIN], {
+  const child: ChildProcess = spawn(process.execPath, NODE_ARGS, {
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ACCESS_KEY: BENCH_KEY, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
