@@ -1,5 +1,5 @@
 import { decodeBase64, isStrictBase64 } from './base64.js';
-import { DecodeError } from './decode-error.js';
+import { DecodeError, within } from './decode-error.js';
 import { canonicalNumber, compareCanonicalNumbers } from './dynamo-number.js';
 import { jsonName, jsonString } from './json-text.js';
 
@@ -34,10 +34,6 @@ function atPath<T>(prefix: string, run: () => T): T {
   } catch (error) {
     throw within(error, prefix);
   }
-}
-
-function within(error: unknown, prefix: string): unknown {
-  return error instanceof DecodeError ? new DecodeError(prefix + error.path, error.reason) : error;
 }
 
 function valueToJson(value: unknown, binary: BinaryEncoding, depth: number): string {

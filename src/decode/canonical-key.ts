@@ -1,5 +1,5 @@
 import { attributeToJson, isPlainObject, type BinaryEncoding } from './attribute-value.js';
-import { DecodeError } from './decode-error.js';
+import { DecodeError, within } from './decode-error.js';
 import { jsonName } from './json-text.js';
 
 const KEY_TYPES = new Set(['S', 'N', 'B']);
@@ -29,13 +29,13 @@ export function canonicalKey(keys: unknown, binary: BinaryEncoding, path: string
     try {
       json = attributeToJson(value, binary, '');
     } catch (error) {
-      throw error instanceof DecodeError ? new DecodeError(at() + error.path, error.reason) : error;
+      throw within(error, at());
     }
     values.push([name, json]);
     entries.push(`${jsonName(name)}:${json}`);
   }
   if (values.length === 0) throw new DecodeError(path, 'must hold one or two key attributes');
-  const keysJson = `{${entries.join(',')}}`;
+  const keysJson = entries.length === 1 ? `{${entries[0]}}` : `{${entries[0]},${entries[1]}}`;
   const pk = values.length === 2 && values[1]![0] < values[0]![0] ? `{${entries[1]},${entries[0]}}` : keysJson;
   return { pk, keysJson, values };
 }

@@ -1,7 +1,7 @@
 import { attributeToJson, isPlainObject, itemToJson, type BinaryEncoding } from './attribute-value.js';
 import { canonicalKey, type CanonicalKey } from './canonical-key.js';
 import type { Change, EventName, SourceFormat } from './change.js';
-import { DecodeError } from './decode-error.js';
+import { DecodeError, within } from './decode-error.js';
 
 // Wire shapes: CONTEXT.md §2, from AWS's "Change data capture for Kinesis Data Streams" (kds.html)
 // and the DynamoDB Streams `Record`/`StreamRecord` API reference.
@@ -33,9 +33,20 @@ export function decodeCdcRecord(record: unknown, path = ''): Change {
   if (typeof eventId !== 'string' || eventId.length === 0) throw new DecodeError(at('eventID'), 'missing or not a string');
 
   const sourceTable = format === 'kinesis' ? kinesisTable(record, at) : streamsTable(record, at);
-  const key = canonicalKey(stream.Keys, binary, at('dynamodb.Keys'));
-  const newImage = image(stream.NewImage, stream.Keys, key, binary, at('dynamodb.NewImage'));
-  const oldImage = image(stream.OldImage, stream.Keys, key, binary, at('dynamodb.OldImage'));
+  // Paths below are spelled out only when something is wrong.
+  let key: CanonicalKey;
+  let newImage: string | null;
+  let oldImage: string | null;
+  let field = 'dynamodb.Keys';
+  try {
+    key = canonicalKey(stream.Keys, binary, '');
+    field = 'dynamodb.NewImage';
+    newImage = image(stream.NewImage, stream.Keys, key, binary);
+    field = 'dynamodb.OldImage';
+    oldImage = image(stream.OldImage, stream.Keys, key, binary);
+  } catch (error) {
+    throw within(error, at(field));
+  }
   if (format === 'kinesis' && eventName !== 'REMOVE' && newImage === null) {
     // Kinesis streaming always carries full images (CONTEXT.md §2).
     throw new DecodeError(at('dynamodb.NewImage'), `missing: a Kinesis ${eventName} record carries the new item`);
@@ -71,12 +82,12 @@ function streamsTable(record: Record<string, unknown>, at: (f: string) => string
   throw new DecodeError(at('eventSourceARN'), 'missing or not a DynamoDB stream ARN (…:table/<name>/stream/…)');
 }
 
-function image(value: unknown, keys: unknown, key: CanonicalKey, binary: BinaryEncoding, path: string): string | null {
+function image(value: unknown, keys: unknown, key: CanonicalKey, binary: BinaryEncoding): string | null {
   if (value === undefined || value === null) return null;
-  const json = itemToJson(value, binary, path);
+  const json = itemToJson(value, binary, '');
   const item = value as Record<string, unknown>;
   for (const [name, keyJson] of key.values) {
-    const at = () => `${path}[${JSON.stringify(name)}]`;
+    const at = () => `[${JSON.stringify(name)}]`;
     if (!Object.hasOwn(item, name)) throw new DecodeError(at(), 'key attribute missing from the image');
     // The image serialized fine above, so this attribute does too; spelled as in Keys, it is the same.
     const same = sameSpelling((keys as Record<string, unknown>)[name], item[name]) || attributeToJson(item[name], binary, '') === keyJson;

@@ -12,3 +12,8 @@ export class DecodeError extends Error {
     this.name = 'DecodeError';
   }
 }
+
+/** `error` as if thrown at `prefix` + its path; anything else than a DecodeError as it is. */
+export function within(error: unknown, prefix: string): unknown {
+  return error instanceof DecodeError ? new DecodeError(prefix + error.path, error.reason) : error;
+}

@@ -12,34 +12,55 @@ export type DecodedRecord =
 
 /** A Firehose record's base64 `data` → Change. Never throws on bad input. */
 export function decodeFirehoseRecord(data: string, index: number): DecodedRecord {
-  return decodeBase64Record(data, index, `records[${index}].data`);
+  try {
+    return { ok: true, index, change: decodeBase64Cdc(data) };
+  } catch (error) {
+    // The path is spelled only for a record that fails: most never do.
+    return failed(error, index, data, `records[${index}].data`);
+  }
 }
 
-/** Base64 of a CDC record's JSON (Firehose `data`, a Lambda Kinesis event's `kinesis.data`) → Change. */
+/** Base64 of a CDC record's JSON (a Lambda Kinesis event's `kinesis.data`) → Change. */
 export function decodeBase64Record(data: string, index: number, path: string): DecodedRecord {
-  return attempt(index, data, () => {
-    const text = decodeUtf8(decodeBase64(data, path), path);
-    return decodeCdcRecord(parseJson(text, path), path);
-  });
+  try {
+    return { ok: true, index, change: decodeBase64Cdc(data) };
+  } catch (error) {
+    return failed(error, index, data, path);
+  }
 }
 
 /** A record already parsed from JSON (POST /records) → Change. Never throws on bad input. */
 export function decodeParsedRecord(value: unknown, index: number, path: string, payload: () => string): DecodedRecord {
-  return attempt(index, payload, () => decodeCdcRecord(value, path));
+  try {
+    return { ok: true, index, change: decodeCdcRecord(value) };
+  } catch (error) {
+    return failed(error, index, payload, path);
+  }
 }
 
-function attempt(index: number, payload: string | (() => string), decode: () => Change): DecodedRecord {
-  try {
-    return { ok: true, index, change: decode() };
-  } catch (error) {
-    if (!(error instanceof DecodeError) && !(error instanceof RangeError)) throw error;
-    // RangeError: input nested deep enough to exhaust the stack.
-    const message = error instanceof DecodeError ? error.message : `record too deeply nested (${error.message})`;
-    return { ok: false, index, error: message, payload: typeof payload === 'string' ? payload : payload() };
-  }
+// Decoders below this point name fields from the record's root; the caller puts its path first.
+function decodeBase64Cdc(data: string): Change {
+  return decodeCdcRecord(parseJson(decodeUtf8(decodeBase64(data, ''), ''), ''));
+}
+
+function joinPath(prefix: string, rest: string): string {
+  if (!rest || !prefix) return prefix || rest;
+  return rest.startsWith('[') ? prefix + rest : `${prefix}.${rest}`;
+}
+
+function failed(error: unknown, index: number, payload: string | (() => string), path: string): DecodedRecord {
+  if (!(error instanceof DecodeError) && !(error instanceof RangeError)) throw error;
+  // RangeError: input nested deep enough to exhaust the stack.
+  const message =
+    error instanceof DecodeError ? new DecodeError(joinPath(path, error.path), error.reason).message : `record too deeply nested (${error.message})`;
+  return { ok: false, index, error: message, payload: typeof payload === 'string' ? payload : payload() };
 }
 
 /** An item read by a Scan (DynamoDB JSON, binary as base64) → Change. Never throws on bad input. */
 export function decodeScannedRecord(item: unknown, index: number, meta: ScanMeta): DecodedRecord {
-  return attempt(index, () => JSON.stringify(item), () => decodeScannedItem(item, meta, `Items[${index}]`));
+  try {
+    return { ok: true, index, change: decodeScannedItem(item, meta, '') };
+  } catch (error) {
+    return failed(error, index, () => JSON.stringify(item), `Items[${index}]`);
+  }
 }

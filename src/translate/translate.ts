@@ -23,7 +23,7 @@ export function translate(records: readonly DecodedRecord[], options: TranslateO
   const changes: IndexedChange[] = [];
   const deadLetters: DeadLetter[] = [];
   for (const record of records) {
-    if (record.ok) changes.push({ index: record.index, change: record.change });
+    if (record.ok) changes.push(record); // already an { index, change }
     else deadLetters.push(deadLetter(record, options));
   }
   const targetOf = targetsOf(options.tableMap);
