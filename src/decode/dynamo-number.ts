@@ -5,6 +5,7 @@ const MAX_SIGNIFICANT_DIGITS = 38;
 const MIN_POINT = -129; // 1E-130 = 0.1 × 10^-129
 const MAX_POINT = 126; // 9.99…E+125 < 1 × 10^126
 const CANONICAL_TEXT = /^-?(?:0|[1-9]\d*)(?:\.\d*[1-9])?$/;
+const PLAIN_DECIMAL = /^-?(?:0|[1-9]\d*)\.\d+$/;
 const NUMBER_TEXT = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d{1,9}))?$/;
 
 /**
@@ -15,6 +16,8 @@ const NUMBER_TEXT = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d{1,9}))?$/;
 export function canonicalNumber(text: string, path: string): string {
   // Most numbers arrive canonical already: short enough to be within every limit, no exponent.
   if (text.length <= MAX_SIGNIFICANT_DIGITS && CANONICAL_TEXT.test(text) && text !== '-0') return text;
+  // Or canonical but for zeros at the end of the fraction (1.50, 2.0, -0.0).
+  if (text.length <= MAX_SIGNIFICANT_DIGITS && PLAIN_DECIMAL.test(text)) return withoutTrailingZeros(text);
   const match = NUMBER_TEXT.exec(text);
   const [, sign = '', intPart = '', fracPart = '', exponent = '0'] = match ?? [];
   if (!match || intPart.length + fracPart.length === 0) {
@@ -37,6 +40,14 @@ export function canonicalNumber(text: string, path: string): string {
   if (point <= 0) return `${minus}0.${'0'.repeat(-point)}${digits}`;
   if (point >= digits.length) return `${minus}${digits}${'0'.repeat(point - digits.length)}`;
   return `${minus}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
+function withoutTrailingZeros(decimal: string): string {
+  let end = decimal.length;
+  while (decimal.charCodeAt(end - 1) === 0x30 /* 0 */) end--;
+  if (decimal.charCodeAt(end - 1) === 0x2e /* . */) end--;
+  const trimmed = decimal.slice(0, end);
+  return trimmed === '-0' ? '0' : trimmed;
 }
 
 /** Orders canonical numbers by value, for sorting number sets. */

@@ -90,6 +90,20 @@ describe('canonicalNumber', () => {
     );
   });
 
+  it('reads plain decimals (1.50, -0.0) as the exponent form reads them', () => {
+    const plain = fc
+      .tuple(fc.boolean(), fc.stringMatching(/^(?:0|[1-9]\d{0,15})$/), fc.stringMatching(/^\d{1,15}$/))
+      .map(([minus, int, frac]) => `${minus ? '-' : ''}${int}.${frac}`);
+    fc.assert(
+      fc.property(plain, (input) => {
+        // `e0` takes the general path; without it, trailing zeros take the short one.
+        expect(canonical(input)).toBe(canonical(`${input}e0`));
+      }),
+      { numRuns: 2000 },
+    );
+    expect(['1.50', '2.0', '-0.0', '0.000', '-3.100'].map(canonical)).toEqual(['1.5', '2', '0', '0', '-3.1']);
+  });
+
   it('is idempotent on any accepted input, up to 38 digits', () => {
     fc.assert(
       fc.property(decimalText(38), (input) => {
