@@ -21,6 +21,8 @@ export interface ThroughputFigures {
   readonly redeliveryPerSecond: number;
   readonly floorPerSecond: number;
   readonly ratio: number;
+  /** The service's CPU during the first pass, in cores (1 = one core busy throughout). */
+  readonly serviceCores: number;
 }
 
 export interface LatencyFigures {
@@ -67,11 +69,15 @@ export async function benchThroughput(target: Target, shape: ItemShape, deliveri
   const service = await startService(sinkEnv(target, serviceSchema));
   let servicePerSecond: number;
   let redeliveryPerSecond: number;
+  let serviceCores: number;
   try {
     await service.post(warm!.body, warm!.requestId, false); // creates the table
     const started = performance.now();
+    const cpuBefore = service.cpuSeconds();
     const results = await runConcurrently(timed.map((d) => () => service.post(d.body, d.requestId, false)), CONCURRENCY);
-    servicePerSecond = records / ((performance.now() - started) / 1000);
+    const seconds = (performance.now() - started) / 1000;
+    servicePerSecond = records / seconds;
+    serviceCores = (service.cpuSeconds() - cpuBefore) / seconds;
     const failed = results.filter((r) => r.status !== 200);
     if (failed.length > 0) throw new Error(`${failed.length} deliveries failed: ${failed[0]!.status}`);
     const again = performance.now();
@@ -103,7 +109,7 @@ export async function benchThroughput(target: Target, shape: ItemShape, deliveri
     await sink.close();
     await dropSchema(target, floorSchema);
   }
-  return { target: target.kind, shape, records, servicePerSecond, redeliveryPerSecond, floorPerSecond, ratio: servicePerSecond / floorPerSecond };
+  return { target: target.kind, shape, records, servicePerSecond, redeliveryPerSecond, floorPerSecond, ratio: servicePerSecond / floorPerSecond, serviceCores };
 }
 
 function percentile(sorted: readonly number[], p: number): number {

@@ -55,7 +55,7 @@ for (const target of targets) {
   const rateMet = b.servicePerSecond >= 20_000;
   rows.push({
     figure: `(b) end to end into ${target.kind}, small items`,
-    value: `${fmt(b.servicePerSecond)} rec/s vs floor ${fmt(b.floorPerSecond)} → ${b.ratio.toFixed(2)}`,
+    value: `${fmt(b.servicePerSecond)} rec/s vs floor ${fmt(b.floorPerSecond)} → ${b.ratio.toFixed(2)} (service CPU ${b.serviceCores.toFixed(2)} cores)`,
     target: target.kind === 'postgres' ? '≥ 0.70 of floor and ≥ 20,000 rec/s' : '(reported)',
     met: target.kind === 'postgres' ? ratioMet && rateMet : null,
   });

@@ -12,6 +12,8 @@ export interface ServiceProcess {
   post(body: Buffer, requestId: string, gzip: boolean): Promise<{ status: number; ms: number }>;
   /** Peak resident memory of the process so far (VmHWM), in bytes. */
   peakRss(): number;
+  /** CPU time the process has used so far (user + system, all its threads), in seconds. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -72,6 +74,11 @@ export async function startService(env: Record<string, string>): Promise<Service
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       const kib = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
       return Number(kib ?? 0) * 1024;
+    },
+    cpuSeconds() {
+      // /proc/<pid>/stat: utime and stime are fields 14 and 15, in clock ticks (100 per second on Linux).
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100;
     },
     async stop() {
       await pool.close();
