@@ -38,14 +38,21 @@ function timed(run: (body: Buffer) => number, deliveries: readonly Delivery[]): 
   return records / seconds;
 }
 
+const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+
 export function benchDecode(deliveries: readonly Delivery[], rounds = 7): DecodeFigures {
   const records = deliveries.reduce((n, d) => n + d.records, 0);
-  // Warm up both paths, then keep the best of each (least disturbed by the shared machine).
   timed(ours, deliveries);
   timed(floor, deliveries);
-  let best = { ours: 0, floor: 0 };
+  // Each round times both back to back; the medians (ratio per round, not a ratio of bests) keep
+  // a quiet or noisy moment on the shared machine from favouring one side.
+  const oursRates: number[] = [];
+  const floorRates: number[] = [];
+  const ratios: number[] = [];
   for (let i = 0; i < rounds; i++) {
-    best = { ours: Math.max(best.ours, timed(ours, deliveries)), floor: Math.max(best.floor, timed(floor, deliveries)) };
+    oursRates.push(timed(ours, deliveries));
+    floorRates.push(timed(floor, deliveries));
+    ratios.push(oursRates[i]! / floorRates[i]!);
   }
-  return { records, oursPerSecond: best.ours, floorPerSecond: best.floor, ratio: best.ours / best.floor };
+  return { records, oursPerSecond: median(oursRates), floorPerSecond: median(floorRates), ratio: median(ratios) };
 }
