@@ -12,18 +12,14 @@ export type DecodedRecord =
 
 /** A Firehose record's base64 `data` → Change. Never throws on bad input. */
 export function decodeFirehoseRecord(data: string, index: number): DecodedRecord {
-  try {
-    return { ok: true, index, change: decodeBase64Cdc(data) };
-  } catch (error) {
-    // The path is spelled only for a record that fails: most never do.
-    return failed(error, index, data, `records[${index}].data`);
-  }
+  // The path is spelled only for a record that fails: most never do.
+  return decodeBase64Record(data, index, () => `records[${index}].data`);
 }
 
-/** Base64 of a CDC record's JSON (a Lambda Kinesis event's `kinesis.data`) → Change. */
-export function decodeBase64Record(data: string, index: number, path: string): DecodedRecord {
+/** Base64 of a CDC record's JSON (Firehose `data`, a Lambda Kinesis event's `kinesis.data`) → Change. */
+export function decodeBase64Record(data: string, index: number, path: string | (() => string)): DecodedRecord {
   try {
-    return { ok: true, index, change: decodeBase64Cdc(data) };
+    return { ok: true, index, change: decodeCdcRecord(parseJson(decodeUtf8(decodeBase64(data, ''), ''), '')) };
   } catch (error) {
     return failed(error, index, data, path);
   }
@@ -38,21 +34,19 @@ export function decodeParsedRecord(value: unknown, index: number, path: string, 
   }
 }
 
-// Decoders below this point name fields from the record's root; the caller puts its path first.
-function decodeBase64Cdc(data: string): Change {
-  return decodeCdcRecord(parseJson(decodeUtf8(decodeBase64(data, ''), ''), ''));
-}
-
 function joinPath(prefix: string, rest: string): string {
   if (!rest || !prefix) return prefix || rest;
   return rest.startsWith('[') ? prefix + rest : `${prefix}.${rest}`;
 }
 
-function failed(error: unknown, index: number, payload: string | (() => string), path: string): DecodedRecord {
+// The decoders name fields from the record's root; `failed` puts the record's own path first.
+function failed(error: unknown, index: number, payload: string | (() => string), path: string | (() => string)): DecodedRecord {
   if (!(error instanceof DecodeError) && !(error instanceof RangeError)) throw error;
   // RangeError: input nested deep enough to exhaust the stack.
   const message =
-    error instanceof DecodeError ? new DecodeError(joinPath(path, error.path), error.reason).message : `record too deeply nested (${error.message})`;
+    error instanceof DecodeError
+      ? new DecodeError(joinPath(typeof path === 'string' ? path : path(), error.path), error.reason).message
+      : `record too deeply nested (${error.message})`;
   return { ok: false, index, error: message, payload: typeof payload === 'string' ? payload : payload() };
 }
 
