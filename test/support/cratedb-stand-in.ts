@@ -14,7 +14,7 @@ import { isLosslessNumber, parse } from 'lossless-json';
  *   (1.5 → BIGINT 1, 1.5 → TEXT "1.5", true → TEXT "t", "12" → DOUBLE 12.0, 5 → BOOLEAN true) and
  *   otherwise fails the whole bulk request: HTTP 400, 4000, `SQLParseException[Cannot cast …]`;
  * - a sub-column created by an earlier row of the same request with another type fails the
- *   row: -2, 4000, `Column … already exists with type …`;
+ *   row: -2, 4000, `Cannot cast …` (a concurrent request creating it: `… already exists with type …`);
  * - per-row refusals (-2 with an error): a key with `.` (4008), a list of mixed types (5000,
  *   ClassCastException), an integer beyond 64 bits (4000), a text over 32,766 UTF-8 bytes in an
  *   indexed column (4000, immense term);
@@ -148,7 +148,9 @@ export class CrateDbStandIn {
       const schema = /"((?:[^"]|"")+)"\./.exec(stmt)![1]!.replaceAll('""', '"');
       await this.db.query(`CREATE SCHEMA IF NOT EXISTS "${schema.replaceAll('"', '""')}"`);
     }
-    const result = await this.db.query<Record<string, unknown>>(toPostgres(stmt), args.map(plain));
+    // Arrays of text (keys for `= ANY(?)`) stay arrays; other objects travel as JSON.
+    const params = args.map((a) => (Array.isArray(a) && a.every((v) => typeof v === 'string') ? a : plain(a)));
+    const result = await this.db.query<Record<string, unknown>>(toPostgres(stmt), params);
     const cols = result.fields.map((f) => f.name);
     let rows = result.rows;
     const from = /\bFROM ("(?:[^"]|"")+")\.("(?:[^"]|"")+")/.exec(stmt);
@@ -209,15 +211,14 @@ export class CrateDbStandIn {
     return { cols: [], results };
   }
 
-  /** `_seq_no` is PostgreSQL's xmin here: changed by every write to the row. */
+  /**
+   * `_seq_no` is PostgreSQL's xmin here: changed by every write to the row. Guarded by a version,
+   * a missing document is a conflict too (40411 comes only from an unguarded delete).
+   */
   private async deleteUnchanged(pg: string, row: unknown[]) {
     const result = await this.db.query(pg, row.map(plain));
     if ((result.affectedRows ?? 0) > 0) return { rowcount: 1 };
-    const table = /^DELETE FROM ("(?:[^"]|"")+"\."(?:[^"]|"")+")/.exec(pg)![1]!;
-    const exists = (await this.db.query(`SELECT 1 FROM ${table} WHERE pk = $1`, [row[0]])).rows.length > 0;
-    return exists
-      ? { rowcount: -2, error: { code: 4092, message: `VersionConflictEngineException[[${String(row[0])}]: version conflict, required seqNo [${String(row[1])}]]` } }
-      : { rowcount: -2, error: { code: 40411, message: `DocumentMissingException[[${String(row[0])}]: document missing]` } };
+    return { rowcount: -2, error: { code: 4092, message: `VersionConflictEngineException[[${String(row[0])}]: version conflict, required seqNo [${String(row[1])}]]` } };
   }
 
   private wrote(key: string, pk: string): void {
@@ -340,7 +341,7 @@ function typeNew(value: unknown, path: string[], pending: Map<string, string>, a
     if (had === undefined || had === 'undefined' || (had === 'undefined_array' && type.endsWith('_array'))) {
       pending.set(key, type);
     } else if (!analysed.has(key) && had !== type && type !== 'undefined' && type !== 'undefined_array') {
-      throw rowError(4000, `SQLParseException[Column \`data['${path.join("']['")}']\` already exists with type \`${had}\`. Cannot add same column with type \`${type}\`]`);
+      throw rowError(4000, `SQLParseException[Cannot cast object element \`${path.at(-1)}\` with value \`${display(value)}\` to type \`${had}\`]`);
     }
   }
   if (Array.isArray(value)) value.forEach((v) => isPlainObject(v) && typeEntries(v, path, pending, analysed));
