@@ -1,5 +1,5 @@
 import { parse, stringify } from 'lossless-json';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import { parseCrateDbUrl } from '../../src/sink/cratedb/cratedb-url.js';
 
 /** A real CrateDB for the live suite (`npm run test:cratedb`); unset, that suite is skipped. */
@@ -16,8 +16,12 @@ export interface LiveQuery {
 export function liveQuery(url: string, schema: string): LiveQuery {
   const target = parseCrateDbUrl(url);
   const auth = `Basic ${Buffer.from(`${target.username}:${target.password}`).toString('base64')}`;
+  // CrateDB binds Default-Schema to the TCP connection: connections of their own, never shared
+  // with another schema's queries.
+  const dispatcher = new Agent();
   const run = async (stmt: string, args: unknown[] = []) => {
     const response = await request(`${target.origin}/_sql`, {
+      dispatcher,
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: auth, 'default-schema': schema },
       body: JSON.stringify({ stmt, args }),
@@ -37,6 +41,7 @@ export function liveQuery(url: string, schema: string): LiveQuery {
     async dropSchema() {
       const { rows } = await run('SELECT table_name FROM information_schema.tables WHERE table_schema = ?', [schema]);
       for (const [table] of rows) await run(`DROP TABLE IF EXISTS "${schema}"."${String(table)}"`);
+      await dispatcher.close();
     },
   };
 }

@@ -33,6 +33,7 @@ const MISSING_TABLE_CODES = new Set([4041, 4045]);
 /** Our statement, not the data: the column list or the grammar is wrong, or a key is assigned. */
 const STATEMENT_CODES = new Set([4003, 4043]);
 export const VERSION_CONFLICT = 4092;
+const SHARD_NOT_READY = 4040;
 export const DOCUMENT_MISSING = 40411;
 
 export function classifyCrateDbError(error: unknown): CrateErrorClass {
@@ -42,6 +43,8 @@ export function classifyCrateDbError(error: unknown): CrateErrorClass {
   // observed) is the row's data; any other 5xxx row error (a shard unavailable) is trouble.
   if (bulkRow && errorCode === 5000 && /ClassCastException/.test(message)) return 'row';
   if (status >= 500 || status === 429 || status === 408) return 'retryable';
+  // A shard not started yet (RECOVERING just after CREATE TABLE, observed), or relocating.
+  if (errorCode === SHARD_NOT_READY) return 'retryable';
   if (errorCode !== null && MISSING_TABLE_CODES.has(errorCode)) return 'missing_table';
   if (errorCode !== null && STATEMENT_CODES.has(errorCode)) return 'fatal';
   if (status === 400) return /ParsingException|UnsupportedFeatureException/.test(message) ? 'fatal' : 'row';

@@ -20,6 +20,9 @@ export interface CrateDbClientOptions {
   readonly timeoutMs: number;
 }
 
+const SHARD_NOT_READY = 4040;
+const SHARD_RETRIES = 5;
+
 /** A keep-alive connection pool to one CrateDB node's HTTP endpoint. */
 export class CrateDbClient {
   private readonly pool: Pool;
@@ -53,7 +56,23 @@ export class CrateDbClient {
     return this.pool.close();
   }
 
+  /**
+   * Every statement the sink sends is idempotent, so one that meets a shard not ready yet (4040:
+   * RECOVERING or "no such shard" for a moment after another instance created the table,
+   * observed on 6.4.3) is sent again, a few times, before it is failed as retryable trouble.
+   */
   private async post(body: string): Promise<unknown> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.postOnce(body);
+      } catch (error) {
+        if (!(error instanceof CrateDbHttpError) || error.errorCode !== SHARD_NOT_READY || attempt >= SHARD_RETRIES) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+      }
+    }
+  }
+
+  private async postOnce(body: string): Promise<unknown> {
     let response;
     try {
       response = await this.pool.request({

@@ -36,6 +36,8 @@ const ROW_OVERHEAD_BYTES = 512;
 const DUPLICATE_KEY = 4091;
 /** Rounds of re-projecting rows CrateDB cast, before their values all go to `aux`. */
 const MAX_REWRITE_ROUNDS = 3;
+/** How long a new table's shards may take to start before writes go ahead anyway (and fail retryably). */
+const SHARDS_START_MS = 10_000;
 /** Tombstones read and deleted per statement by the purge. */
 const PURGE_BATCH = 10_000;
 /** Indexed text of a dead letter (`error`, `request_id`), in characters: 3 UTF-8 bytes each at most. */
@@ -299,7 +301,7 @@ export class CrateDbSink implements Sink {
 
   private async writeChangeLog(table: TableWrite, requestId: string, failed: DeadLetter[]): Promise<void> {
     const { schema, tableSettings } = this.options;
-    const createLog = () => this.client.execute(sql.createChangeLogTable(schema, table.table, tableSettings));
+    const createLog = () => this.createTable(sql.createChangeLogTable(schema, table.table, tableSettings), table.table + sql.changeLogSuffix);
     await this.ensure(`log:${table.table}`, createLog);
     const statement = sql.insertChangeLog(schema, table.table);
     const { maxRowsPerStatement, maxBytesPerStatement } = this.options;
@@ -323,7 +325,7 @@ export class CrateDbSink implements Sink {
   /** Dead letters must be stored for the delivery to succeed: any refusal fails it. */
   private async writeDeadLetters(letters: readonly DeadLetter[]): Promise<void> {
     const { schema, deadLetterTable, tableSettings } = this.options;
-    const createTable = () => this.client.execute(sql.createDeadLetterTable(schema, deadLetterTable, tableSettings));
+    const createTable = () => this.createTable(sql.createDeadLetterTable(schema, deadLetterTable, tableSettings), deadLetterTable);
     await this.ensure(`dlq:${deadLetterTable}`, createTable);
     const statement = sql.insertDeadLetters(schema, deadLetterTable);
     const now = Date.now();
@@ -344,8 +346,23 @@ export class CrateDbSink implements Sink {
 
   private async createStateTable(table: string): Promise<void> {
     const { schema, tableSettings } = this.options;
-    await this.client.execute(sql.createStateTable(schema, table, tableSettings));
+    await this.createTable(sql.createStateTable(schema, table, tableSettings), table);
     await this.loadColumns(table);
+  }
+
+  /**
+   * CREATE TABLE answers before the table's shards have started; a write meanwhile fails with
+   * 4040 IllegalIndexShardStateException (RECOVERING), seen on 6.4.3 when another instance had
+   * just created the table. So wait, briefly and bounded, until every primary shard is STARTED.
+   */
+  private async createTable(statement: string, table: string): Promise<void> {
+    await this.client.execute(statement);
+    const deadline = Date.now() + SHARDS_START_MS;
+    for (;;) {
+      const { rows } = await this.client.execute(sql.primaryShardStates, [this.options.schema, table]);
+      if ((rows.length > 0 && rows.every(([state]) => state === 'STARTED')) || Date.now() > deadline) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   private async loadColumns(table: string): Promise<void> {

@@ -137,6 +137,9 @@ export function selectGateKeys(schema: string, table: string, pks: readonly stri
 export const selectDataColumns = `SELECT column_name, data_type FROM information_schema.columns
 WHERE table_schema = ? AND table_name = ? AND column_name LIKE 'data[%'`;
 
+/** The states of a table's primary shards (STARTED once writes can go to them). */
+export const primaryShardStates = `SELECT state FROM sys.shards WHERE schema_name = ? AND table_name = ? AND "primary" = TRUE`;
+
 export const listStateTables = `SELECT table_name FROM information_schema.columns
 WHERE table_schema = ? AND column_name IN ('pk', 'deleted', 'version', 'event_id', 'keys_only')
 GROUP BY table_name HAVING count(*) = 5`;

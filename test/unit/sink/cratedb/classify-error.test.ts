@@ -17,6 +17,7 @@ describe('classifyCrateDbError: answers observed on CrateDB 6.4.3', () => {
     ['a missing DML privilege', http(401, 4011, "MissingPrivilegeException[Missing 'DML' privilege for user 'ro']"), 'fatal'],
     ['a missing DDL privilege', http(401, 4011, "MissingPrivilegeException[Missing 'DDL' privilege for user 'ro']"), 'fatal'],
     ['an unknown user (plain text, not JSON)', http(401, null, 'trust authentication failed for user "nobody"'), 'fatal'],
+    ['a write to a shard still recovering just after CREATE TABLE', http(404, 4040, 'IllegalIndexShardStateException[CurrentState[RECOVERING] operations only allowed when shard state is one of [POST_RECOVERY, STARTED]]'), 'retryable'],
     ['a statement too deep for the analyser (5,000 ORs)', http(500, 5000, 'StackOverflowError[null]'), 'retryable'],
   ])('%s → %s', (_what, error, expected) => {
     expect(classifyCrateDbError(error)).toBe(expected);

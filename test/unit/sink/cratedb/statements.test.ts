@@ -25,6 +25,7 @@ const statements = (schema: string, table: string, s: sql.TableSettings): [strin
   ['purge candidates', sql.purgeCandidates(schema, table, 10_000)],
   ['delete unchanged', sql.deleteUnchanged(schema, table)],
   ['data columns', sql.selectDataColumns],
+  ['primary shard states', sql.primaryShardStates],
   ['list tables', sql.listStateTables],
 ];
 
