@@ -1,7 +1,8 @@
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
 import { loadConfig } from './config/config.js';
-import { configSecrets, createLogger, redactUrl } from './log/logger.js';
+import { redactUrl } from './log/credentials.js';
+import { configSecrets, createLogger } from './log/logger.js';
 import { createSink } from './sink/create-sink.js';
 
 // The only module with side effects: read the environment, build the parts, serve, stop cleanly.

@@ -26,7 +26,10 @@ export interface DeliveryDeps {
   readonly metrics: Metrics;
   readonly recordDelivery: DeliveryRecorder;
   readonly status: ServiceStatus;
-  /** Removes access keys and the database password from text a client or /status will see. */
+  /**
+   * Removes credentials from text a client or /status will see, by structure (log/credentials.ts):
+   * never by matching the configured values, which would tell a client whether its text is one.
+   */
   readonly scrub: (text: string) => string;
 }
 

@@ -19,7 +19,8 @@ export interface ReceivedBody {
 export async function receiveBody(request: Request, limits: BodyLimits, signal: AbortSignal): Promise<ReceivedBody> {
   const encoding = (request.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
   if (encoding !== 'gzip' && encoding !== 'identity') {
-    throw new BadRequestError(`unsupported Content-Encoding ${JSON.stringify(encoding)} (expected gzip or none)`);
+    // The header's text is not echoed: an answer never carries text a client chose.
+    throw new BadRequestError('unsupported Content-Encoding (expected gzip or none)');
   }
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (declared > limits.maxBodyBytes) throw tooLarge(limits.maxBodyBytes);
