@@ -3,6 +3,7 @@ import { decodeCdcRecord } from './cdc-record.js';
 import { decodeScannedItem, type ScanMeta } from './scanned-item.js';
 import type { Change } from './change.js';
 import { DecodeError } from './decode-error.js';
+import { exceedsDepth, jsonText, MAX_RECORD_DEPTH } from './json-depth.js';
 import { decodeUtf8, parseJson } from './utf8-json.js';
 
 /** One incoming record, decoded or not; `payload` keeps the original text for the dead-letter table. */
@@ -25,13 +26,25 @@ export function decodeBase64Record(data: string, index: number, path: string | (
   }
 }
 
-/** A record already parsed from JSON (POST /records) → Change. Never throws on bad input. */
-export function decodeParsedRecord(value: unknown, index: number, path: string, payload: () => string): DecodedRecord {
+/**
+ * A record already parsed from JSON (POST /records, a Lambda event) → Change. Never throws on bad
+ * input; its depth is checked before anything recurses through it, its dead letter included.
+ */
+export function decodeParsedRecord(value: unknown, index: number, path: string): DecodedRecord {
   try {
-    return { ok: true, index, change: decodeCdcRecord(value) };
+    return { ok: true, index, change: decodeCdcRecord(withinDepth(value)) };
   } catch (error) {
-    return failed(error, index, payload, path);
+    return failed(error, index, () => jsonText(value), path);
   }
+}
+
+/**
+ * `value`, unless it nests deeper than any DynamoDB record can. Records decoded from text need no
+ * such walk: JSON.parse does not recurse, and the decoder counts levels as it descends.
+ */
+function withinDepth<T>(value: T): T {
+  if (exceedsDepth(value)) throw new DecodeError('', `nested deeper than ${MAX_RECORD_DEPTH} levels: not a DynamoDB record (DynamoDB nests attributes 32 levels at most)`);
+  return value;
 }
 
 function joinPath(prefix: string, rest: string): string {
@@ -53,8 +66,8 @@ function failed(error: unknown, index: number, payload: string | (() => string),
 /** An item read by a Scan (DynamoDB JSON, binary as base64) → Change. Never throws on bad input. */
 export function decodeScannedRecord(item: unknown, index: number, meta: ScanMeta): DecodedRecord {
   try {
-    return { ok: true, index, change: decodeScannedItem(item, meta, '') };
+    return { ok: true, index, change: decodeScannedItem(withinDepth(item), meta, '') };
   } catch (error) {
-    return failed(error, index, () => JSON.stringify(item), `Items[${index}]`);
+    return failed(error, index, () => jsonText(item), `Items[${index}]`);
   }
 }

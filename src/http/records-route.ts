@@ -18,7 +18,7 @@ const recordsEndpoint: DeliveryEndpoint = {
     if (!parsed.ok) throw new BadRequestError(parsed.error);
     const decoded: DecodedRecord[] = parsed.entries.map((entry, index) =>
       entry.ok
-        ? decodeParsedRecord(entry.value, index, entry.path, () => JSON.stringify(entry.value))
+        ? decodeParsedRecord(entry.value, index, entry.path)
         : { ok: false, index, error: entry.error, payload: entry.payload },
     );
     return { requestId, received: decoded.length, decoded };

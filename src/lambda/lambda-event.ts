@@ -1,5 +1,6 @@
 import { isPlainObject } from '../decode/attribute-value.js';
 import { decodeBase64Record, decodeParsedRecord, type DecodedRecord } from '../decode/decode-record.js';
+import { jsonText } from '../decode/json-depth.js';
 
 /**
  * One record of a Lambda event, decoded, with the identifier Lambda wants back when it fails:
@@ -31,18 +32,18 @@ export function parseLambdaEvent(event: unknown): LambdaEventResult {
 function entry(record: unknown, index: number): LambdaEntry {
   const path = `Records[${index}]`;
   if (!isPlainObject(record)) {
-    return { index, identifier: null, decoded: { ok: false, index, error: `${path}: not an object`, payload: JSON.stringify(record) ?? String(record) } };
+    return { index, identifier: null, decoded: { ok: false, index, error: `${path}: not an object`, payload: jsonText(record) } };
   }
   const kinesis = record.kinesis;
   if (isPlainObject(kinesis)) {
     const identifier = typeof kinesis.sequenceNumber === 'string' && kinesis.sequenceNumber !== '' ? kinesis.sequenceNumber : null;
     const data = kinesis.data;
     if (typeof data !== 'string') {
-      return { index, identifier, decoded: { ok: false, index, error: `${path}.kinesis.data: missing or not a string`, payload: JSON.stringify(record) } };
+      return { index, identifier, decoded: { ok: false, index, error: `${path}.kinesis.data: missing or not a string`, payload: jsonText(record) } };
     }
     return { index, identifier, decoded: data.length === 0 ? null : decodeBase64Record(data, index, `${path}.kinesis.data`) };
   }
   const sequence = isPlainObject(record.dynamodb) ? record.dynamodb.SequenceNumber : undefined;
   const identifier = typeof sequence === 'string' && sequence !== '' ? sequence : null;
-  return { index, identifier, decoded: decodeParsedRecord(record, index, path, () => JSON.stringify(record)) };
+  return { index, identifier, decoded: decodeParsedRecord(record, index, path) };
 }

@@ -74,7 +74,7 @@ describe('translate', () => {
   it('writes a KEYS_ONLY change as its key, flagged so the stored item is kept', () => {
     const [record] = fixture('streams/lambda-event.json').Records;
     delete record.dynamodb.NewImage;
-    const decoded = [decodeParsedRecord(record, 0, 'Records[0]', () => '')];
+    const decoded = [decodeParsedRecord(record, 0, 'Records[0]')];
     expect(translate(decoded, options).batch.tables[0]!.rows[0]).toMatchObject({
       pk: '{"Id":101}',
       data: '{"Id":101}',
@@ -90,7 +90,7 @@ describe('translate', () => {
     // eventIDs that sort the other way, so that only the SequenceNumber can pick the MODIFY.
     event.Records[0].eventID = 'z-insert';
     event.Records[1].eventID = 'a-modify';
-    const decoded = event.Records.reverse().map((r: unknown, i: number) => decodeParsedRecord(r, i, `Records[${i}]`, () => ''));
+    const decoded = event.Records.reverse().map((r: unknown, i: number) => decodeParsedRecord(r, i, `Records[${i}]`));
     const { batch, superseded } = translate(decoded, options);
     expect(batch.tables.map((t) => t.table)).toEqual(['testtable']);
     expect(batch.tables[0]!.rows).toMatchObject([
