@@ -46,6 +46,7 @@ export function createApp({ config, sink: rawSink, log, metrics = createMetrics(
     limits: { maxBodyBytes: config.maxBodyBytes, maxDecompressedBytes: config.maxDecompressedBytes },
     tableMap: config.tableMap,
     changeLog: config.sink.changeLog,
+    futureChangeMarginSeconds: config.futureChangeMarginSeconds,
     gate,
     budget: new ProcessingBudget(config.maxProcessingBytes),
     metrics,

@@ -1,5 +1,6 @@
 import { decodeBase64 } from './base64.js';
 import { decodeCdcRecord } from './cdc-record.js';
+import type { ChangeBounds } from './change-bounds.js';
 import { decodeScannedItem, type ScanMeta } from './scanned-item.js';
 import type { Change } from './change.js';
 import { DecodeError } from './decode-error.js';
@@ -12,15 +13,15 @@ export type DecodedRecord =
   | { readonly ok: false; readonly index: number; readonly error: string; readonly payload: string };
 
 /** A Firehose record's base64 `data` → Change. Never throws on bad input. */
-export function decodeFirehoseRecord(data: string, index: number): DecodedRecord {
+export function decodeFirehoseRecord(data: string, index: number, bounds: ChangeBounds): DecodedRecord {
   // The path is spelled only for a record that fails: most never do.
-  return decodeBase64Record(data, index, () => `records[${index}].data`);
+  return decodeBase64Record(data, index, () => `records[${index}].data`, bounds);
 }
 
 /** Base64 of a CDC record's JSON (Firehose `data`, a Lambda Kinesis event's `kinesis.data`) → Change. */
-export function decodeBase64Record(data: string, index: number, path: string | (() => string)): DecodedRecord {
+export function decodeBase64Record(data: string, index: number, path: string | (() => string), bounds: ChangeBounds): DecodedRecord {
   try {
-    return { ok: true, index, change: decodeCdcRecord(parseJson(decodeUtf8(decodeBase64(data, ''), ''), '')) };
+    return { ok: true, index, change: decodeCdcRecord(parseJson(decodeUtf8(decodeBase64(data, ''), ''), ''), '', bounds) };
   } catch (error) {
     return failed(error, index, data, path);
   }
@@ -30,9 +31,9 @@ export function decodeBase64Record(data: string, index: number, path: string | (
  * A record already parsed from JSON (POST /records, a Lambda event) → Change. Never throws on bad
  * input; its depth is checked before anything recurses through it, its dead letter included.
  */
-export function decodeParsedRecord(value: unknown, index: number, path: string): DecodedRecord {
+export function decodeParsedRecord(value: unknown, index: number, path: string, bounds: ChangeBounds): DecodedRecord {
   try {
-    return { ok: true, index, change: decodeCdcRecord(withinDepth(value)) };
+    return { ok: true, index, change: decodeCdcRecord(withinDepth(value), '', bounds) };
   } catch (error) {
     return failed(error, index, () => jsonText(value), path);
   }

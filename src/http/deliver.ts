@@ -20,6 +20,8 @@ export interface DeliveryDeps {
   readonly limits: BodyLimits;
   readonly tableMap: TableMap;
   readonly changeLog: boolean;
+  /** A change dated more than this past the clock is dead-lettered (FUTURE_CHANGE_MARGIN_SECONDS). */
+  readonly futureChangeMarginSeconds: number;
   readonly gate: DeliveryGate;
   /** Bounds the inflated bytes being processed at once. */
   readonly budget: ProcessingBudget;

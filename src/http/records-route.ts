@@ -13,12 +13,12 @@ const recordsEndpoint: DeliveryEndpoint = {
   name: 'records',
   requestId: (c) => c.req.header('x-request-id') ?? randomUUID(),
   presentedKey: (c) => c.req.header(FIREHOSE_HEADERS.accessKey) ?? bearerToken(c.req.header('authorization')),
-  parse(body, requestId) {
+  parse(body, requestId, _c, bounds) {
     const parsed = parseRecordsBody(bodyText(body));
     if (!parsed.ok) throw new BadRequestError(parsed.error);
     const decoded: DecodedRecord[] = parsed.entries.map((entry, index) =>
       entry.ok
-        ? decodeParsedRecord(entry.value, index, entry.path)
+        ? decodeParsedRecord(entry.value, index, entry.path, bounds)
         : { ok: false, index, error: entry.error, payload: entry.payload },
     );
     return { requestId, received: decoded.length, decoded };

@@ -1,4 +1,5 @@
 import { isPlainObject } from '../decode/attribute-value.js';
+import type { ChangeBounds } from '../decode/change-bounds.js';
 import { decodeBase64Record, decodeParsedRecord, type DecodedRecord } from '../decode/decode-record.js';
 import { jsonText } from '../decode/json-depth.js';
 
@@ -22,14 +23,14 @@ export interface LambdaEntry {
 
 export type LambdaEventResult = { ok: true; entries: LambdaEntry[] } | { ok: false; error: string };
 
-export function parseLambdaEvent(event: unknown): LambdaEventResult {
+export function parseLambdaEvent(event: unknown, bounds: ChangeBounds): LambdaEventResult {
   if (!isPlainObject(event) || !Array.isArray(event.Records)) {
     return { ok: false, error: 'not a Kinesis or DynamoDB Streams event: expected an object with a "Records" array' };
   }
-  return { ok: true, entries: event.Records.map((record: unknown, index) => entry(record, index)) };
+  return { ok: true, entries: event.Records.map((record: unknown, index) => entry(record, index, bounds)) };
 }
 
-function entry(record: unknown, index: number): LambdaEntry {
+function entry(record: unknown, index: number, bounds: ChangeBounds): LambdaEntry {
   const path = `Records[${index}]`;
   if (!isPlainObject(record)) {
     return { index, identifier: null, decoded: { ok: false, index, error: `${path}: not an object`, payload: jsonText(record) } };
@@ -41,9 +42,9 @@ function entry(record: unknown, index: number): LambdaEntry {
     if (typeof data !== 'string') {
       return { index, identifier, decoded: { ok: false, index, error: `${path}.kinesis.data: missing or not a string`, payload: jsonText(record) } };
     }
-    return { index, identifier, decoded: data.length === 0 ? null : decodeBase64Record(data, index, `${path}.kinesis.data`) };
+    return { index, identifier, decoded: data.length === 0 ? null : decodeBase64Record(data, index, `${path}.kinesis.data`, bounds) };
   }
   const sequence = isPlainObject(record.dynamodb) ? record.dynamodb.SequenceNumber : undefined;
   const identifier = typeof sequence === 'string' && sequence !== '' ? sequence : null;
-  return { index, identifier, decoded: decodeParsedRecord(record, index, path) };
+  return { index, identifier, decoded: decodeParsedRecord(record, index, path, bounds) };
 }
