@@ -7,7 +7,8 @@ import { deliver, requireAccess, type DeliveryDeps } from './deliver.js';
 import type { DeliverySlot } from './delivery-gate.js';
 import { publicMessage, statusFor } from './error-response.js';
 import { OverloadedError, ShuttingDownError } from './http-errors.js';
-import { inflateBody, inflatedSizeOf, receiveBody } from './read-body.js';
+import { inflateWithinBudget } from './inflate-within-budget.js';
+import { receiveBody } from './read-body.js';
 
 export interface ParsedDelivery {
   readonly requestId: string;
@@ -43,12 +44,9 @@ export function deliveryHandler(endpoint: DeliveryEndpoint, deps: DeliveryDeps) 
       requireAccess(endpoint.presentedKey(c), deps);
       slot = deps.gate.enter();
       const received = await receiveBody(c.req.raw, deps.limits, slot.signal);
-      // Its turn to inflate, parse and write; the budget comes back once the slot frees (its write settled).
-      const release = await deps.budget.acquire(inflatedSizeOf(received, deps.limits), slot.signal);
-      void slot.freed.then(release);
       deps.metrics.deliveryBytes.observe(labels, received.raw.byteLength);
       // The inflated body is bound to no name: once parsed it is garbage, not held through the write.
-      const parsed = endpoint.parse(await inflateBody(received, deps.limits, slot.signal), requestId, c, bounds);
+      const parsed = endpoint.parse(await inflateWithinBudget(received, deps.limits, deps.budget, slot), requestId, c, bounds);
       requestId = parsed.requestId;
       deps.metrics.deliveryRecords.observe(labels, parsed.received);
       deps.log.debug({ ...labels, requestId, bytes: received.raw.byteLength, records: parsed.received }, 'delivery received');
