@@ -97,14 +97,21 @@ describe('a lease of the budget', () => {
 
 describe('the processing budget in the app', () => {
   // Three deliveries of about 0.4 MiB in flight at once, against a sink that counts writes at once.
+  // A write is held until all three are writing (or a second has passed), so that a slow machine
+  // cannot make writes that could overlap miss each other.
   async function maxConcurrentWrites(maxProcessingBytes: number, gzip: (body: Buffer) => Buffer = gzipSync): Promise<number> {
     let now = 0;
     let max = 0;
     const sink = stubSink();
     const plain = sink.write;
+    const held: (() => void)[] = [];
     sink.write = async (batch) => {
       max = Math.max(max, ++now);
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise<void>((resolve) => {
+        held.push(resolve);
+        if (now === 3) held.splice(0).forEach((release) => release());
+        else setTimeout(resolve, 1000);
+      });
       now--;
       return plain(batch);
     };
