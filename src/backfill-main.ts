@@ -6,6 +6,7 @@ import { runBackfill, type BackfillProgress } from './backfill/run-backfill.js';
 import { loadConfig } from './config/config.js';
 import { configSecrets, createLogger, logScrubber } from './log/logger.js';
 import { createSink } from './sink/create-sink.js';
+import { EmbeddedDatabaseError } from './sink/pglite/data-dir-lock.js';
 
 // `npm run backfill`: the only side effects of the backfill command (arguments, environment,
 // terminal, signals). Exit codes: 0 complete, 1 failed (cursors saved), 2 usage, 130 interrupted.
@@ -30,7 +31,12 @@ const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, 
 const scrub = logScrubber(configSecrets(config));
 const region = args.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? (args.endpoint ? 'us-east-1' : undefined);
 const client = new DynamoDBClient({ endpoint: args.endpoint, region, maxAttempts: 10 });
-const sink = await createSink(config.sink, log);
+const sink = await createSink(config.sink, log).catch((error: unknown) => {
+  // The embedded database is in use (by the service, say) or damaged: say so, write nothing.
+  if (!(error instanceof EmbeddedDatabaseError)) throw error;
+  process.stderr.write(`error: ${error.message}\n`);
+  process.exit(1);
+});
 
 const interrupt = new AbortController();
 process.once('SIGINT', () => {
