@@ -1,6 +1,7 @@
 import { decodeFirehoseBody } from '../src/decode/firehose-body.js';
 import { translate } from '../src/translate/translate.js';
 import type { Delivery } from './generate.js';
+import { changeBounds } from '../src/decode/change-bounds.js';
 
 /**
  * (a) decode + translate against its floor: the same body JSON-parsed, each record's data
@@ -14,7 +15,7 @@ export interface DecodeFigures {
 }
 
 function ours(body: Buffer): number {
-  const parsed = decodeFirehoseBody(body);
+  const parsed = decodeFirehoseBody(body, changeBounds(Date.now(), 24 * 3600));
   if (!parsed.ok) throw new Error(parsed.error);
   const { batch } = translate(parsed.body.decoded, { requestId: parsed.body.requestId, source: 'bench', tableMap: new Map(), changeLog: false });
   return batch.tables.reduce((n, t) => n + t.rows.length, 0);

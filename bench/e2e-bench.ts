@@ -8,6 +8,7 @@ import { translate } from '../src/translate/translate.js';
 import type { WriteBatch } from '../src/translate/write-batch.js';
 import { deliveryOf, gzipped, type Delivery, type ItemShape } from './generate.js';
 import { runConcurrently, startService } from './service-process.js';
+import { changeBounds } from '../src/decode/change-bounds.js';
 
 /** Where the end-to-end figures are written: the PostgreSQL server, or the embedded database. */
 export type Target = { kind: 'postgres'; url: string } | { kind: 'pglite' };
@@ -50,7 +51,7 @@ async function dropSchema(target: Target, schema: string): Promise<void> {
 
 /** The rows the service would write for a delivery, translated outside any timing. */
 function batchOf(delivery: Delivery): WriteBatch {
-  const parsed = decodeFirehoseBody(delivery.body);
+  const parsed = decodeFirehoseBody(delivery.body, changeBounds(Date.now(), 24 * 3600));
   if (!parsed.ok) throw new Error(parsed.error);
   return translate(parsed.body.decoded, { requestId: parsed.body.requestId, source: 'bench', tableMap: new Map(), changeLog: false }).batch;
 }

@@ -10,7 +10,7 @@ import { registerHealthRoutes } from './http/health-routes.js';
 import { recordsHandler } from './http/records-route.js';
 import { ServiceStatus } from './http/service-status.js';
 import { statusHandler } from './http/status-route.js';
-import { configSecrets, secretScrubber } from './log/logger.js';
+import { redactCredentials } from './log/credentials.js';
 import { createMetrics, type Metrics } from './metrics/create-metrics.js';
 import { deliveryRecorder } from './pipeline/delivery-metrics.js';
 import { instrumentSink } from './pipeline/instrument-sink.js';
@@ -46,12 +46,13 @@ export function createApp({ config, sink: rawSink, log, metrics = createMetrics(
     limits: { maxBodyBytes: config.maxBodyBytes, maxDecompressedBytes: config.maxDecompressedBytes },
     tableMap: config.tableMap,
     changeLog: config.sink.changeLog,
+    futureChangeMarginSeconds: config.futureChangeMarginSeconds,
     gate,
     budget: new ProcessingBudget(config.maxProcessingBytes),
     metrics,
     recordDelivery: deliveryRecorder(metrics),
     status,
-    scrub: secretScrubber(configSecrets(config)),
+    scrub: redactCredentials,
   };
   const app = new Hono();
   app.post('/firehose', firehoseHandler(deliveryDeps));

@@ -4,8 +4,9 @@ import { progressLine, summaryText } from './backfill/progress-line.js';
 import { pruneGone } from './backfill/prune-gone.js';
 import { runBackfill, type BackfillProgress } from './backfill/run-backfill.js';
 import { loadConfig } from './config/config.js';
-import { configSecrets, createLogger } from './log/logger.js';
+import { configSecrets, createLogger, logScrubber } from './log/logger.js';
 import { createSink } from './sink/create-sink.js';
+import { EmbeddedDatabaseError } from './sink/pglite/data-dir-lock.js';
 
 // `npm run backfill`: the only side effects of the backfill command (arguments, environment,
 // terminal, signals). Exit codes: 0 complete, 1 failed (cursors saved), 2 usage, 130 interrupted.
@@ -27,9 +28,15 @@ if (!loaded.ok) {
 const { config } = loaded;
 // The progress bar is the info; keys and the database password never appear, as in the service.
 const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { secrets: configSecrets(config) });
+const scrub = logScrubber(configSecrets(config));
 const region = args.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? (args.endpoint ? 'us-east-1' : undefined);
 const client = new DynamoDBClient({ endpoint: args.endpoint, region, maxAttempts: 10 });
-const sink = await createSink(config.sink, log);
+const sink = await createSink(config.sink, log).catch((error: unknown) => {
+  // The embedded database is in use (by the service, say) or damaged: say so, write nothing.
+  if (!(error instanceof EmbeddedDatabaseError)) throw error;
+  process.stderr.write(`error: ${error.message}\n`);
+  process.exit(1);
+});
 
 const interrupt = new AbortController();
 process.once('SIGINT', () => {
@@ -64,7 +71,7 @@ const result = await runBackfill({
 if (result.summary) draw(result.summary, true);
 if (tty) process.stderr.write('\n');
 if (result.summary) process.stdout.write(`${summaryText(result.summary)}\n`);
-if (!result.ok) process.stderr.write(`backfill failed (${result.error.code}): ${result.error.message}\n`);
+if (!result.ok) process.stderr.write(scrub(`backfill failed (${result.error.code}): ${result.error.message}\n`));
 let pruneFailed = false;
 if (args.prune && result.ok) {
   if (!result.summary.complete) {
@@ -72,7 +79,7 @@ if (args.prune && result.ok) {
   } else {
     const pruned = await pruneGone({ sink, table: args.table, tableMap: config.tableMap, version: result.summary.version });
     if (pruned.ok) process.stdout.write(`  pruned ${pruned.pruned} rows of items gone before the stream was on${pruned.kept ? ` (${pruned.kept} kept: the stream changed them meanwhile)` : ''}\n`);
-    else process.stderr.write(`prune failed: ${pruned.error.message}\n`);
+    else process.stderr.write(scrub(`prune failed: ${pruned.error.message}\n`));
     pruneFailed = !pruned.ok;
   }
 }

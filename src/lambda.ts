@@ -27,5 +27,5 @@ async function init(): Promise<Handle> {
     log.warn({ pgliteDir: config.sink.pgliteDir }, 'no SINK_URL: writing to an embedded database inside this Lambda instance, lost when it is recycled');
   }
   const sink = await createSink(config.sink, log);
-  return createLambdaHandler({ sink, log, tableMap: config.tableMap, changeLog: config.sink.changeLog });
+  return createLambdaHandler({ sink, log, tableMap: config.tableMap, changeLog: config.sink.changeLog, futureChangeMarginSeconds: config.futureChangeMarginSeconds });
 }

@@ -50,6 +50,7 @@ export const envSchema = z.object({
   MAX_CONCURRENT_DELIVERIES: int(1, 1000).default(4),
   SHUTDOWN_TIMEOUT_SECONDS: int(1, 600).default(25),
   MAX_PROCESSING_BYTES: int(1 * MiB, 8192 * MiB).default(64 * MiB),
+  FUTURE_CHANGE_MARGIN_SECONDS: int(1, 10 * 365 * 24 * 3600).default(24 * 3600),
 });
 
 export interface SinkConfig {
@@ -88,6 +89,8 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   /** Inflated body bytes parsed, decoded and written at once (a larger body runs alone). */
   readonly maxProcessingBytes: number;
+  /** A change dated more than this past the service's clock is dead-lettered, never applied. */
+  readonly futureChangeMarginSeconds: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -138,6 +141,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     maxConcurrentDeliveries: e.MAX_CONCURRENT_DELIVERIES,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
     maxProcessingBytes: e.MAX_PROCESSING_BYTES,
+    futureChangeMarginSeconds: e.FUTURE_CHANGE_MARGIN_SECONDS,
   };
   return { ok: true, config: deepFreeze(config) };
 }

@@ -1,5 +1,6 @@
 import { attributeToJson, isPlainObject, itemToJson, type BinaryEncoding } from './attribute-value.js';
 import { canonicalKey, type CanonicalKey } from './canonical-key.js';
+import { aheadOfBounds, type ChangeBounds } from './change-bounds.js';
 import type { Change, EventName, SourceFormat } from './change.js';
 import { DecodeError, within } from './decode-error.js';
 
@@ -12,11 +13,14 @@ const SEQUENCE = /^\d{1,40}$/;
 const MICROSECOND_MAGNITUDE = 1e14;
 const TTL_PRINCIPAL = 'dynamodb.amazonaws.com';
 
+const UNBOUNDED: ChangeBounds = { latestVersion: Infinity, marginSeconds: Infinity };
+
 /**
  * One parsed CDC record (Kinesis-for-DynamoDB or DynamoDB Streams) → a normalized Change.
- * Throws DecodeError naming the field that is wrong.
+ * Throws DecodeError naming the field that is wrong. The ways in (decode-record.ts) always pass
+ * the bounds of their delivery.
  */
-export function decodeCdcRecord(record: unknown, path = ''): Change {
+export function decodeCdcRecord(record: unknown, path = '', bounds: ChangeBounds = UNBOUNDED): Change {
   if (!isPlainObject(record)) throw new DecodeError(path, 'not a JSON object (expected a DynamoDB CDC record)');
   const at = (field: string) => (path ? `${path}.${field}` : field);
   const stream = record.dynamodb;
@@ -52,13 +56,17 @@ export function decodeCdcRecord(record: unknown, path = ''): Change {
     throw new DecodeError(at('dynamodb.NewImage'), `missing: a Kinesis ${eventName} record carries the new item`);
   }
 
+  const version = format === 'kinesis' ? kinesisVersion(stream, at) : streamsVersion(stream, at);
+  const ahead = aheadOfBounds(version, bounds);
+  if (ahead !== null) throw new DecodeError(at('dynamodb.ApproximateCreationDateTime'), ahead);
+
   return {
     format,
     sourceTable,
     eventId,
     eventName: eventName as EventName,
     ttl: eventName === 'REMOVE' && isTtlPrincipal(record.userIdentity),
-    version: format === 'kinesis' ? kinesisVersion(stream, at) : streamsVersion(stream, at),
+    version,
     sequence: format === 'streams' ? sequenceNumber(stream.SequenceNumber, at('dynamodb.SequenceNumber')) : null,
     pk: key.pk,
     keysJson: key.keysJson,

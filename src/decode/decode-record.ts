@@ -1,8 +1,10 @@
 import { decodeBase64 } from './base64.js';
 import { decodeCdcRecord } from './cdc-record.js';
+import type { ChangeBounds } from './change-bounds.js';
 import { decodeScannedItem, type ScanMeta } from './scanned-item.js';
 import type { Change } from './change.js';
 import { DecodeError } from './decode-error.js';
+import { exceedsDepth, jsonText, MAX_RECORD_DEPTH } from './json-depth.js';
 import { decodeUtf8, parseJson } from './utf8-json.js';
 
 /** One incoming record, decoded or not; `payload` keeps the original text for the dead-letter table. */
@@ -11,27 +13,39 @@ export type DecodedRecord =
   | { readonly ok: false; readonly index: number; readonly error: string; readonly payload: string };
 
 /** A Firehose record's base64 `data` → Change. Never throws on bad input. */
-export function decodeFirehoseRecord(data: string, index: number): DecodedRecord {
+export function decodeFirehoseRecord(data: string, index: number, bounds: ChangeBounds): DecodedRecord {
   // The path is spelled only for a record that fails: most never do.
-  return decodeBase64Record(data, index, () => `records[${index}].data`);
+  return decodeBase64Record(data, index, () => `records[${index}].data`, bounds);
 }
 
 /** Base64 of a CDC record's JSON (Firehose `data`, a Lambda Kinesis event's `kinesis.data`) → Change. */
-export function decodeBase64Record(data: string, index: number, path: string | (() => string)): DecodedRecord {
+export function decodeBase64Record(data: string, index: number, path: string | (() => string), bounds: ChangeBounds): DecodedRecord {
   try {
-    return { ok: true, index, change: decodeCdcRecord(parseJson(decodeUtf8(decodeBase64(data, ''), ''), '')) };
+    return { ok: true, index, change: decodeCdcRecord(parseJson(decodeUtf8(decodeBase64(data, ''), ''), ''), '', bounds) };
   } catch (error) {
     return failed(error, index, data, path);
   }
 }
 
-/** A record already parsed from JSON (POST /records) → Change. Never throws on bad input. */
-export function decodeParsedRecord(value: unknown, index: number, path: string, payload: () => string): DecodedRecord {
+/**
+ * A record already parsed from JSON (POST /records, a Lambda event) → Change. Never throws on bad
+ * input; its depth is checked before anything recurses through it, its dead letter included.
+ */
+export function decodeParsedRecord(value: unknown, index: number, path: string, bounds: ChangeBounds): DecodedRecord {
   try {
-    return { ok: true, index, change: decodeCdcRecord(value) };
+    return { ok: true, index, change: decodeCdcRecord(withinDepth(value), '', bounds) };
   } catch (error) {
-    return failed(error, index, payload, path);
+    return failed(error, index, () => jsonText(value), path);
   }
+}
+
+/**
+ * `value`, unless it nests deeper than any DynamoDB record can. Records decoded from text need no
+ * such walk: JSON.parse does not recurse, and the decoder counts levels as it descends.
+ */
+function withinDepth<T>(value: T): T {
+  if (exceedsDepth(value)) throw new DecodeError('', `nested deeper than ${MAX_RECORD_DEPTH} levels: not a DynamoDB record (DynamoDB nests attributes 32 levels at most)`);
+  return value;
 }
 
 function joinPath(prefix: string, rest: string): string {
@@ -53,8 +67,8 @@ function failed(error: unknown, index: number, payload: string | (() => string),
 /** An item read by a Scan (DynamoDB JSON, binary as base64) → Change. Never throws on bad input. */
 export function decodeScannedRecord(item: unknown, index: number, meta: ScanMeta): DecodedRecord {
   try {
-    return { ok: true, index, change: decodeScannedItem(item, meta, '') };
+    return { ok: true, index, change: decodeScannedItem(withinDepth(item), meta, '') };
   } catch (error) {
-    return failed(error, index, () => JSON.stringify(item), `Items[${index}]`);
+    return failed(error, index, () => jsonText(item), `Items[${index}]`);
   }
 }

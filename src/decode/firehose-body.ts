@@ -1,3 +1,4 @@
+import type { ChangeBounds } from './change-bounds.js';
 import { decodeFirehoseRecord, type DecodedRecord } from './decode-record.js';
 import { parseFirehoseRequest } from './firehose-request.js';
 
@@ -31,17 +32,17 @@ const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
  * the records are decoded, twice the body's size in heap. Any other body goes through JSON.parse;
  * both ways give the same answer for the same body (tested).
  */
-export function decodeFirehoseBody(bytes: Buffer): FirehoseBodyResult {
+export function decodeFirehoseBody(bytes: Buffer, bounds: ChangeBounds): FirehoseBodyResult {
   const envelope = scanEnvelope(bytes);
-  const decoded = envelope && decodeSlices(bytes, envelope);
+  const decoded = envelope && decodeSlices(bytes, envelope, bounds);
   if (envelope && decoded) {
     return { ok: true, body: { requestId: envelope.requestId, timestamp: envelope.timestamp, received: envelope.starts.length, decoded } };
   }
-  return decodeParsedFirehoseBody(bytes);
+  return decodeParsedFirehoseBody(bytes, bounds);
 }
 
 /** The plain way: JSON.parse of the whole body, then each record. Exported to test the fast way against. */
-export function decodeParsedFirehoseBody(bytes: Buffer): FirehoseBodyResult {
+export function decodeParsedFirehoseBody(bytes: Buffer, bounds: ChangeBounds): FirehoseBodyResult {
   let json: unknown;
   try {
     json = JSON.parse(bytes.toString('utf8'));
@@ -53,7 +54,7 @@ export function decodeParsedFirehoseBody(bytes: Buffer): FirehoseBodyResult {
   const { requestId, timestamp, records } = parsed.request;
   const decoded: DecodedRecord[] = [];
   for (let i = 0; i < records.length; i++) {
-    if (records[i]!.length > 0) decoded.push(decodeFirehoseRecord(records[i]!, i));
+    if (records[i]!.length > 0) decoded.push(decodeFirehoseRecord(records[i]!, i, bounds));
   }
   return { ok: true, body: { requestId, timestamp, received: records.length, decoded } };
 }
@@ -63,14 +64,14 @@ export function decodeParsedFirehoseBody(bytes: Buffer): FirehoseBodyResult {
  * JSON.parse would have read otherwise (non-ASCII, control characters), so that the slow path
  * decides, with the same message and payload as always.
  */
-function decodeSlices(bytes: Buffer, envelope: Envelope): DecodedRecord[] | undefined {
+function decodeSlices(bytes: Buffer, envelope: Envelope, bounds: ChangeBounds): DecodedRecord[] | undefined {
   const { starts, ends } = envelope;
   const decoded: DecodedRecord[] = [];
   for (let i = 0; i < starts.length; i++) {
     const start = starts[i]!;
     const end = ends[i]!;
     if (start === end) continue;
-    const record = decodeFirehoseRecord(bytes.toString('latin1', start, end), i);
+    const record = decodeFirehoseRecord(bytes.toString('latin1', start, end), i, bounds);
     if (!record.ok && !isPrintableAscii(bytes, start, end)) return undefined;
     decoded.push(record);
   }

@@ -20,13 +20,18 @@ export interface DeliveryDeps {
   readonly limits: BodyLimits;
   readonly tableMap: TableMap;
   readonly changeLog: boolean;
+  /** A change dated more than this past the clock is dead-lettered (FUTURE_CHANGE_MARGIN_SECONDS). */
+  readonly futureChangeMarginSeconds: number;
   readonly gate: DeliveryGate;
   /** Bounds the inflated bytes being processed at once. */
   readonly budget: ProcessingBudget;
   readonly metrics: Metrics;
   readonly recordDelivery: DeliveryRecorder;
   readonly status: ServiceStatus;
-  /** Removes access keys and the database password from text a client or /status will see. */
+  /**
+   * Removes credentials from text a client or /status will see, by structure (log/credentials.ts):
+   * never by matching the configured values, which would tell a client whether its text is one.
+   */
   readonly scrub: (text: string) => string;
 }
 

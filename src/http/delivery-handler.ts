@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { changeBounds, type ChangeBounds } from '../decode/change-bounds.js';
 import type { DecodedRecord } from '../decode/decode-record.js';
 import type { Endpoint } from '../metrics/metric-definitions.js';
 import type { DeliveryReport } from '../pipeline/apply-records.js';
@@ -6,7 +7,8 @@ import { deliver, requireAccess, type DeliveryDeps } from './deliver.js';
 import type { DeliverySlot } from './delivery-gate.js';
 import { publicMessage, statusFor } from './error-response.js';
 import { OverloadedError, ShuttingDownError } from './http-errors.js';
-import { inflateBody, inflatedSizeOf, receiveBody } from './read-body.js';
+import { inflateWithinBudget } from './inflate-within-budget.js';
+import { receiveBody } from './read-body.js';
 
 export interface ParsedDelivery {
   readonly requestId: string;
@@ -20,8 +22,8 @@ export interface DeliveryEndpoint {
   readonly name: Endpoint;
   requestId(c: Context): string;
   presentedKey(c: Context): string | undefined;
-  /** The body → records; throws BadRequestError. */
-  parse(body: Buffer, requestId: string, c: Context): ParsedDelivery;
+  /** The body → records, each dated within `bounds`; throws BadRequestError. */
+  parse(body: Buffer, requestId: string, c: Context, bounds: ChangeBounds): ParsedDelivery;
   success(c: Context, requestId: string, report: DeliveryReport): Response;
   failure(c: Context, requestId: string, status: number, message: string): Response;
 }
@@ -34,6 +36,7 @@ export function deliveryHandler(endpoint: DeliveryEndpoint, deps: DeliveryDeps) 
   const labels = { endpoint: endpoint.name };
   return async (c: Context): Promise<Response> => {
     const stopTimer = deps.metrics.deliveryDuration.startTimer(labels);
+    const bounds = changeBounds(Date.now(), deps.futureChangeMarginSeconds);
     let requestId = endpoint.requestId(c);
     let status = 500;
     let slot: DeliverySlot | undefined;
@@ -41,12 +44,9 @@ export function deliveryHandler(endpoint: DeliveryEndpoint, deps: DeliveryDeps) 
       requireAccess(endpoint.presentedKey(c), deps);
       slot = deps.gate.enter();
       const received = await receiveBody(c.req.raw, deps.limits, slot.signal);
-      // Its turn to inflate, parse and write; the budget comes back once the slot frees (its write settled).
-      const release = await deps.budget.acquire(inflatedSizeOf(received, deps.limits), slot.signal);
-      void slot.freed.then(release);
       deps.metrics.deliveryBytes.observe(labels, received.raw.byteLength);
       // The inflated body is bound to no name: once parsed it is garbage, not held through the write.
-      const parsed = endpoint.parse(await inflateBody(received, deps.limits, slot.signal), requestId, c);
+      const parsed = endpoint.parse(await inflateWithinBudget(received, deps.limits, deps.budget, slot), requestId, c, bounds);
       requestId = parsed.requestId;
       deps.metrics.deliveryRecords.observe(labels, parsed.received);
       deps.log.debug({ ...labels, requestId, bytes: received.raw.byteLength, records: parsed.received }, 'delivery received');

@@ -9,8 +9,8 @@ const firehoseEndpoint: DeliveryEndpoint = {
   name: 'firehose',
   requestId: (c) => c.req.header(FIREHOSE_HEADERS.requestId) ?? '',
   presentedKey: (c) => c.req.header(FIREHOSE_HEADERS.accessKey),
-  parse(bytes, headerId, c) {
-    const result = decodeFirehoseBody(bytes);
+  parse(bytes, headerId, c, bounds) {
+    const result = decodeFirehoseBody(bytes, bounds);
     if (!result.ok) throw new BadRequestError(result.error);
     const { body } = result;
     if (c.req.header(FIREHOSE_HEADERS.requestId) !== undefined && headerId !== body.requestId) {

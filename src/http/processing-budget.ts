@@ -1,3 +1,26 @@
+/** Bytes of the budget held by one delivery; given back once its write has settled. */
+export interface BudgetLease {
+  /** Bytes held now. */
+  readonly bytes: number;
+  /**
+   * Makes the lease hold `bytes` in all (more than it was granted: the body outgrew its estimate),
+   * taking the difference from the budget if it is free now; throws BudgetOutgrownError otherwise.
+   * A lease holding the whole budget (its delivery runs alone) covers any size.
+   */
+  cover(bytes: number): void;
+  /** Gives the bytes back; later calls do nothing. */
+  release(): void;
+}
+
+/** A body grew past what its lease and the budget could hold beside the deliveries running. */
+export class BudgetOutgrownError extends Error {
+  readonly code = 'BUDGET_OUTGROWN';
+  constructor(bytes: number) {
+    super(`${bytes} inflated bytes do not fit beside the deliveries in progress`);
+    this.name = 'BudgetOutgrownError';
+  }
+}
+
 /**
  * Bounds the bytes of (inflated) bodies being parsed, decoded and written at once. A delivery in
  * flight holds only its body as received (gzip: a fraction) until its turn; then it takes its
@@ -16,8 +39,8 @@ export class ProcessingBudget {
     return this.used;
   }
 
-  /** Waits for `bytes` of the budget; resolves with the function that gives them back. Rejects with the signal's reason if it aborts first. */
-  acquire(bytes: number, signal: AbortSignal): Promise<() => void> {
+  /** Waits for `bytes` of the budget (all of it at most); rejects with the signal's reason if it aborts first. */
+  acquire(bytes: number, signal: AbortSignal): Promise<BudgetLease> {
     const need = Math.max(0, Math.min(bytes, this.limitBytes));
     if (signal.aborted) return Promise.reject(signal.reason as Error);
     return new Promise((resolve, reject) => {
@@ -26,13 +49,7 @@ export class ProcessingBudget {
         grant: () => {
           signal.removeEventListener('abort', onAbort);
           this.used += need;
-          let released = false;
-          resolve(() => {
-            if (released) return;
-            released = true;
-            this.used -= need;
-            this.pump();
-          });
+          resolve(this.lease(need));
         },
       };
       const onAbort = () => {
@@ -46,6 +63,30 @@ export class ProcessingBudget {
       this.queue.push(waiter);
       this.pump();
     });
+  }
+
+  private lease(granted: number): BudgetLease {
+    let held = granted;
+    let released = false;
+    const budget = this;
+    return {
+      get bytes() {
+        return held;
+      },
+      cover(bytes) {
+        if (released || bytes <= held || held >= budget.limitBytes) return;
+        const more = Math.min(bytes, budget.limitBytes) - held;
+        if (budget.used + more > budget.limitBytes) throw new BudgetOutgrownError(bytes);
+        budget.used += more;
+        held += more;
+      },
+      release() {
+        if (released) return;
+        released = true;
+        budget.used -= held;
+        budget.pump();
+      },
+    };
   }
 
   private pump(): void {

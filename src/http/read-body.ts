@@ -19,42 +19,42 @@ export interface ReceivedBody {
 export async function receiveBody(request: Request, limits: BodyLimits, signal: AbortSignal): Promise<ReceivedBody> {
   const encoding = (request.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
   if (encoding !== 'gzip' && encoding !== 'identity') {
-    throw new BadRequestError(`unsupported Content-Encoding ${JSON.stringify(encoding)} (expected gzip or none)`);
+    // The header's text is not echoed: an answer never carries text a client chose.
+    throw new BadRequestError('unsupported Content-Encoding (expected gzip or none)');
   }
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (declared > limits.maxBodyBytes) throw tooLarge(limits.maxBodyBytes);
   return { raw: await readLimited(request, limits.maxBodyBytes, signal), gzip: encoding === 'gzip' };
 }
 
+// Deflate inflates at most about 1032 to 1: a trailer claiming more is not believed.
+const MAX_DEFLATE_RATIO = 1032;
+
 /**
- * What the body will weigh once inflated, before inflating it: gzip's trailer states the size
- * (modulo 4 GiB, of the last member only), so this is an estimate, within the limits.
+ * What the body will weigh once inflated, before inflating it: an estimate only. Gzip's trailer
+ * states the size of the last member (modulo 4 GiB), so a large member followed by a tiny one
+ * declares a few bytes: what comes out of the inflater is counted (`hold` in inflateBody).
  */
 export function inflatedSizeOf(body: ReceivedBody, limits: BodyLimits): number {
   if (!body.gzip || body.raw.length < 18) return body.raw.length;
-  return Math.min(Math.max(body.raw.readUInt32LE(body.raw.length - 4), body.raw.length), limits.maxDecompressedBytes);
+  const stated = Math.max(body.raw.readUInt32LE(body.raw.length - 4), body.raw.length);
+  return Math.max(1, Math.min(stated, body.raw.length * MAX_DEFLATE_RATIO, limits.maxDecompressedBytes));
 }
 
 /**
- * Inflates a gzip body into one buffer sized from its trailer (grown if the trailer understates
+ * Inflates a gzip body into one buffer sized from its estimate (grown if the trailer understates
  * it), stopping at `maxDecompressedBytes`: a gzip bomb is refused, not held, and the body is never
- * held twice (as chunks and as their concatenation).
+ * held twice (as chunks and as their concatenation). `hold` is told the bytes inflated so far
+ * before they are kept, and may throw to stop.
  */
-export async function inflateBody(body: ReceivedBody, limits: BodyLimits, signal: AbortSignal): Promise<Buffer> {
+export async function inflateBody(body: ReceivedBody, limits: BodyLimits, signal: AbortSignal, hold: (bytes: number) => void = () => undefined): Promise<Buffer> {
   if (!body.gzip) return body.raw;
-  const bytes = await gunzipInto(body.raw, initialSize(body, limits), limits.maxDecompressedBytes, signal);
+  const bytes = await gunzipInto(body.raw, inflatedSizeOf(body, limits), limits.maxDecompressedBytes, signal, hold);
   signal.throwIfAborted();
   return bytes;
 }
 
-// Deflate inflates at most about 1032 to 1: a trailer claiming more is not believed.
-const MAX_DEFLATE_RATIO = 1032;
-
-function initialSize(body: ReceivedBody, limits: BodyLimits): number {
-  return Math.max(1, Math.min(inflatedSizeOf(body, limits), body.raw.length * MAX_DEFLATE_RATIO));
-}
-
-function gunzipInto(raw: Buffer, size: number, max: number, signal: AbortSignal): Promise<Buffer> {
+function gunzipInto(raw: Buffer, size: number, max: number, signal: AbortSignal, hold: (bytes: number) => void): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const gunzip = createGunzip({ chunkSize: 256 * 1024 });
     let out = Buffer.allocUnsafe(size);
@@ -69,6 +69,11 @@ function gunzipInto(raw: Buffer, size: number, max: number, signal: AbortSignal)
     gunzip.on('data', (chunk: Buffer) => {
       const needed = length + chunk.length;
       if (needed > max) return fail(new BodyTooLargeError(`decompressed body exceeds ${max} bytes`));
+      try {
+        hold(needed);
+      } catch (error) {
+        return fail(error as Error);
+      }
       if (needed > out.length) {
         const grown = Buffer.allocUnsafe(Math.min(max, Math.max(needed, out.length * 2)));
         out.copy(grown, 0, 0, length);

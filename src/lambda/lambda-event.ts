@@ -1,5 +1,7 @@
 import { isPlainObject } from '../decode/attribute-value.js';
+import type { ChangeBounds } from '../decode/change-bounds.js';
 import { decodeBase64Record, decodeParsedRecord, type DecodedRecord } from '../decode/decode-record.js';
+import { jsonText } from '../decode/json-depth.js';
 
 /**
  * One record of a Lambda event, decoded, with the identifier Lambda wants back when it fails:
@@ -21,28 +23,28 @@ export interface LambdaEntry {
 
 export type LambdaEventResult = { ok: true; entries: LambdaEntry[] } | { ok: false; error: string };
 
-export function parseLambdaEvent(event: unknown): LambdaEventResult {
+export function parseLambdaEvent(event: unknown, bounds: ChangeBounds): LambdaEventResult {
   if (!isPlainObject(event) || !Array.isArray(event.Records)) {
     return { ok: false, error: 'not a Kinesis or DynamoDB Streams event: expected an object with a "Records" array' };
   }
-  return { ok: true, entries: event.Records.map((record: unknown, index) => entry(record, index)) };
+  return { ok: true, entries: event.Records.map((record: unknown, index) => entry(record, index, bounds)) };
 }
 
-function entry(record: unknown, index: number): LambdaEntry {
+function entry(record: unknown, index: number, bounds: ChangeBounds): LambdaEntry {
   const path = `Records[${index}]`;
   if (!isPlainObject(record)) {
-    return { index, identifier: null, decoded: { ok: false, index, error: `${path}: not an object`, payload: JSON.stringify(record) ?? String(record) } };
+    return { index, identifier: null, decoded: { ok: false, index, error: `${path}: not an object`, payload: jsonText(record) } };
   }
   const kinesis = record.kinesis;
   if (isPlainObject(kinesis)) {
     const identifier = typeof kinesis.sequenceNumber === 'string' && kinesis.sequenceNumber !== '' ? kinesis.sequenceNumber : null;
     const data = kinesis.data;
     if (typeof data !== 'string') {
-      return { index, identifier, decoded: { ok: false, index, error: `${path}.kinesis.data: missing or not a string`, payload: JSON.stringify(record) } };
+      return { index, identifier, decoded: { ok: false, index, error: `${path}.kinesis.data: missing or not a string`, payload: jsonText(record) } };
     }
-    return { index, identifier, decoded: data.length === 0 ? null : decodeBase64Record(data, index, `${path}.kinesis.data`) };
+    return { index, identifier, decoded: data.length === 0 ? null : decodeBase64Record(data, index, `${path}.kinesis.data`, bounds) };
   }
   const sequence = isPlainObject(record.dynamodb) ? record.dynamodb.SequenceNumber : undefined;
   const identifier = typeof sequence === 'string' && sequence !== '' ? sequence : null;
-  return { index, identifier, decoded: decodeParsedRecord(record, index, path, () => JSON.stringify(record)) };
+  return { index, identifier, decoded: decodeParsedRecord(record, index, path, bounds) };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { changeBounds } from '../decode/change-bounds.js';
 import type { DecodedRecord } from '../decode/decode-record.js';
 import type { Sink } from '../sink/sink.js';
 import type { TableMap } from '../translate/target-name.js';
@@ -11,6 +12,8 @@ export interface LambdaDeps {
   readonly log: Logger;
   readonly tableMap: TableMap;
   readonly changeLog: boolean;
+  /** A change dated more than this past the clock is dead-lettered (FUTURE_CHANGE_MARGIN_SECONDS). */
+  readonly futureChangeMarginSeconds: number;
 }
 
 /** The partial batch response of Kinesis and DynamoDB Streams event source mappings. */
@@ -44,7 +47,7 @@ export class LambdaBatchError extends Error {
 export function createLambdaHandler(deps: LambdaDeps) {
   return async (event: unknown, context?: { awsRequestId?: string }): Promise<BatchResponse> => {
     const requestId = context?.awsRequestId ?? randomUUID();
-    const parsed = parseLambdaEvent(event);
+    const parsed = parseLambdaEvent(event, changeBounds(Date.now(), deps.futureChangeMarginSeconds));
     if (!parsed.ok) throw new LambdaBatchError('NOT_AN_EVENT', parsed.error);
     const { entries } = parsed;
     const decoded = entries.map((e) => e.decoded).filter((d): d is DecodedRecord => d !== null);

@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 import type { Config } from '../config/config.js';
+import { redactCredentials, urlSecrets } from './credentials.js';
 
 // Access keys and database passwords must never reach a log line.
 const REDACT = [
@@ -16,21 +17,20 @@ const CENSOR = '[redacted]';
 export interface LoggerOptions {
   /**
    * Values that must not appear anywhere in a line, whatever field or error message carries them
-   * (access keys, the database password): a second net behind the redacted paths.
+   * (access keys, the database password): a second net behind the redacted paths and the
+   * credentials redacted by structure.
    */
   readonly secrets?: readonly string[];
   readonly destination?: pino.DestinationStream;
 }
 
 export function createLogger(level: string, options: LoggerOptions = {}): Logger {
-  const secrets = options.secrets ?? [];
-  const scrub = secrets.length > 0 ? secretScrubber(secrets) : undefined;
   return pino(
     {
       level,
       redact: { paths: REDACT, censor: CENSOR },
       base: { service: 'dynamodb-cdc-sink' },
-      ...(scrub ? { hooks: { streamWrite: scrub } } : {}),
+      hooks: { streamWrite: logScrubber(options.secrets ?? []) },
     },
     // Written synchronously: lines are not lost at exit, and exiting never waits on a stdout
     // whose reader is gone (pino's default asynchronous stdout then hangs process.exit).
@@ -38,7 +38,17 @@ export function createLogger(level: string, options: LoggerOptions = {}): Logger
   );
 }
 
-/** The values of a configuration that must never be shown: access keys, the database password. */
+/**
+ * For text only the operator sees (log lines, the backfill's messages): credentials by structure,
+ * then the configured secrets by value wherever they appear. Never for answers to clients: a
+ * client could send a guess and see whether it comes back `[redacted]`.
+ */
+export function logScrubber(secrets: readonly string[]): (text: string) => string {
+  const scrubValues = secretScrubber(secrets);
+  return (text) => scrubValues(redactCredentials(text));
+}
+
+/** The values of a configuration that must never be shown: access keys, the database's credentials. */
 export function configSecrets(config: Pick<Config, 'accessKeys'> & { sink: Pick<Config['sink'], 'url'> }): string[] {
   return [...config.accessKeys, ...urlSecrets(config.sink.url)];
 }
@@ -51,33 +61,4 @@ export function secretScrubber(secrets: readonly string[]): (text: string) => st
   // Longest first, so that a secret containing another is replaced whole.
   forms.sort((a, b) => b.length - a.length);
   return (text) => forms.reduce((out, secret) => (out.includes(secret) ? out.split(secret).join(CENSOR) : out), text);
-}
-
-/** The password of a database URL, as written and decoded; [] when it has none. */
-export function urlSecrets(url: string | undefined): string[] {
-  if (!url) return [];
-  try {
-    const { password } = new URL(url);
-    if (!password) return [];
-    let decoded = password;
-    try {
-      decoded = decodeURIComponent(password);
-    } catch {
-      // Not valid percent-encoding: the text as written is the secret.
-    }
-    return [password, decoded];
-  } catch {
-    return [];
-  }
-}
-
-/** `postgres://user:secret@host/db` → `postgres://user:***@host/db`, for logs and errors. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '[unparseable url]';
-  }
 }

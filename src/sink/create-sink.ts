@@ -24,7 +24,10 @@ export async function createSink(config: SinkConfig, log: Logger): Promise<Sink>
   }
   const common = { ...limits, schema: config.schema ?? 'public', deadLetterTable: config.deadLetterTable, changeLog: config.changeLog };
   if (config.url === undefined) {
-    const executor = await pgliteExecutor(config.pgliteDir);
+    const executor = await pgliteExecutor(config.pgliteDir, {
+      // Only a holder elsewhere (a shared volume) that went silent for a minute is taken over: say so loudly.
+      onLost: (path) => log.error({ path }, 'the lock of PGLITE_DIR is no longer this process’s: another process may be writing to it'),
+    });
     return new PostgresSink(executor, { ...common, kind: 'pglite' });
   }
   const executor = pgPoolExecutor({

@@ -30,7 +30,7 @@ for (const target of sinkTargets) {
     });
     afterAll(async () => h?.close());
 
-    const handlerWith = (sink: Sink = h.sink) => createLambdaHandler({ sink, log, tableMap: new Map(), changeLog: false });
+    const handlerWith = (sink: Sink = h.sink) => createLambdaHandler({ sink, log, tableMap: new Map(), changeLog: false, futureChangeMarginSeconds: 24 * 3600 });
     const rows = (table: string) => h.query<Row>(`SELECT pk, data, deleted FROM "${table}" ORDER BY pk`);
     const deadLetters = () => h.query<{ source: string; error: string; payload: string }>('SELECT source, error, payload FROM cdc_dead_letters ORDER BY error');
 

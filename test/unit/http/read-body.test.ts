@@ -39,6 +39,19 @@ describe('inflateBody', () => {
     expect(bytes.equals(Buffer.concat([text, Buffer.from('tail')]))).toBe(true);
   });
 
+  it('tells hold every byte as it comes out of the inflater, not what the trailer says, and stops when hold throws', async () => {
+    const raw = Buffer.concat([gzipSync(text), gzipSync(Buffer.from('t'))]);
+    expect(raw.readUInt32LE(raw.length - 4)).toBe(1);
+    const held: number[] = [];
+    await inflateBody({ raw, gzip: true }, limits, signal(), (bytes) => held.push(bytes));
+    expect(held.at(-1)).toBe(text.length + 1);
+    expect(held).toEqual([...held].sort((x, y) => x - y));
+    const stop = new Error('over the budget');
+    await expect(inflateBody({ raw, gzip: true }, limits, signal(), (bytes) => {
+      if (bytes > 500_000) throw stop;
+    })).rejects.toBe(stop);
+  });
+
   it('refuses a body whose trailer misstates its size', async () => {
     const raw = withClaimedSize(gzipSync(Buffer.from('{"small":true}')), 3 * MiB);
     await expect(inflateBody({ raw, gzip: true }, limits, signal())).rejects.toThrow(/^body is not valid gzip: incorrect length check$/);

@@ -187,6 +187,23 @@ describe('POST /records: refusals', () => {
     }
   });
 
+  it('refuses a body that is not valid UTF-8 with 400, rather than rewriting its bytes to U+FFFD', async () => {
+    const sink = stubSink();
+    const { app } = appWith(sink);
+    const record = JSON.stringify(kinesis('seed-insert', 'utf8'));
+    const at = Buffer.byteLength(record.slice(0, record.indexOf('"utf8"') + 1));
+    const bytes = Buffer.from(record);
+    for (const bad of [[0xff], [0xc3], [0xed, 0xa0, 0x80] /* a lone surrogate */, [0xc0, 0xaf] /* overlong "/" */]) {
+      const body = Buffer.concat([bytes.subarray(0, at), Buffer.from(bad), bytes.subarray(at)]);
+      for (const sent of [body, gzipSync(body)]) {
+        const headers = { authorization: `Bearer ${ACCESS_KEY}`, ...(sent === body ? {} : { 'content-encoding': 'gzip' }) };
+        expect((await refusal(await app.request(post(sent, headers)), 400)).error).toBe('body is not valid UTF-8: nothing was written (send the records as UTF-8)');
+      }
+    }
+    expect(sink.batches).toHaveLength(0);
+    expect(await report(await app.request(post(bytes)))).toMatchObject({ received: 1, applied: 1 });
+  });
+
   it('refuses a body over MAX_BODY_BYTES with 413 (this endpoint is not Firehose’s)', async () => {
     const { app } = appWith(stubSink(), { config: { maxBodyBytes: 64 } });
     const body = await refusal(await app.request(post(records)), 413);

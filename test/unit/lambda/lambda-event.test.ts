@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { parseLambdaEvent } from '../../../src/lambda/lambda-event.js';
 import { fixture } from '../../support/fixtures.js';
 import { kinesisEvent } from '../../support/lambda-events.js';
+import { nowBounds } from '../../support/change-bounds.js';
 
 const entries = (event: unknown) => {
-  const parsed = parseLambdaEvent(event);
+  const parsed = parseLambdaEvent(event, nowBounds);
   if (!parsed.ok) throw new Error(parsed.error);
   return parsed.entries;
 };
@@ -46,7 +47,7 @@ describe('parseLambdaEvent', () => {
 
   it('refuses what is not an event', () => {
     for (const bad of [null, [], { Records: {} }, { records: [] }]) {
-      expect(parseLambdaEvent(bad)).toEqual({ ok: false, error: 'not a Kinesis or DynamoDB Streams event: expected an object with a "Records" array' });
+      expect(parseLambdaEvent(bad, nowBounds)).toEqual({ ok: false, error: 'not a Kinesis or DynamoDB Streams event: expected an object with a "Records" array' });
     }
   });
 });

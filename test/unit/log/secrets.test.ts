@@ -3,18 +3,24 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../../src/app.js';
 import { loadConfig } from '../../../src/config/config.js';
-import { configSecrets, createLogger, redactUrl, urlSecrets } from '../../../src/log/logger.js';
+import { redactCredentials, redactUrl, urlSecrets } from '../../../src/log/credentials.js';
+import { configSecrets, createLogger } from '../../../src/log/logger.js';
 import { createSink } from '../../../src/sink/create-sink.js';
 import { SinkError } from '../../../src/sink/sink.js';
 import { seedRecords } from '../../support/fixtures.js';
 import { firehoseBody, firehoseRequest } from '../../support/firehose.js';
 import { recordsRequest } from '../../support/records.js';
-import { downSink } from '../../support/stub-sink.js';
+import { killServices, startService, stopService } from '../../support/service-process.js';
+import { downSink, stubSink } from '../../support/stub-sink.js';
 
 const KEY = 'k3y-Th4t-Must-Not-Leak';
 const OLD_KEY = 'older-key-still-valid';
 const PASSWORD = 'pa55"w0rd/with%special';
 const SINK_URL = `postgres://ingest:${encodeURIComponent(PASSWORD)}@127.0.0.1:1/cdc`;
+// libpq and pg take credentials as query parameters too.
+const PARAM_PASSWORD = 'par4m-pa55word';
+const SSL_PASSWORD = 'ssl-k3y-pa55phrase';
+const PARAM_URL = `postgres://ingest@127.0.0.1:1/cdc?sslmode=disable&password=${PARAM_PASSWORD}&sslpassword=${SSL_PASSWORD}`;
 
 /** A pino destination that keeps every line. */
 function captured(): { stream: pino.DestinationStream; lines: string[] } {
@@ -29,7 +35,7 @@ function captured(): { stream: pino.DestinationStream; lines: string[] } {
 }
 
 const leaks = (text: string) =>
-  [KEY, OLD_KEY, PASSWORD, encodeURIComponent(PASSWORD), JSON.stringify(PASSWORD).slice(1, -1)].filter((s) => text.includes(s));
+  [KEY, OLD_KEY, PASSWORD, encodeURIComponent(PASSWORD), JSON.stringify(PASSWORD).slice(1, -1), PARAM_PASSWORD, SSL_PASSWORD].filter((s) => text.includes(s));
 
 describe('secrets in logs', () => {
   it('redacts key and password fields, and scrubs the values wherever else they appear', () => {
@@ -87,20 +93,94 @@ describe('secrets in logs', () => {
     expect(leaks(texts.join('\n'))).toEqual([]);
   });
 
-  it('scrubs a secret a database error happens to quote from the answer and from /status', async () => {
+  it('redacts, by structure, the credentials a database error quotes in the answer and /status', async () => {
     const loaded = loadConfig({ ACCESS_KEY: KEY, SINK_URL, LOG_LEVEL: 'silent' });
     if (!loaded.ok) throw new Error(loaded.problems.join('; '));
     const out = captured();
     const log = createLogger('trace', { secrets: configSecrets(loaded.config), destination: out.stream });
-    const sink = downSink(new SinkError(`could not connect to ${SINK_URL} (password ${PASSWORD})`, true));
+    const sink = downSink(new SinkError(`could not connect to ${SINK_URL} nor to ${PARAM_URL}`, true));
     const app = createApp({ config: loaded.config, sink, log });
     const response = await app.request(firehoseRequest(firehoseBody(seedRecords()), { accessKey: KEY }));
     const answer = (await response.json()) as { errorMessage: string };
     expect(response.status).toBe(503);
-    expect(answer.errorMessage).toBe('could not connect to postgres://ingest:[redacted]@127.0.0.1:1/cdc (password [redacted])');
+    expect(answer.errorMessage).toBe(
+      'could not connect to postgres://ingest:[redacted]@127.0.0.1:1/cdc nor to postgres://ingest@127.0.0.1:1/cdc?sslmode=disable&password=[redacted]&sslpassword=[redacted]',
+    );
     const status = await (await app.request('/status')).text();
     expect(leaks(status)).toEqual([]);
     expect(status).toContain('[redacted]');
     expect(leaks(out.lines.join('\n'))).toEqual([]);
   });
+
+  it('answers a client the same whether the text it sent is a configured secret or not (no guessing oracle)', async () => {
+    const loaded = loadConfig({ ACCESS_KEY: KEY, SINK_URL: `${SINK_URL}?password=${PARAM_PASSWORD}`, LOG_LEVEL: 'silent' });
+    if (!loaded.ok) throw new Error(loaded.problems.join('; '));
+    const { app } = { app: createApp({ config: loaded.config, sink: stubSink(), log: createLogger('silent') }) };
+    const bearer = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
+    const ways: [string, (guess: string) => Request][] = [
+      ['Content-Encoding on /firehose', (g) => withHeaders(firehoseRequest(firehoseBody(seedRecords()), { accessKey: KEY, requestId: 'r' }), { 'content-encoding': g })],
+      ['Content-Encoding on /records', (g) => new Request('http://sink.test/records', { method: 'POST', headers: { ...bearer, 'content-encoding': g, 'x-request-id': 'r' }, body: '[]' })],
+      ['a body that is not JSON', (g) => new Request('http://sink.test/records', { method: 'POST', headers: { ...bearer, 'x-request-id': 'r' }, body: `{${g}` })],
+      ['an eventName', (g) => withHeaders(recordsRequest([{ ...seedRecords()[0], eventName: g }], KEY), { 'x-request-id': 'r' })],
+    ];
+    for (const secret of [PASSWORD, PARAM_PASSWORD, KEY]) {
+      const other = 'x'.repeat(secret.length);
+      for (const [way, request] of ways) {
+        const seen = async (guess: string) => {
+          const response = await app.request(request(guess));
+          const status = await (await app.request('/status')).json();
+          return `${response.status} ${await response.text()} ${JSON.stringify((status as { lastError: unknown }).lastError)}`
+            // The guess as sent, and as quoted once or twice in JSON.
+            .split(escaped(escaped(guess))).join('<guess>')
+            .split(escaped(guess)).join('<guess>')
+            .split(guess).join('<guess>')
+            .replace(/"at":"[^"]+"/, '')
+            .replace(/"timestamp":\d+/, '');
+        };
+        const right = await seen(secret);
+        expect(right, way).not.toContain('[redacted]');
+        expect(right, way).toBe(await seen(other));
+      }
+    }
+  });
+
+  it('logs the start-up line without the credentials of a URL, password or query parameters', async () => {
+    const service = await startService({ ACCESS_KEY: KEY, SINK_URL: `${PARAM_URL}&application_name=cdc`, SINK_CONNECT_TIMEOUT_MS: '500' });
+    try {
+      const delivered = await fetch(`${service.url}/firehose`, { method: 'POST', headers: { 'x-amz-firehose-access-key': KEY }, body: JSON.stringify(firehoseBody(seedRecords())) });
+      expect(delivered.status).toBe(503);
+      expect(leaks(await delivered.text())).toEqual([]);
+    } finally {
+      await stopService(service);
+      killServices();
+    }
+    const logs = service.logs.join('');
+    expect(logs).toContain('"target":"postgres://ingest@127.0.0.1:1/cdc?sslmode=disable&password=[redacted]&sslpassword=[redacted]&application_name=cdc"');
+    expect(leaks(logs)).toEqual([]);
+  });
 });
+
+describe('credentials by structure', () => {
+  it('finds a URL password and credential settings wherever they are in a text, and keeps a JSON line JSON', () => {
+    expect(redactCredentials('at crate://crate:s3cret@db:4200/?ssl=true&schema=doc.')).toBe('at crate://crate:[redacted]@db:4200/?ssl=true&schema=doc.');
+    expect(redactCredentials('host=db password=abc sslmode=require')).toBe('host=db password=[redacted] sslmode=require');
+    expect(redactCredentials('https://h/?api_key=1&Token=2&x=3')).toBe('https://h/?api_key=[redacted]&Token=[redacted]&x=3');
+    const line = JSON.stringify({ msg: 'failed', url: 'postgres://u:p@h/db?password=q', next: 'a@b' });
+    expect(JSON.parse(redactCredentials(line))).toEqual({ msg: 'failed', url: 'postgres://u:[redacted]@h/db?password=[redacted]', next: 'a@b' });
+    expect(redactCredentials('no credentials here: a=b, user@host, k=v')).toBe('no credentials here: a=b, user@host, k=v');
+  });
+
+  it('knows the credentials of a URL given as query parameters', () => {
+    expect(urlSecrets(PARAM_URL)).toEqual([PARAM_PASSWORD, SSL_PASSWORD]);
+    expect(urlSecrets('postgres://u@h/db?password=a%2Fb')).toEqual(['a/b', 'a%2Fb']);
+    expect(redactUrl(PARAM_URL)).toBe('postgres://ingest@127.0.0.1:1/cdc?sslmode=disable&password=***&sslpassword=***');
+  });
+});
+
+const escaped = (text: string) => JSON.stringify(text).slice(1, -1);
+
+function withHeaders(request: Request, headers: Record<string, string>): Request {
+  const merged = new Headers(request.headers);
+  for (const [name, value] of Object.entries(headers)) merged.set(name, value);
+  return new Request(request, { headers: merged });
+}

@@ -3,9 +3,10 @@ import { decodeFirehoseRecord, decodeParsedRecord, type DecodedRecord } from '..
 import { translate, type TranslateOptions } from '../../../src/translate/translate.js';
 import { fixture, seedRecords } from '../../support/fixtures.js';
 import { encodeRecord } from '../../support/firehose.js';
+import { nowBounds } from '../../support/change-bounds.js';
 
 const options: TranslateOptions = { requestId: 'req-1', source: 'firehose', tableMap: new Map(), changeLog: false };
-const decodeAll = (records: unknown[]): DecodedRecord[] => records.map((r, i) => decodeFirehoseRecord(encodeRecord(r), i));
+const decodeAll = (records: unknown[]): DecodedRecord[] => records.map((r, i) => decodeFirehoseRecord(encodeRecord(r), i, nowBounds));
 const FOO = '{"device":"foo","timestamp":"2024-07-12T01:17:42"}';
 const QUX = '{"device":"qux","timestamp":"2024-07-12T01:17:42"}';
 
@@ -74,7 +75,7 @@ describe('translate', () => {
   it('writes a KEYS_ONLY change as its key, flagged so the stored item is kept', () => {
     const [record] = fixture('streams/lambda-event.json').Records;
     delete record.dynamodb.NewImage;
-    const decoded = [decodeParsedRecord(record, 0, 'Records[0]', () => '')];
+    const decoded = [decodeParsedRecord(record, 0, 'Records[0]', nowBounds)];
     expect(translate(decoded, options).batch.tables[0]!.rows[0]).toMatchObject({
       pk: '{"Id":101}',
       data: '{"Id":101}',
@@ -90,7 +91,7 @@ describe('translate', () => {
     // eventIDs that sort the other way, so that only the SequenceNumber can pick the MODIFY.
     event.Records[0].eventID = 'z-insert';
     event.Records[1].eventID = 'a-modify';
-    const decoded = event.Records.reverse().map((r: unknown, i: number) => decodeParsedRecord(r, i, `Records[${i}]`, () => ''));
+    const decoded = event.Records.reverse().map((r: unknown, i: number) => decodeParsedRecord(r, i, `Records[${i}]`, nowBounds));
     const { batch, superseded } = translate(decoded, options);
     expect(batch.tables.map((t) => t.table)).toEqual(['testtable']);
     expect(batch.tables[0]!.rows).toMatchObject([
@@ -136,7 +137,7 @@ describe('translate', () => {
   });
 
   it('turns records that failed to decode into dead letters, and writes the rest', () => {
-    const decoded = [decodeFirehoseRecord('not base64', 0), ...decodeAll(seedRecords()).map((r) => ({ ...r, index: r.index + 1 }))];
+    const decoded = [decodeFirehoseRecord('not base64', 0, nowBounds), ...decodeAll(seedRecords()).map((r) => ({ ...r, index: r.index + 1 }))];
     const { batch } = translate(decoded, { ...options, source: 'records' });
     expect(batch.deadLetters).toEqual([
       {
