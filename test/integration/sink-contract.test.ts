@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJson } from '../support/read-json.js';
 import { firehoseBody, firehoseRequest } from '../support/firehose.js';
+import { longKey } from '../support/long-keys.js';
 import { kinesisRecord, recordsRequest } from '../support/records.js';
 import { createHarness, postgresUrl, sinkTargets, type Harness } from '../support/sinks.js';
 
@@ -73,6 +74,22 @@ for (const target of sinkTargets) {
         ['sink', `${h.sink.kind} refused the change-log row`],
         ['sink', `${h.sink.kind} refused the row`],
       ]);
+    });
+
+    it('stores keys as long as DynamoDB allows (2,048 + 1,024 bytes), in any script', async () => {
+      const partition = `${'é😀"\\\u0001ж'.repeat(186)}ab`;
+      const sort = `${'中'.repeat(341)}z`;
+      expect([Buffer.byteLength(partition), Buffer.byteLength(sort)]).toEqual([2_048, 1_024]);
+      const keys = { p: { S: partition }, s: { S: sort } };
+      const record = kinesisRecord({ table: 'contract-long-keys', id: 'unused', micros: 1_000 });
+      Object.assign(record.dynamodb as object, { Keys: keys, NewImage: { ...keys, v: { N: '1' } } });
+      expect(await post([record])).toMatchObject({ applied: 1, deadLettered: 0 });
+      const newer = kinesisRecord({ table: 'contract-long-keys', id: 'unused', micros: 2_000 });
+      Object.assign(newer.dynamodb as object, { Keys: keys, NewImage: { ...keys, v: { N: '2' } } });
+      expect(await post([newer])).toMatchObject({ applied: 1, deadLettered: 0 });
+      const [state] = await h.readState('contract_long_keys');
+      expect(JSON.parse(state!.pk)).toEqual({ p: partition, s: sort });
+      expect(JSON.parse(state!.item)).toEqual({ p: partition, s: sort, v: 2 });
     });
 
     it('stores a poison record once however often Firehose redelivers it', async () => {

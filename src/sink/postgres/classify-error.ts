@@ -24,8 +24,14 @@ export function classifyPostgresError(error: unknown): ErrorClass {
 }
 
 export const UNDEFINED_TABLE = '42P01';
-// Two writers creating the same table at once.
-export const CREATE_RACE_CODES = new Set(['23505', '42P07']);
+/**
+ * A state table dropped (undefined table), or migrated to the hashed key while we run: the
+ * statement's ON CONFLICT target is no longer a unique key (42P10), or names a column the table
+ * lacks (42703).
+ */
+export const TABLE_CHANGED_CODES = new Set([UNDEFINED_TABLE, '42P10', '42703']);
+// Two writers creating the same table (or function) at once, or the function made by an earlier start.
+export const CREATE_RACE_CODES = new Set(['23505', '42P07', '42723']);
 
 export function sqlState(error: unknown): string | undefined {
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;

@@ -12,10 +12,30 @@ export function createSchema(schema: string): string {
   return `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`;
 }
 
+/**
+ * How a state table is keyed. `hashed` (this version): the primary key is `pk_hash`, the SHA-256
+ * of `pk`'s UTF-8 bytes, so a key of any length (DynamoDB allows 2,048 + 1,024 bytes, more once
+ * spelled as JSON) fits the B-tree's 2,704-byte entry limit. `legacy`: `pk` itself is the primary
+ * key, as in tables created by earlier versions (README, "The tables", says how to migrate one).
+ */
+export type KeyLayout = 'hashed' | 'legacy';
+
+const keyColumn: Record<KeyLayout, string> = { hashed: 'pk_hash', legacy: 'pk' };
+
+/**
+ * Names of the constraints (and so of their indexes) the sink creates: `<table>-pk`. Target
+ * names never hold `-`, so these can never take the name of a table to come (PostgreSQL's own
+ * `<table>_pkey` could: a DynamoDB table `foo-pkey`).
+ */
+export function primaryKeyName(table: string): string {
+  return `${table}-pk`.slice(0, 63);
+}
+
 export function createStateTable(schema: string, table: string): string {
   // event_id compares under "C" (UTF-8 byte order), the order the translate step uses.
   return `CREATE TABLE IF NOT EXISTS ${qualified(schema, table)} (
-  pk text PRIMARY KEY,
+  pk text NOT NULL,
+  pk_hash bytea NOT NULL,
   data jsonb NOT NULL,
   deleted boolean NOT NULL DEFAULT false,
   version bigint NOT NULL,
@@ -26,13 +46,18 @@ export function createStateTable(schema: string, table: string): string {
   keys_only boolean NOT NULL DEFAULT false,
   source_table text NOT NULL,
   changed_at timestamptz NOT NULL,
-  written_at timestamptz NOT NULL DEFAULT now()
+  written_at timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT ${quoteIdent(primaryKeyName(table))} PRIMARY KEY (pk_hash)
 )`;
 }
 
+/** Whether the table is keyed by `pk_hash` (one row when it is). */
+export const selectKeyLayout = `SELECT 1 AS hashed FROM information_schema.columns
+WHERE table_schema = $1 AND table_name = $2 AND column_name = 'pk_hash'`;
+
 export function createChangeLogTable(schema: string, table: string): string {
   return `CREATE TABLE IF NOT EXISTS ${qualified(schema, table + changeLogSuffix)} (
-  event_id text PRIMARY KEY,
+  event_id text NOT NULL,
   pk text NOT NULL,
   event_name text NOT NULL,
   version bigint NOT NULL,
@@ -42,20 +67,22 @@ export function createChangeLogTable(schema: string, table: string): string {
   old_image jsonb,
   source_table text NOT NULL,
   changed_at timestamptz NOT NULL,
-  written_at timestamptz NOT NULL DEFAULT now()
+  written_at timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT ${quoteIdent(primaryKeyName(table + changeLogSuffix))} PRIMARY KEY (event_id)
 )`;
 }
 
 export function createDeadLetterTable(schema: string, table: string): string {
   return `CREATE TABLE IF NOT EXISTS ${qualified(schema, table)} (
-  id text PRIMARY KEY,
+  id text NOT NULL,
   request_id text NOT NULL,
   record_index integer NOT NULL,
   source text NOT NULL,
   source_table text,
   payload text NOT NULL,
   error text NOT NULL,
-  received_at timestamptz NOT NULL DEFAULT now()
+  received_at timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT ${quoteIdent(primaryKeyName(table))} PRIMARY KEY (id)
 )`;
 }
 
@@ -66,21 +93,23 @@ export function createDeadLetterTable(schema: string, table: string): string {
  * row, and a redelivery of 10,000 rows took 45 s instead of half a second.
  * A row without a new image (keys-only streams) keeps the stored item.
  */
-export function upsertRows(schema: string, table: string): string {
+export function upsertRows(schema: string, table: string, layout: KeyLayout = 'hashed'): string {
   const target = qualified(schema, table);
+  const key = keyColumn[layout];
+  const hashed = layout === 'hashed';
   return `WITH input AS (
-  SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
+  SELECT x.*${hashed ? `, sha256(convert_to(x.pk, 'UTF8')) AS pk_hash` : ''} FROM jsonb_to_recordset($1::jsonb) AS x(
     pk text, data jsonb, deleted boolean, version bigint, seq numeric, event_id text,
     event_name text, ttl boolean, keys_only boolean, source_table text)
 ), prior AS MATERIALIZED (
-  SELECT t.pk, t.version, t.event_id FROM ${target} AS t JOIN input AS i ON i.pk = t.pk
+  SELECT t.${key}, t.version, t.event_id FROM ${target} AS t JOIN input AS i ON i.${key} = t.${key}
 ), written AS (
-  INSERT INTO ${target} AS t (pk, data, deleted, version, seq, event_id, event_name, ttl_expired,
+  INSERT INTO ${target} AS t (pk, ${hashed ? 'pk_hash, ' : ''}data, deleted, version, seq, event_id, event_name, ttl_expired,
     keys_only, source_table, changed_at, written_at)
-  SELECT pk, data, deleted, version, seq, event_id, event_name, ttl, keys_only, source_table,
+  SELECT pk, ${hashed ? 'pk_hash, ' : ''}data, deleted, version, seq, event_id, event_name, ttl, keys_only, source_table,
     to_timestamp(version / 1000000.0), now()
   FROM input
-  ON CONFLICT (pk) DO UPDATE SET
+  ON CONFLICT (${key}) DO UPDATE SET
     data = CASE WHEN excluded.keys_only AND NOT t.deleted THEN t.data ELSE excluded.data END,
     deleted = excluded.deleted,
     version = excluded.version,
@@ -94,11 +123,60 @@ export function upsertRows(schema: string, table: string): string {
     written_at = excluded.written_at
   WHERE (excluded.version, COALESCE(excluded.seq, -1), excluded.event_id)
       > (t.version, COALESCE(t.seq, -1), t.event_id)
-  RETURNING t.pk
+  RETURNING t.${key}
 )
-SELECT i.pk, w.pk IS NOT NULL AS applied,
+SELECT i.pk, w.${key} IS NOT NULL AS applied,
   COALESCE(p.event_id = i.event_id AND p.version = i.version, false) AS duplicate
-FROM input AS i LEFT JOIN written AS w ON w.pk = i.pk LEFT JOIN prior AS p ON p.pk = i.pk`;
+FROM input AS i LEFT JOIN written AS w ON w.${key} = i.${key} LEFT JOIN prior AS p ON p.${key} = i.${key}`;
+}
+
+/**
+ * The function that writes rows one by one in one statement: each row runs `statement` (one of
+ * the statements here, given a one-row JSON array) in a block of its own (a savepoint), so a row
+ * the database refuses for its data is reported, rolled back alone, and the others are written.
+ * The statement is prepared once per call, so it is planned once, not once per row (which cost
+ * about 3 ms a row). It catches exactly the SQLSTATE classes `classifyPostgresError` calls `row`
+ * (22, 23, 54); any other error fails the call, as it would fail a bulk write. A prepared
+ * statement outlives a failed transaction, so one left by a failed call is dropped first.
+ * Functions do not share the namespace of tables and indexes, so no table name can collide with
+ * it; the version in its name lets a later release change it beside this one.
+ */
+export const eachRowFunction = 'cdc_write_each_row_v1';
+
+export function createEachRowFunction(schema: string): string {
+  return `CREATE FUNCTION ${qualified(schema, eachRowFunction)}(statement text, rows jsonb)
+RETURNS TABLE (ordinal integer, answer jsonb, error text)
+LANGUAGE plpgsql AS $body$
+DECLARE
+  item jsonb;
+  got record;
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_prepared_statements WHERE name = 'cdc_each_row') THEN
+    DEALLOCATE cdc_each_row;
+  END IF;
+  EXECUTE 'PREPARE cdc_each_row(jsonb) AS ' || statement;
+  ordinal := 0;
+  FOR item IN SELECT e.value FROM jsonb_array_elements(rows) WITH ORDINALITY AS e(value, n) ORDER BY e.n LOOP
+    ordinal := ordinal + 1;
+    answer := NULL;
+    error := NULL;
+    BEGIN
+      FOR got IN EXECUTE format('EXECUTE cdc_each_row(%L)', jsonb_build_array(item)) LOOP
+        answer := to_jsonb(got);
+      END LOOP;
+    EXCEPTION WHEN data_exception OR integrity_constraint_violation OR program_limit_exceeded THEN
+      error := SQLERRM;
+    END;
+    RETURN NEXT;
+  END LOOP;
+  DEALLOCATE cdc_each_row;
+END
+$body$`;
+}
+
+/** Runs `$1` (a statement of this file) once per element of the JSON array `$2`: one row per element, in order. */
+export function writeEachRow(schema: string): string {
+  return `SELECT ordinal, answer, error FROM ${qualified(schema, eachRowFunction)}($1, $2::jsonb) ORDER BY ordinal`;
 }
 
 export function insertChangeLog(schema: string, table: string): string {
@@ -108,7 +186,8 @@ SELECT event_id, pk, event_name, version, seq, ttl, new_image, old_image, source
   to_timestamp(version / 1000000.0)
 FROM jsonb_to_recordset($1::jsonb) AS x(event_id text, pk text, event_name text, version bigint,
   seq numeric, ttl boolean, new_image jsonb, old_image jsonb, source_table text)
-ON CONFLICT (event_id) DO NOTHING`;
+ON CONFLICT (event_id) DO NOTHING
+RETURNING event_id`;
 }
 
 export function insertDeadLetters(schema: string, table: string): string {
