@@ -20,7 +20,7 @@ export interface RunningConsumer {
   crash(): Promise<ConsumerEnd>;
 }
 
-export const quiet = pino({ level: 'silent' });
+export const quiet = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 export function startConsumer(
   source: StreamSource,
