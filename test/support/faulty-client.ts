@@ -6,7 +6,14 @@
  */
 export type Fault = (command: { constructor: { name: string }; input: Record<string, unknown> }) => Error | null;
 
-export function faultyClient<C extends { send: (...args: never[]) => Promise<unknown> }>(real: C, faults: Fault[]): C & { faults: Fault[]; calls: string[] } {
+/** Rewrites an answer as AWS would have given it in a state the emulator cannot reach. */
+export type Rewrite = (command: Parameters<Fault>[0], output: Record<string, unknown>) => Record<string, unknown>;
+
+export function faultyClient<C extends { send: (...args: never[]) => Promise<unknown> }>(
+  real: C,
+  faults: Fault[],
+  rewrites: Rewrite[] = [],
+): C & { faults: Fault[]; calls: string[] } {
   const calls: string[] = [];
   const proxy = new Proxy(real, {
     get(target, property, receiver) {
@@ -19,7 +26,9 @@ export function faultyClient<C extends { send: (...args: never[]) => Promise<unk
           const error = fault(command);
           if (error) throw error;
         }
-        return (target.send as (...args: unknown[]) => Promise<unknown>).call(target, command, ...rest);
+        let output = (await (target.send as (...args: unknown[]) => Promise<unknown>).call(target, command, ...rest)) as Record<string, unknown>;
+        for (const rewrite of rewrites) output = rewrite(command, output);
+        return output;
       };
     },
   });
