@@ -104,7 +104,10 @@ async function consumeWhileHeld(options: ConsumerOptions, term: LeaseTerm, crash
   const states = new Map<string, ShardState>();
   const workers = new Map<string, Promise<void>>();
   let end: ConsumerEnd | null = null;
-  let wake: () => void = () => undefined;
+  // A shard that finishes wakes the discovery loop at once (its children may start), even one
+  // that finishes while the loop is not waiting yet.
+  let woken = false;
+  let wake: () => void = () => (woken = true);
   const ctx: ShardContext = {
     source,
     store,
@@ -197,10 +200,14 @@ async function consumeWhileHeld(options: ConsumerOptions, term: LeaseTerm, crash
       break;
     }
     // Until the next discovery, or at once when a shard finished (its children may start).
-    await new Promise<void>((resolve) => {
-      wake = resolve;
-      void pause(options.discoveryMs ?? 10_000, halt).then(resolve);
-    });
+    if (!woken) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        void pause(options.discoveryMs ?? 10_000, halt).then(resolve);
+      });
+    }
+    woken = false;
+    wake = () => (woken = true);
   }
   ended.abort();
   await Promise.all(workers.values());

@@ -195,6 +195,31 @@ describe.skipIf(motoSkipReason !== null)(`DynamoDB Streams consumer against moto
     expect(writes.filter((w) => w.owner === winner.owner).every((w) => w.at <= takeover.at)).toBe(true);
   });
 
+  it('ends cleanly once a disabled stream is read to its end (its shards closed)', async () => {
+    const t = await freshTable('disabled');
+    for (const item of items(0, 5)) await put(t.name, item);
+    // What DynamoDB answers once the stream is disabled: DISABLED, every shard closed (an ending
+    // sequence number), and GetRecords without NextShardIterator at a closed shard's end. moto
+    // keeps its one shard open, so the answers are rewritten at the SDK boundary.
+    let disabled = false;
+    const client = faultyClient(moto.streams, [], [
+      (command, output) => {
+        if (!disabled) return output;
+        if (command.constructor.name === 'DescribeStreamCommand') {
+          const d = output.StreamDescription as { Shards: { SequenceNumberRange: Record<string, string> }[] };
+          return { ...output, StreamDescription: { ...d, StreamStatus: 'DISABLED', Shards: d.Shards.map((s) => ({ ...s, SequenceNumberRange: { ...s.SequenceNumberRange, EndingSequenceNumber: '9'.repeat(30) } })) } };
+        }
+        if (command.constructor.name === 'GetRecordsCommand' && (output.Records as unknown[]).length === 0) return { ...output, NextShardIterator: undefined };
+        return output;
+      },
+    ]);
+    const consumer = startConsumer(new DynamoDbStreamsSource(client, t.arn), h.checkpoints, h.sink);
+    expect(await eventually(() => converged(t.name))).toBeNull();
+    disabled = true;
+    expect(await consumer.done).toEqual({ reason: 'stream-disabled' });
+    expect((await h.checkpoints.load(t.arn)).map((c) => c.finished)).toEqual([true]);
+  });
+
   it('ends cleanly when the table is deleted', async () => {
     const t = await freshTable('doomed');
     await put(t.name, { id: { S: 'a' } });
