@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The services the server-backed test suites need, set up by the project itself (no machine is
 # prepared by hand): PostgreSQL 15 on 127.0.0.1:5432, trust authentication for local connections
-# (user postgres), databases `test` and `root`. Idempotent: when all is already so, it changes
+# (user postgres), databases `test` and `root`; and moto in server mode (PyPI moto[server], pinned),
+# a real implementation of the DynamoDB and DynamoDB Streams APIs, in a virtual environment inside
+# the checkout (.venv-test/, gitignored), which the stream consumer tests start themselves on
+# loopback ports (test/support/moto-server.ts finds .venv-test/bin/moto_server). Idempotent: when all is already so, it changes
 # nothing and takes about a second. Prints one line saying what it did. Runs as root.
 set -euo pipefail
 
@@ -74,9 +77,27 @@ for db in test root; do
   fi
 done
 
+moto_version=5.2.5
+venv="$(cd "$(dirname "$0")/.." && pwd)/.venv-test"
+moto_installed() {
+  [ -x "$venv/bin/moto_server" ] &&
+    [ "$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("moto"))' 2>/dev/null)" = "$moto_version" ]
+}
+if ! moto_installed; then
+  if ! python3 -m venv --clear "$venv" >/dev/null 2>&1; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends python3-venv python3-pip >/dev/null
+    python3 -m venv --clear "$venv" >/dev/null
+  fi
+  "$venv/bin/pip" install -q --disable-pip-version-check "moto[server]==$moto_version" >/dev/null
+  moto_installed || { echo "test-services: moto $moto_version did not install into $venv" >&2; exit 1; }
+  did+=("installed moto $moto_version into .venv-test")
+fi
+
 if [ ${#did[@]} -eq 0 ]; then
-  echo "test-services: PostgreSQL $version already up on 127.0.0.1:5432 (databases test, root); nothing changed"
+  echo "test-services: PostgreSQL $version already up on 127.0.0.1:5432 (databases test, root), moto $moto_version in .venv-test; nothing changed"
 else
   summary=$(IFS=,; echo "${did[*]}")
-  echo "test-services: PostgreSQL $version on 127.0.0.1:5432: ${summary//,/, }"
+  echo "test-services: PostgreSQL $version on 127.0.0.1:5432, moto $moto_version in .venv-test: ${summary//,/, }"
 fi

@@ -3,29 +3,15 @@ import { parseBackfillArgs, USAGE } from './backfill/cli-args.js';
 import { progressLine, summaryText } from './backfill/progress-line.js';
 import { pruneGone } from './backfill/prune-gone.js';
 import { runBackfill, type BackfillProgress } from './backfill/run-backfill.js';
-import { loadConfig } from './config/config.js';
+import { argsOrExit, configOrExit } from './cli/startup.js';
 import { configSecrets, createLogger, logScrubber } from './log/logger.js';
 import { createSink } from './sink/create-sink.js';
 import { EmbeddedDatabaseError } from './sink/pglite/data-dir-lock.js';
 
 // `npm run backfill`: the only side effects of the backfill command (arguments, environment,
 // terminal, signals). Exit codes: 0 complete, 1 failed (cursors saved), 2 usage, 130 interrupted.
-const parsed = parseBackfillArgs(process.argv.slice(2));
-if (!parsed.ok) {
-  process.stderr.write(`${parsed.problems.map((p) => `error: ${p}`).join('\n')}\n\n${USAGE}\n`);
-  process.exit(2);
-}
-if ('help' in parsed) {
-  process.stdout.write(`${USAGE}\n`);
-  process.exit(0);
-}
-const { args } = parsed;
-const loaded = loadConfig(process.env);
-if (!loaded.ok) {
-  process.stderr.write(`invalid configuration:\n${loaded.problems.map((p) => `  - ${p}`).join('\n')}\n`);
-  process.exit(2);
-}
-const { config } = loaded;
+const args = argsOrExit(parseBackfillArgs(process.argv.slice(2)), USAGE);
+const config = configOrExit(process.env);
 // The progress bar is the info; keys and the database password never appear, as in the service.
 const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { secrets: configSecrets(config) });
 const scrub = logScrubber(configSecrets(config));

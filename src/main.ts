@@ -1,18 +1,13 @@
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
-import { loadConfig } from './config/config.js';
+import { configOrExit } from './cli/startup.js';
 import { redactUrl } from './log/credentials.js';
 import { configSecrets, createLogger } from './log/logger.js';
 import { createSink } from './sink/create-sink.js';
 import { EmbeddedDatabaseError } from './sink/pglite/data-dir-lock.js';
 
 // The only module with side effects: read the environment, build the parts, serve, stop cleanly.
-const loaded = loadConfig(process.env);
-if (!loaded.ok) {
-  process.stderr.write(`invalid configuration:\n${loaded.problems.map((p) => `  - ${p}`).join('\n')}\n`);
-  process.exit(2);
-}
-const { config } = loaded;
+const config = configOrExit(process.env);
 const log = createLogger(config.logLevel, { secrets: configSecrets(config) });
 
 if (config.accessKeys.length === 0) {

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { checkEndpoint, integer, parseOptions } from '../cli/options.js';
 
 export interface BackfillArgs {
   readonly table: string;
@@ -30,35 +30,25 @@ The target database comes from the same environment variables as the service (SI
 
 /** argv (without node and the script) → options, every problem reported at once. */
 export function parseBackfillArgs(argv: readonly string[]): ArgsResult {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        table: { type: 'string' },
-        segments: { type: 'string' },
-        endpoint: { type: 'string' },
-        region: { type: 'string' },
-        state: { type: 'string' },
-        'page-size': { type: 'string' },
-        restart: { type: 'boolean', default: false },
-        prune: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    return { ok: false, problems: [(error as Error).message] };
-  }
-  if (values.help) return { ok: true, help: true };
+  const parsed = parseOptions(argv, {
+    table: { type: 'string' },
+    segments: { type: 'string' },
+    endpoint: { type: 'string' },
+    region: { type: 'string' },
+    state: { type: 'string' },
+    'page-size': { type: 'string' },
+    restart: { type: 'boolean', default: false },
+    prune: { type: 'boolean', default: false },
+  });
+  if (!parsed.ok || 'help' in parsed) return parsed;
+  const { values } = parsed;
   const problems: string[] = [];
   const table = values.table ?? '';
   // DynamoDB table names: 3–255 of [a-zA-Z0-9_.-].
   if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(table)) problems.push('--table: required, 3 to 255 of a-z A-Z 0-9 _ . -');
   const segments = integer(values.segments ?? '4', '--segments', 1, 1_000_000, problems);
   const pageSize = values['page-size'] === undefined ? undefined : integer(values['page-size'], '--page-size', 1, 1_000_000, problems);
-  if (values.endpoint !== undefined && !/^https?:\/\/[^/]+/.test(values.endpoint)) problems.push('--endpoint: expected an http:// or https:// URL');
+  checkEndpoint(values.endpoint, problems);
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
@@ -73,10 +63,4 @@ export function parseBackfillArgs(argv: readonly string[]): ArgsResult {
       prune: values.prune === true,
     },
   };
-}
-
-function integer(text: string, name: string, min: number, max: number, problems: string[]): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < min || n > max) problems.push(`${name}: expected an integer from ${min} to ${max}`);
-  return n;
 }

@@ -1,7 +1,8 @@
 import { DescribeTableCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { decodeScannedRecord } from '../decode/decode-record.js';
 import type { ScanMeta } from '../decode/scanned-item.js';
-import { applyRecords, type ApplyResult } from '../pipeline/apply-records.js';
+import { applyRecords } from '../pipeline/apply-records.js';
+import { retryApply } from '../pipeline/retry-apply.js';
 import type { Sink } from '../sink/sink.js';
 import type { TableMap } from '../translate/target-name.js';
 import { BackfillError } from './backfill-error.js';
@@ -122,7 +123,11 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
       const items = page.Items ?? [];
       const decoded = items.map((item, i) => decodeScannedRecord(toWireItem(item), i, meta));
       const translate = { requestId: `${meta.runId}:${segment}:${at.scanned}`, source: 'backfill', tableMap: options.tableMap, changeLog: options.changeLog };
-      const written = await writeWithRetries(() => applyRecords(decoded, decoded.length, translate, options.sink), options);
+      const written = await retryApply(() => applyRecords(decoded, decoded.length, translate, options.sink), {
+        retries: options.sinkRetries ?? 5,
+        delayMs: options.retryDelayMs ?? 500,
+        signal: options.signal,
+      });
       if (!written.ok) {
         throw new BackfillError('SINK_FAILED', `segment ${segment}: writing ${items.length} items failed: ${written.error.message}`, { cause: written.error });
       }
@@ -191,15 +196,4 @@ async function prepareState(
     };
   }
   return { ok: true, state, resumed: true };
-}
-
-async function writeWithRetries(write: () => Promise<ApplyResult>, options: BackfillOptions): Promise<ApplyResult> {
-  const retries = options.sinkRetries ?? 5;
-  let delay = options.retryDelayMs ?? 500;
-  for (let attempt = 0; ; attempt++) {
-    const result = await write();
-    if (result.ok || !result.error.retryable || attempt >= retries || options.signal?.aborted) return result;
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 2, 30_000);
-  }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseTableMap } from '../translate/target-name.js';
+import { DEFAULT_FUTURE_MARGIN_SECONDS } from '../decode/change-bounds.js';
 import { crateDbUrlProblem, isCrateDbUrl } from '../sink/cratedb/cratedb-url.js';
 
 const MiB = 1024 * 1024;
@@ -50,7 +51,7 @@ export const envSchema = z.object({
   MAX_CONCURRENT_DELIVERIES: int(1, 1000).default(4),
   SHUTDOWN_TIMEOUT_SECONDS: int(1, 600).default(25),
   MAX_PROCESSING_BYTES: int(1 * MiB, 8192 * MiB).default(64 * MiB),
-  FUTURE_CHANGE_MARGIN_SECONDS: int(1, 10 * 365 * 24 * 3600).default(24 * 3600),
+  FUTURE_CHANGE_MARGIN_SECONDS: int(1, 10 * 365 * 24 * 3600).default(DEFAULT_FUTURE_MARGIN_SECONDS),
 });
 
 export interface SinkConfig {

@@ -22,3 +22,6 @@ export function aheadOfBounds(version: number, bounds: ChangeBounds): string | n
   const when = Number.isNaN(date.getTime()) ? `${version} µs after 1970` : date.toISOString();
   return `dated ${when}, more than ${bounds.marginSeconds} s past this service's clock: not applied (FUTURE_CHANGE_MARGIN_SECONDS sets the margin)`;
 }
+
+/** FUTURE_CHANGE_MARGIN_SECONDS when unset: a day. */
+export const DEFAULT_FUTURE_MARGIN_SECONDS = 86_400;

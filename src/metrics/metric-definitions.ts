@@ -104,6 +104,36 @@ export const METRIC_DEFINITIONS = {
     'Change time (ApproximateCreationDateTime, Unix seconds) of the newest change applied per target table.',
     ['table'],
   ),
+  consumerRecords: counter(
+    'cdc_consumer_records_total',
+    'Stream consumer (npm run consume): records read and written, per stream (table or Kinesis stream name) and shard.',
+    ['stream', 'shard'],
+  ),
+  consumerBatches: counter('cdc_consumer_batches_total', 'Stream consumer: batches (GetRecords pages with records) written and checkpointed, per stream and shard.', [
+    'stream',
+    'shard',
+  ]),
+  consumerIteratorAge: gauge(
+    'cdc_consumer_iterator_age_seconds',
+    'Stream consumer: how far a shard is behind: Kinesis MillisBehindLatest; DynamoDB Streams: now minus the change time of the last record read (0 when a read found nothing new).',
+    ['stream', 'shard'],
+  ),
+  consumerCheckpointLag: gauge(
+    'cdc_consumer_checkpoint_lag_seconds',
+    'Stream consumer: seconds since the shard\'s checkpoint was last written (after every batch, and once a minute when idle): grows when writes stall.',
+    ['stream', 'shard'],
+  ),
+  consumerLeases: gauge('cdc_consumer_leases_held', 'Stream consumer: 1 while this process holds the stream\'s lease (only the holder reads and writes), else 0.', ['stream']),
+  consumerShards: gauge(
+    'cdc_consumer_shards',
+    'Stream consumer: shards by state: reading, waiting (for their parents to finish), finished, trimmed (its checkpoint is older than the stream keeps records: stopped, see README).',
+    ['stream', 'state'],
+  ),
+  consumerSourceErrors: counter(
+    'cdc_consumer_source_errors_total',
+    'Stream consumer: stream API errors by kind: expired (iterator renewed from the checkpoint), throttled (backed off), trimmed, other (retried).',
+    ['stream', 'kind'],
+  ),
 } as const;
 
 export type MetricKey = keyof typeof METRIC_DEFINITIONS;

@@ -6,21 +6,34 @@ import { isCrateDbUrl, parseCrateDbUrl } from './cratedb/cratedb-url.js';
 import { pgliteExecutor } from './pglite/pglite-executor.js';
 import { pgPoolExecutor } from './postgres/pg-pool-executor.js';
 import { PostgresSink } from './postgres/postgres-sink.js';
+import type { CheckpointStore } from './checkpoint-store.js';
+import { CrateDbCheckpointStore } from './cratedb/checkpoint-store.js';
+import { PostgresCheckpointStore } from './postgres/checkpoint-store.js';
 import type { Sink } from './sink.js';
 
 /** Picks the sink from SINK_URL: CrateDB, a PostgreSQL server, or (unset) the embedded database. */
 export async function createSink(config: SinkConfig, log: Logger): Promise<Sink> {
+  return (await openTarget(config, log)).sink;
+}
+
+/**
+ * The sink and, over the same connections (the embedded database can be opened only once), the
+ * stream consumers' checkpoint store. Closing the sink closes both.
+ */
+export async function openTarget(config: SinkConfig, log: Logger): Promise<{ sink: Sink; checkpoints: CheckpointStore }> {
   const limits = { maxRowsPerStatement: config.maxRowsPerStatement, maxBytesPerStatement: config.maxBytesPerStatement };
   if (config.url !== undefined && isCrateDbUrl(config.url)) {
     const target = parseCrateDbUrl(config.url);
     const client = new CrateDbClient({ target, connections: config.poolSize, timeoutMs: config.requestTimeoutMs });
-    return new CrateDbSink(client, {
+    const schema = config.schema ?? target.schema;
+    const sink = new CrateDbSink(client, {
       ...limits,
-      schema: config.schema ?? target.schema,
+      schema,
       deadLetterTable: config.deadLetterTable,
       tableSettings: { shards: config.crateDb.shards, replicas: config.crateDb.replicas },
       maxDataColumns: config.crateDb.maxDataColumns,
     });
+    return { sink, checkpoints: new CrateDbCheckpointStore(client, schema) };
   }
   const common = { ...limits, schema: config.schema ?? 'public', deadLetterTable: config.deadLetterTable, changeLog: config.changeLog };
   if (config.url === undefined) {
@@ -28,7 +41,7 @@ export async function createSink(config: SinkConfig, log: Logger): Promise<Sink>
       // Only a holder elsewhere (a shared volume) that went silent for a minute is taken over: say so loudly.
       onLost: (path) => log.error({ path }, 'the lock of PGLITE_DIR is no longer this process’s: another process may be writing to it'),
     });
-    return new PostgresSink(executor, { ...common, kind: 'pglite' });
+    return { sink: new PostgresSink(executor, { ...common, kind: 'pglite' }), checkpoints: new PostgresCheckpointStore(executor, common.schema) };
   }
   const executor = pgPoolExecutor({
     connectionString: config.url,
@@ -37,5 +50,5 @@ export async function createSink(config: SinkConfig, log: Logger): Promise<Sink>
     statementTimeoutMs: config.requestTimeoutMs,
     onIdleError: (error) => log.warn({ err: error }, 'idle database connection failed'),
   });
-  return new PostgresSink(executor, { ...common, kind: 'postgres' });
+  return { sink: new PostgresSink(executor, { ...common, kind: 'postgres' }), checkpoints: new PostgresCheckpointStore(executor, common.schema) };
 }

@@ -1,6 +1,6 @@
-import type { AddressInfo } from 'node:net';
 import { BatchWriteItemCommand, CreateTableCommand, DescribeTableCommand, DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { serveEmulator } from './listen.js';
 
 /**
  * A DynamoDB-compatible server in this process (dynalite, in memory), on a loopback port, and an
@@ -13,18 +13,7 @@ export interface DynamoServer {
 }
 
 export async function startDynamoServer(): Promise<DynamoServer> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const client = dynamoClient(endpoint);
-  return {
-    endpoint,
-    client,
-    async close() {
-      client.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return serveEmulator(dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }), dynamoClient);
 }
 
 export function dynamoClient(endpoint: string): DynamoDBClient {

@@ -26,3 +26,21 @@ export async function until(condition: () => boolean | Promise<boolean>, timeout
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/** An emulator's HTTP server (dynalite, kinesalite) on a free loopback port, with an SDK client for it. */
+export async function serveEmulator<C extends { destroy(): void }>(
+  server: import('node:http').Server,
+  clientFor: (endpoint: string) => C,
+): Promise<{ endpoint: string; client: C; close(): Promise<void> }> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const client = clientFor(endpoint);
+  return {
+    endpoint,
+    client,
+    async close() {
+      client.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

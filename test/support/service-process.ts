@@ -20,9 +20,12 @@ export function killServices(): void {
   running.clear();
 }
 
-/** Starts `src/main.ts` as a process on a free port and waits for its "listening" line. */
-export function startService(env: Record<string, string>): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+/**
+ * Starts `src/main.ts` (or another entry point that logs "listening" with its port, such as
+ * `src/consume-main.ts`) as a process on a free port and waits for its "listening" line.
+ */
+export function startService(env: Record<string, string>, entry: readonly string[] = ['src/main.ts']): Promise<Running> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...entry], {
     cwd: root,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', SINK_URL: '', ...env },
   });

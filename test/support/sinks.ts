@@ -3,7 +3,8 @@ import pg from 'pg';
 import pino from 'pino';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
-import { createSink } from '../../src/sink/create-sink.js';
+import type { CheckpointStore } from '../../src/sink/checkpoint-store.js';
+import { openTarget } from '../../src/sink/create-sink.js';
 import type { Sink } from '../../src/sink/sink.js';
 import { crateDbUrl, jsonText, liveQuery } from './cratedb-live.js';
 import { CrateDbStandIn } from './cratedb-stand-in.js';
@@ -52,6 +53,8 @@ export interface StateRow {
 export interface Harness {
   readonly app: ReturnType<typeof createApp>;
   readonly sink: Sink;
+  /** The stream consumers' checkpoints and leases, in the same database. */
+  readonly checkpoints: CheckpointStore;
   readonly config: Config;
   /** Runs SQL against the sink's database, in the harness's own schema. */
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
@@ -86,7 +89,7 @@ export async function createHarness(target: TargetName, env: Record<string, stri
   if (!loaded.ok) throw new Error(loaded.problems.join('; '));
   const { config } = loaded;
   const log = pino({ level: 'silent' });
-  const sink = await createSink(config.sink, log);
+  const { sink, checkpoints } = await openTarget(config.sink, log);
   const app = createApp({ config, sink, log });
   let query: Harness['query'];
   let closeQuery: () => Promise<void>;
@@ -130,6 +133,7 @@ export async function createHarness(target: TargetName, env: Record<string, stri
   return {
     app,
     sink,
+    checkpoints,
     config,
     schema,
     standIn,

@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { parse as parseLossless } from 'lossless-json';
+import pino from 'pino';
+import { runConsumer, type ConsumerEnd, type ConsumerOptions } from '../../src/consume/run-consumer.js';
+import type { StreamSource } from '../../src/consume/stream-source.js';
+import { createMetrics, type Metrics } from '../../src/metrics/create-metrics.js';
+import type { CheckpointStore } from '../../src/sink/checkpoint-store.js';
+import type { Sink } from '../../src/sink/sink.js';
+import { expectedPk, mapMismatch, type Item } from './dynamo-model.js';
+
+/** A consumer running in this process, which a test can stop gracefully or kill dead. */
+export interface RunningConsumer {
+  readonly owner: string;
+  readonly metrics: Metrics;
+  readonly done: Promise<ConsumerEnd>;
+  /** SIGTERM. */
+  stop(): Promise<ConsumerEnd>;
+  /** kill -9: no checkpoint after the batch in hand, no lease release. */
+  crash(): Promise<ConsumerEnd>;
+}
+
+export const quiet = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+export function startConsumer(
+  source: StreamSource,
+  store: CheckpointStore,
+  sink: Sink,
+  extra: Partial<ConsumerOptions> = {},
+): RunningConsumer {
+  const stop = new AbortController();
+  const crash = new AbortController();
+  const metrics = createMetrics();
+  const owner = extra.owner ?? `test-${randomUUID().slice(0, 8)}`;
+  const done = runConsumer({
+    source,
+    store,
+    sink,
+    tableMap: new Map(),
+    changeLog: false,
+    start: { kind: 'trim-horizon' },
+    owner,
+    log: quiet,
+    metrics,
+    signal: stop.signal,
+    crash: crash.signal,
+    leaseMs: 900,
+    pollMs: 20,
+    discoveryMs: 150,
+    ...extra,
+  });
+  return {
+    owner,
+    metrics,
+    done,
+    stop: () => (stop.abort(), done),
+    crash: () => (crash.abort(), done),
+  };
+}
+
+export interface TargetRow {
+  pk: string;
+  data: string;
+  deleted: boolean;
+}
+
+/** null when the target table's live rows are exactly the items (same keys, same values), else the first difference. */
+export function tableMismatch(items: readonly Record<string, AttributeValue>[], keyNames: readonly string[], rows: readonly TargetRow[]): string | null {
+  const live = new Map(rows.filter((r) => !r.deleted).map((r) => [r.pk, r]));
+  if (live.size !== items.length) return `expected ${items.length} live rows, found ${live.size}`;
+  for (const item of items) {
+    const keys = Object.fromEntries(keyNames.map((k) => [k, item[k]])) as Item;
+    const pk = expectedPk(keys);
+    const row = live.get(pk);
+    if (!row) return `missing ${pk}`;
+    const m = mapMismatch(item as Item, parseLossless(row.data));
+    if (m) return `${pk}: ${m}`;
+  }
+  return null;
+}
+
+/** Polls `check` until it answers null (converged) or the time is up; returns the last answer. */
+export async function eventually(check: () => Promise<string | null>, timeoutMs = 20_000): Promise<string | null> {
+  const deadline = Date.now() + timeoutMs;
+  let last: string | null = 'not checked';
+  while (Date.now() < deadline) {
+    last = await check();
+    if (last === null) return null;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return last;
+}
