@@ -5,7 +5,7 @@ import { SinkError, type Sink } from '../../src/sink/sink.js';
 import { fixture, seedRecords } from '../support/fixtures.js';
 import { kinesisEvent, sequenceNumbers } from '../support/lambda-events.js';
 import { kinesisRecord } from '../support/records.js';
-import { createHarness, sinkTargets, type Harness } from '../support/sinks.js';
+import { createHarness, sinkTargets, targetTitle, type Harness } from '../support/sinks.js';
 import { downSink } from '../support/stub-sink.js';
 import { wrapSink } from '../support/wrapped-sink.js';
 
@@ -23,7 +23,7 @@ interface Row {
 }
 
 for (const target of sinkTargets) {
-  describe.skipIf(target.skipReason !== null)(`lambda handler into ${target.name}${target.skipReason ? ` (skipped: ${target.skipReason})` : ''}`, () => {
+  describe.skipIf(target.skipReason !== null)(targetTitle('lambda handler into', target), () => {
     let h: Harness;
     beforeAll(async () => {
       h = await createHarness(target.name);
@@ -31,8 +31,7 @@ for (const target of sinkTargets) {
     afterAll(async () => h?.close());
 
     const handlerWith = (sink: Sink = h.sink) => createLambdaHandler({ sink, log, tableMap: new Map(), changeLog: false });
-    const rows = (table: string) => h.query<Row>(`SELECT pk, data, deleted FROM "${table}" ORDER BY pk`);
-    const deadLetters = () => h.query<{ source: string; error: string; payload: string }>('SELECT source, error, payload FROM cdc_dead_letters ORDER BY error');
+    const rows = async (table: string): Promise<Row[]> => (await h.rows(table)).map((r) => ({ pk: r.pk, data: JSON.parse(r.data), deleted: r.deleted }));
 
     it('applies a Kinesis event source mapping batch of the real Kinesis-for-DynamoDB records', async () => {
       const response = await handlerWith()(kinesisEvent(kinesisFixtures()), context);
@@ -65,7 +64,7 @@ for (const target of sinkTargets) {
       event.Records.push({ ...event.Records[0]!, kinesis: { ...event.Records[0]!.kinesis, data: '', sequenceNumber: '1' } }); // empty data: nothing to do
       expect(await handlerWith()(event, context)).toEqual({ batchItemFailures: [] });
       expect((await rows('lambda_poison')).map((r) => r.pk)).toEqual(['{"id":"ok-1"}', '{"id":"ok-2"}']);
-      const letters = (await deadLetters()).filter((d) => d.source === 'lambda');
+      const letters = await h.deadLetters({ source: 'lambda' });
       expect(letters.map((d) => d.error)).toEqual([
         'Records[1].kinesis.data: not valid base64',
         expect.stringMatching(/^Records\[2\]\.kinesis\.data: not valid JSON/),
@@ -79,16 +78,16 @@ for (const target of sinkTargets) {
         kinesisRecord({ table: 'lambda-nul', id: 'fine', micros: 1_720_740_235_000_001 }),
         kinesisRecord({ table: 'lambda-nul', id: 'nul', micros: 1_720_740_235_000_002, attributes: { note: { S: 'a\u0000b' } } }),
       ]);
-      h.refuseNul();
+      await h.refuseNul('lambda_nul');
       expect(await handlerWith()(event, context)).toEqual({ batchItemFailures: [] });
       expect((await rows('lambda_nul')).map((r) => r.pk)).toEqual(['{"id":"fine"}']);
-      const refused = await h.query<{ source: string; error: string }>("SELECT source, error FROM cdc_dead_letters WHERE source_table = 'lambda-nul'");
-      expect(refused).toEqual([{ source: 'sink', error: expect.stringMatching(/refused the row/) }]);
+      const refused = await h.deadLetters({ sourceTable: 'lambda-nul' });
+      expect(refused.map(({ source, error }) => ({ source, error }))).toEqual([{ source: 'sink', error: expect.stringMatching(/refused the row/) }]);
     });
 
     it('reports exactly the records of the one table the database refuses, by sequence number', async () => {
       // A table in the way that does not have the target's columns: every write to it fails.
-      await h.query('CREATE TABLE "lambda_refused" (x integer)');
+      await h.blockTable('lambda_refused');
       const records = [
         kinesisRecord({ table: 'lambda-accepted', id: 'a1', micros: 1_720_740_234_000_001 }),
         kinesisRecord({ table: 'lambda-refused', id: 'r1', micros: 1_720_740_234_000_002 }),
@@ -101,10 +100,10 @@ for (const target of sinkTargets) {
       const response = await handlerWith()(event, context);
       expect(response).toEqual({ batchItemFailures: sequenceNumbers(event, [1, 4]) });
       expect((await rows('lambda_accepted')).map((r) => r.pk)).toEqual(['{"id":"a1"}', '{"id":"a2"}', '{"id":"a3"}']);
-      expect((await deadLetters()).some((d) => d.error === 'Records[3].kinesis.data: not valid base64')).toBe(true);
+      expect((await h.deadLetters()).some((d) => d.error === 'Records[3].kinesis.data: not valid base64')).toBe(true);
 
       // Lambda retries from the lowest reported sequence number; once the table is fixed, the retry succeeds.
-      await h.query('DROP TABLE "lambda_refused"');
+      await h.dropTable('lambda_refused');
       const retry = { Records: event.Records.slice(1) };
       expect(await handlerWith()(retry, context)).toEqual({ batchItemFailures: [] });
       expect(await rows('lambda_refused')).toMatchObject([
