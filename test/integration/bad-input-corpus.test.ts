@@ -1,10 +1,10 @@
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ACCESS_KEY, encodeRecord, firehoseBody, firehoseRequest } from '../support/firehose.js';
 import { readJson } from '../support/read-json.js';
 import { kinesisRecord } from '../support/records.js';
 import { reassemble } from '../support/reassemble.js';
-import { createHarness, sinkTargets, targetTitle, type Harness } from '../support/sinks.js';
+import { describeTargets, sinkTargets } from '../support/sinks.js';
 
 // The bad-input corpus: every case gets a clear answer (status and message) or a dead letter
 // naming what is wrong, and the good records delivered beside it are written all the same.
@@ -87,52 +87,45 @@ it(`the bad-input corpus has at least 30 poison records (${poison.length})`, () 
   expect(poison.length).toBeGreaterThanOrEqual(30);
 });
 
-for (const target of sinkTargets) {
-  describe.skipIf(target.skipReason !== null)(targetTitle('bad-input corpus: poison records into', target), () => {
-    let h: Harness;
-    beforeAll(async () => {
-      h = await createHarness(target.name);
-    });
-    afterAll(async () => h?.close());
+describeTargets('bad-input corpus: poison records into', sinkTargets, {}, (h, target) => {
 
-    it.each(poison)('%s: dead-lettered with a clear reason, the records beside it written', async (name, data, reason) => {
-      const slug = name.replace(/[^a-z0-9]+/gi, '-');
-      const before = kinesisRecord({ table: 'corpus', id: `${slug}-before`, micros: 2_000 });
-      const after = kinesisRecord({ table: 'corpus', id: `${slug}-after`, micros: 2_000 });
-      const body = firehoseBody([before, data, after]);
-      const response = await h.app.request(firehoseRequest(body));
-      expect(response.status).toBe(200);
-      expect(Object.keys(await readJson(response)).sort()).toEqual(['requestId', 'timestamp']);
-      const letters = await h.deadLetters({ requestId: body.requestId });
-      expect(letters).toHaveLength(1);
-      expect(letters[0]!.error).toMatch(reason);
-      expect(letters[0]!.error.startsWith('records[1].data')).toBe(true);
-      expect(letters[0]!).toMatchObject({ payload: data, record_index: 1 });
-      for (const id of [`${slug}-before`, `${slug}-after`]) expect(await h.row('corpus', { id }), id).toMatchObject({ deleted: false });
-    });
-
-    it('a huge attribute name (64 KiB) and a 400 KB item are written whole, not refused', async () => {
-      const big = kinesisRecord({ table: 'corpus', id: 'big', micros: 3_000, attributes: { ['n'.repeat(65_536)]: { S: 'v' }, blob: { S: 'x'.repeat(400_000) } } });
-      const response = await h.app.request(firehoseRequest(firehoseBody([big, base('beside-big')])));
-      expect(response.status).toBe(200);
-      const row = (await h.row('corpus', { id: 'big' }))!;
-      const item = JSON.parse(row.item) as Record<string, string>;
-      expect({ nameLength: Math.max(...Object.keys(item).map((k) => k.length)), blobLength: item.blob!.length }).toEqual({ nameLength: 65_536, blobLength: 400_000 });
-      // What `data` holds plus what `aux` kept aside (CrateDB) is the whole item too.
-      expect(reassemble(row.data, row.aux)).toEqual(item);
-    });
-
-    it('10,000 records in one delivery, one in a hundred poison: every good one written, every poison one dead-lettered', async () => {
-      const records = Array.from({ length: 10_000 }, (_, i) => (i % 100 === 7 ? `bad!${i}` : kinesisRecord({ table: 'corpus_bulk', id: `k${i}`, micros: 5_000 + i })));
-      const body = firehoseBody(records);
-      const response = await h.app.request(firehoseRequest(body, { gzip: true }));
-      expect(response.status).toBe(200);
-      expect(await h.pks('corpus_bulk')).toHaveLength(9_900);
-      const letters = await h.deadLetters({ requestId: body.requestId });
-      expect(letters.map((l) => l.record_index)).toEqual(Array.from({ length: 100 }, (_, i) => i * 100 + 7));
-    });
+  it.each(poison)('%s: dead-lettered with a clear reason, the records beside it written', async (name, data, reason) => {
+    const slug = name.replace(/[^a-z0-9]+/gi, '-');
+    const before = kinesisRecord({ table: 'corpus', id: `${slug}-before`, micros: 2_000 });
+    const after = kinesisRecord({ table: 'corpus', id: `${slug}-after`, micros: 2_000 });
+    const body = firehoseBody([before, data, after]);
+    const response = await h.app.request(firehoseRequest(body));
+    expect(response.status).toBe(200);
+    expect(Object.keys(await readJson(response)).sort()).toEqual(['requestId', 'timestamp']);
+    const letters = await h.deadLetters({ requestId: body.requestId });
+    expect(letters).toHaveLength(1);
+    expect(letters[0]!.error).toMatch(reason);
+    expect(letters[0]!.error.startsWith('records[1].data')).toBe(true);
+    expect(letters[0]!).toMatchObject({ payload: data, record_index: 1 });
+    for (const id of [`${slug}-before`, `${slug}-after`]) expect(await h.row('corpus', { id }), id).toMatchObject({ deleted: false });
   });
-}
+
+  it('a huge attribute name (64 KiB) and a 400 KB item are written whole, not refused', async () => {
+    const big = kinesisRecord({ table: 'corpus', id: 'big', micros: 3_000, attributes: { ['n'.repeat(65_536)]: { S: 'v' }, blob: { S: 'x'.repeat(400_000) } } });
+    const response = await h.app.request(firehoseRequest(firehoseBody([big, base('beside-big')])));
+    expect(response.status, await response.clone().text()).toBe(200);
+    const row = (await h.row('corpus', { id: 'big' }))!;
+    const item = JSON.parse(row.item) as Record<string, string>;
+    expect({ nameLength: Math.max(...Object.keys(item).map((k) => k.length)), blobLength: item.blob!.length }).toEqual({ nameLength: 65_536, blobLength: 400_000 });
+    // What `data` holds plus what `aux` kept aside (CrateDB) is the whole item too.
+    expect(reassemble(row.data, row.aux)).toEqual(item);
+  });
+
+  it('10,000 records in one delivery, one in a hundred poison: every good one written, every poison one dead-lettered', async () => {
+    const records = Array.from({ length: 10_000 }, (_, i) => (i % 100 === 7 ? `bad!${i}` : kinesisRecord({ table: 'corpus_bulk', id: `k${i}`, micros: 5_000 + i })));
+    const body = firehoseBody(records);
+    const response = await h.app.request(firehoseRequest(body, { gzip: true }));
+    expect(response.status).toBe(200);
+    expect(await h.pks('corpus_bulk')).toHaveLength(9_900);
+    const letters = await h.deadLetters({ requestId: body.requestId });
+    expect(letters.map((l) => l.record_index)).toEqual(Array.from({ length: 100 }, (_, i) => i * 100 + 7));
+  }, 60_000 * target.timeScale);
+});
 
 // Records of requests that must be refused whole; their table must never appear.
 const refusedRecord = () => kinesisRecord({ table: 'corpus-refused', id: 'a', micros: 1 });
@@ -163,21 +156,14 @@ function rawRequest(body: string | Uint8Array, options: { requestId?: string | n
   return new Request('http://sink.test/firehose', { method: 'POST', headers, body });
 }
 
-for (const target of sinkTargets) {
-  describe.skipIf(target.skipReason !== null)(targetTitle('bad-input corpus: requests that are not Firehose deliveries, into', target), () => {
-    let h: Harness;
-    beforeAll(async () => {
-      h = await createHarness(target.name);
-    });
-    afterAll(async () => h?.close());
+describeTargets('bad-input corpus: requests that are not Firehose deliveries, into', sinkTargets, {}, (h) => {
 
-    it.each(refused)('%s: answered %i with a clear errorMessage, nothing written', async (_name, build, status, message) => {
-      const response = await h.app.request(build());
-      expect(response.status).toBe(status);
-      const answer = await readJson(response);
-      expect(Object.keys(answer).sort()).toEqual(['errorMessage', 'requestId', 'timestamp']);
-      expect(answer.errorMessage).toMatch(message);
-      expect(await h.tableExists('corpus_refused')).toBe(false);
-    });
+  it.each(refused)('%s: answered %i with a clear errorMessage, nothing written', async (_name, build, status, message) => {
+    const response = await h.app.request(build());
+    expect(response.status).toBe(status);
+    const answer = await readJson(response);
+    expect(Object.keys(answer).sort()).toEqual(['errorMessage', 'requestId', 'timestamp']);
+    expect(answer.errorMessage).toMatch(message);
+    expect(await h.tableExists('corpus_refused')).toBe(false);
   });
-}
+});
