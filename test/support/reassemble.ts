@@ -7,7 +7,9 @@ import type { Diversion } from './stored-rows.js';
  * `aux` diversions (exact JSON at a path), with numbers back in DynamoDB's canonical decimal form.
  */
 export function reassemble(dataJson: string, aux: readonly Diversion[]): unknown {
-  const item = canonicalValue(parse(dataJson)) as Record<string, unknown>;
+  // A `data` that is not an object (null) holds nothing: the comparison then names what is missing.
+  const parsed = canonicalValue(parse(dataJson));
+  const item = (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {}) as Record<string, unknown>;
   for (const { path, value } of aux) {
     let at: Record<string, unknown> = item;
     for (const segment of path.slice(0, -1)) {

@@ -79,6 +79,11 @@ export interface Harness extends TableReads {
    * real CrateDB gets the table with a CHECK constraint.
    */
   refuseNul(table: string): Promise<void>;
+  /**
+   * CrateDB targets: another writer, behind the sink's back, makes `data[attribute]` of an
+   * existing table a TEXT sub-column (with a row of its own in a real CrateDB).
+   */
+  textColumnByAnotherWriter(table: string, attribute: string): Promise<void>;
   /** CrateDB targets: refuses rows of `table` whose `data` holds the attribute, before the table exists. */
   refuseRowsHolding(table: string, attribute: string): Promise<void>;
   /**
@@ -174,6 +179,15 @@ export async function createHarness(target: TargetName, env: Record<string, stri
       } else {
         throw new Error(`${target} refuses no row for its data`);
       }
+    },
+    async textColumnByAnotherWriter(table, attribute) {
+      if (standIn) return standIn.setType('doc', table, [attribute], 'text');
+      if (!proxy) throw new Error(`${target} has no sub-columns`);
+      await query(
+        `INSERT INTO "${table}" (pk, data, deleted, version, seq, event_id, event_name, ttl_expired, keys_only, source_table, changed_at, written_at)
+         VALUES (?, ?, false, 1, '', 'another-writer', 'INSERT', false, false, 'another-writer', 0, 0)`,
+        [JSON.stringify({ id: 'another-writer' }), { [attribute]: 'written by another writer' }],
+      );
     },
     async expectNumberKept(table, key, attribute, digits) {
       if (flavour === 'postgres') {
