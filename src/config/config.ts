@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseTableMap } from '../translate/target-name.js';
+import { crateDbUrlProblem, isCrateDbUrl } from '../sink/cratedb/cratedb-url.js';
 
 const MiB = 1024 * 1024;
 
@@ -22,6 +23,10 @@ export const envSchema = z.object({
     .string()
     .regex(/^(postgres(ql)?|crate|https?):\/\//i, 'must start with postgres://, postgresql://, crate://, http:// or https://')
     .refine((url) => URL.canParse(url), 'is not a valid URL (percent-encode special characters in the password)')
+    .superRefine((url, ctx) => {
+      const problem = URL.canParse(url) && isCrateDbUrl(url) ? crateDbUrlProblem(url) : null;
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
     .optional(),
   PGLITE_DIR: z.string().min(1).default('./data/pglite'),
   TARGET_SCHEMA: identifier.optional(),

@@ -5,15 +5,25 @@ import { isLosslessNumber, parse } from 'lossless-json';
 
 /**
  * A CrateDB stand-in for tests: NOT CrateDB. It answers `POST /_sql` with the response shapes
- * CrateDB documents, runs the sink's statements on an embedded PostgreSQL (after rewriting the
- * few spellings that differ), and imitates the CrateDB rules of CONTEXT.md §3 that the sink must
- * survive:
- * - a dynamic object's sub-column takes the type of the first value seen; a later value of
- *   another type fails the whole bulk request with HTTP 400 (a cast error), except that a
- *   fractional number in a BIGINT sub-column is silently truncated;
- * - object keys containing `.`, `[`, tab, CR or LF, arrays of mixed types, nested arrays and
- *   integers beyond 64 bits fail the row: -2 in the bulk results, with an error;
- * - errors are `{"error": {"message", "code"}}`, a 401 is plain text.
+ * CrateDB sends, runs the sink's statements on an embedded PostgreSQL (after rewriting the few
+ * spellings that differ), and imitates, rule by rule, what a running CrateDB 6.4.3 answered to
+ * the same requests (test/integration/cratedb-rules.test.ts runs each rule against both):
+ * - a dynamic object's sub-column takes the type of the first value (`null` makes it
+ *   `undefined`, `[]` `undefined_array`, both typed later by the first real value);
+ * - a value for a sub-column typed before the request is cast silently when it can be
+ *   (1.5 → BIGINT 1, 1.5 → TEXT "1.5", true → TEXT "t", "12" → DOUBLE 12.0, 5 → BOOLEAN true) and
+ *   otherwise fails the whole bulk request: HTTP 400, 4000, `SQLParseException[Cannot cast …]`;
+ * - a sub-column created by an earlier row of the same request with another type fails the
+ *   row: -2, 4000, `Cannot cast …` (a concurrent request creating it: `… already exists with type …`);
+ * - per-row refusals (-2 with an error): a key with `.` (4008), a list of mixed types (5000,
+ *   ClassCastException), an integer beyond 64 bits (4000), a text over 32,766 UTF-8 bytes in an
+ *   indexed column (4000, immense term);
+ * - information_schema spells sub-columns `data['a']['b']` without escaping quotes;
+ * - only primary-key lookups with literals see rows written in the last second; other reads see
+ *   rows once a REFRESH TABLE or a second has passed;
+ * - a DELETE guarded by `_seq_no`/`_primary_term` fails a row written since with 4092, a missing
+ *   one with 40411; syntax errors are `ParsingException` (4000); a missing privilege is HTTP 401
+ *   with 4011; a wrong user is a plain-text 401.
  * Faults can be injected, and every request is recorded.
  */
 export interface StandInRequest {
@@ -24,11 +34,13 @@ export interface StandInRequest {
 
 type Fault = { kind: 'status'; status: number; body: string } | { kind: 'delay'; ms: number } | { kind: 'reset' };
 
-const INVALID_KEY = /[.[\t\r\n]/;
 const INT64_MAX = 2n ** 63n - 1n;
+const MAX_TERM_BYTES = 32_766;
+const REFRESH_MS = 1000;
 
-class RowError extends Error {
+class CrateError extends Error {
   constructor(
+    readonly status: number,
     readonly code: number,
     message: string,
   ) {
@@ -36,17 +48,21 @@ class RowError extends Error {
   }
 }
 
-class BulkCastError extends Error {}
+const rowError = (code: number, message: string) => new CrateError(400, code, message);
 
 export class CrateDbStandIn {
   readonly requests: StandInRequest[] = [];
   private readonly faults: Fault[] = [];
-  /** `schema.table` → sub-column path (JSON array) → type. */
+  /** `schema.table` → sub-column path (JSON array) → type, spelled as information_schema does. */
   private readonly types = new Map<string, Map<string, string>>();
+  /** `schema.table` → pk → when it was written, until a refresh makes it visible to searches. */
+  private readonly unrefreshed = new Map<string, Map<string, number>>();
   private server!: Server;
   private db!: PGlite;
   url = '';
   password: string | null = null;
+  /** A privilege the user lacks: statements needing it answer 401, 4011. */
+  deny: 'DML' | 'DDL' | null = null;
   /**
    * Bulk rows for which this returns a refusal fail with -2 (as CrateDB does for some row errors):
    * a message (code 4000), or a code with or without a message.
@@ -76,7 +92,7 @@ export class CrateDbStandIn {
     return (await this.db.query<T>(text, params)).rows;
   }
 
-  /** Declares a sub-column type as if an earlier writer had created it. */
+  /** Declares a sub-column type as if an earlier writer had created it (`text`, `bigint`, …). */
   setType(schema: string, table: string, path: string[], type: string): void {
     this.typesOf(`${schema}.${table}`).set(JSON.stringify(path), type);
   }
@@ -101,51 +117,69 @@ export class CrateDbStandIn {
     const body = parse(Buffer.concat(chunks).toString('utf8')) as { stmt: string; args?: unknown[]; bulk_args?: unknown[][] };
     this.requests.push({ stmt: body.stmt, bulk: body.bulk_args !== undefined, rows: body.bulk_args?.length ?? 1 });
     try {
+      this.checkPrivilege(body.stmt);
       const answer = body.bulk_args ? await this.bulk(body.stmt, body.bulk_args) : await this.single(body.stmt, body.args ?? []);
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...answer, duration: 1 }));
     } catch (error) {
-      const status = error instanceof BulkCastError ? 400 : error instanceof RowError ? 400 : 400;
-      const code = error instanceof RowError ? error.code : 4000;
-      const missing = /does not exist/.test((error as Error).message);
-      const kind = missing ? 'RelationUnknown' : error instanceof BulkCastError ? 'ClassCastException' : 'SQLActionException';
-      const message = `${kind}[${(error as Error).message}]`;
-      res.writeHead(missing ? 404 : status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message, code: missing ? 4041 : code } }));
+      const { status, code, message } = asCrateError(error);
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message, code } }));
     }
+  }
+
+  private checkPrivilege(stmt: string): void {
+    const needs = /^\s*(INSERT|UPDATE|DELETE)/i.test(stmt) ? 'DML' : /^\s*(CREATE|DROP|ALTER)/i.test(stmt) ? 'DDL' : null;
+    if (needs !== null && needs === this.deny) throw new CrateError(401, 4011, `MissingPrivilegeException[Missing '${needs}' privilege for user 'crate']`);
   }
 
   private async single(stmt: string, args: unknown[]) {
     if (/^SELECT 1$/.test(stmt)) return { cols: ['1'], rows: [[1]], rowcount: 1 };
-    if (/^REFRESH TABLE/.test(stmt)) return { cols: [], rows: [], rowcount: 1 };
+    const refresh = /^REFRESH TABLE ("(?:[^"]|"")+")\.("(?:[^"]|"")+")/.exec(stmt);
+    if (refresh) {
+      this.unrefreshed.delete(`${unquote(refresh[1]!)}.${unquote(refresh[2]!)}`);
+      return { cols: [], rows: [], rowcount: 1 };
+    }
     if (/FROM information_schema\.columns\s+WHERE table_schema = \? AND table_name = \? AND column_name LIKE 'data\[%'/.test(stmt)) {
       const types = this.typesOf(`${String(args[0])}.${String(args[1])}`);
-      const rows = [...types].map(([path, type]) => [`data${(JSON.parse(path) as string[]).map((s) => `['${s.replaceAll("'", "''")}']`).join('')}`, type]);
+      // Quotes inside keys are not escaped (ColumnIdent.sqlFqn).
+      const rows = [...types].map(([path, type]) => [`data${(JSON.parse(path) as string[]).map((s) => `['${s}']`).join('')}`, type]);
       return { cols: ['column_name', 'data_type'], rows, rowcount: rows.length };
     }
     if (/^CREATE TABLE/.test(stmt)) {
       const schema = /"((?:[^"]|"")+)"\./.exec(stmt)![1]!.replaceAll('""', '"');
       await this.db.query(`CREATE SCHEMA IF NOT EXISTS "${schema.replaceAll('"', '""')}"`);
     }
-    // Arrays of text (primary keys for `= ANY(?)`) stay arrays; other objects travel as JSON.
+    // Arrays of text (keys for `= ANY(?)`) stay arrays; other objects travel as JSON.
     const params = args.map((a) => (Array.isArray(a) && a.every((v) => typeof v === 'string') ? a : plain(a)));
     const result = await this.db.query<Record<string, unknown>>(toPostgres(stmt), params);
     const cols = result.fields.map((f) => f.name);
-    return { cols, rows: result.rows.map((r) => cols.map((c) => r[c])), rowcount: result.affectedRows ?? result.rows.length };
+    let rows = result.rows;
+    const from = /\bFROM ("(?:[^"]|"")+")\.("(?:[^"]|"")+")/.exec(stmt);
+    if (/^SELECT/.test(stmt) && from && cols.includes('pk') && !isLiteralKeyLookup(stmt)) {
+      // A search sees only refreshed rows; a key lookup with literals sees every write at once.
+      const recent = this.unrefreshed.get(`${unquote(from[1]!)}.${unquote(from[2]!)}`);
+      const now = Date.now();
+      rows = rows.filter((r) => !(recent && now - (recent.get(String(r.pk)) ?? -Infinity) < REFRESH_MS));
+    }
+    return { cols, rows: rows.map((r) => cols.map((c) => r[c])), rowcount: result.affectedRows ?? rows.length };
   }
 
   private async bulk(stmt: string, rows: unknown[][]) {
-    const table = /^INSERT INTO ("(?:[^"]|"")+")\.("(?:[^"]|"")+")/.exec(stmt);
-    const dataIndex = table ? columnsOf(stmt).indexOf('data') : -1;
-    const key = table ? `${unquote(table[1]!)}.${unquote(table[2]!)}` : '';
+    const target = /^(?:INSERT INTO|DELETE FROM) ("(?:[^"]|"")+")\.("(?:[^"]|"")+")/.exec(stmt);
+    const key = target ? `${unquote(target[1]!)}.${unquote(target[2]!)}` : '';
     // A missing table fails the whole request (4041), not each row.
-    if (table && (await this.db.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [`${table[1]}.${table[2]}`])).rows[0]?.t == null) {
-      throw new Error(`relation ${key} does not exist`);
+    if (target && (await this.db.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [`${target[1]}.${target[2]}`])).rows[0]?.t == null) {
+      throw new CrateError(404, 4041, `RelationUnknown[Relation '${key}' unknown]`);
     }
-    // Cast errors are found while binding, before any row is written: the whole request fails.
-    const pending = new Map(this.typesOf(key));
-    if (dataIndex >= 0) for (const row of rows) this.checkTypes(row[dataIndex], [], pending, false);
+    const columns = /^INSERT/.test(stmt) ? columnsOf(stmt) : [];
+    const dataIndex = columns.indexOf('data');
+    const types = this.typesOf(key);
+    // Casts are decided at analysis, against the types known when the request came: a value
+    // that cannot be cast fails the whole request before any row is written.
+    const analysed = new Map(types);
+    const casts = dataIndex >= 0 ? rows.map((row) => castValue(row[dataIndex], [], analysed)) : [];
     const results: { rowcount: number; error?: { code: number; message: string } }[] = [];
     const pg = toPostgres(stmt);
-    for (const row of rows) {
+    for (const [i, row] of rows.entries()) {
       try {
         const refusal = this.refuseRow?.(row, stmt) ?? null;
         if (refusal !== null) {
@@ -155,64 +189,42 @@ export class CrateDbStandIn {
           continue;
         }
         if (dataIndex >= 0) {
-          this.checkRow(row[dataIndex], []);
-          row[dataIndex] = this.checkTypes(row[dataIndex], [], this.typesOf(key), true);
+          checkRow(row[dataIndex], []);
+          const pending = new Map(types);
+          typeNew(casts[i], [], pending, analysed);
+          for (const [path, type] of pending) types.set(path, type);
+          row[dataIndex] = casts[i];
+        }
+        for (const [c, value] of row.entries()) checkIndexable(columns[c], value);
+        if (/"_seq_no" = \?/.test(stmt)) {
+          results.push(await this.deleteUnchanged(pg, row));
+          continue;
         }
         const result = await this.db.query(pg, row.map(plain));
+        if (columns[0] === 'pk') this.wrote(key, String(row[0]));
         results.push({ rowcount: result.affectedRows ?? 0 });
       } catch (error) {
-        const code = error instanceof RowError ? error.code : 4000;
-        results.push({ rowcount: -2, error: { code, message: (error as Error).message } });
+        const { code, message } = asCrateError(error);
+        results.push({ rowcount: -2, error: { code, message } });
       }
     }
     return { cols: [], results };
   }
 
-  /** Row-level refusals: bad keys, mixed or nested arrays, integers beyond 64 bits. */
-  private checkRow(value: unknown, path: string[]): void {
-    if (Array.isArray(value)) {
-      if (value.some(Array.isArray)) throw new RowError(4000, `nested arrays are not supported in dynamic objects: ${path.join('.')}`);
-      const kinds = new Set(value.filter((v) => v !== null).map(kindOf));
-      if (kinds.size > 1) throw new RowError(4000, `Mixed dataTypes inside a list are not supported: ${path.join('.')}`);
-      value.forEach((v) => this.checkRow(v, path));
-    } else if (isLosslessNumber(value)) {
-      if (!/[.eE]/.test(value.value) && (BigInt(value.value) > INT64_MAX || BigInt(value.value) < -INT64_MAX - 1n)) {
-        throw new RowError(4000, `numeric value out of range for bigint: ${value.value}`);
-      }
-    } else if (value !== null && typeof value === 'object') {
-      for (const [k, v] of Object.entries(value)) {
-        if (INVALID_KEY.test(k)) throw new RowError(4008, `Column name "${k}" contains an illegal character`);
-        this.checkRow(v, [...path, k]);
-      }
-    }
-  }
-
   /**
-   * First type wins. With `apply`, records new sub-columns and returns the value as CrateDB would
-   * store it (a fraction in a BIGINT sub-column truncated); without, throws on a cast conflict.
+   * `_seq_no` is PostgreSQL's xmin here: changed by every write to the row. Guarded by a version,
+   * a missing document is a conflict too (40411 comes only from an unguarded delete).
    */
-  private checkTypes(value: unknown, path: string[], types: Map<string, string>, apply: boolean): unknown {
-    if (value === null) return null;
-    if (path.length > 0) {
-      const type = typeOf(value);
-      const known = types.get(JSON.stringify(path));
-      if (known === undefined) {
-        types.set(JSON.stringify(path), type);
-      } else if (known !== type) {
-        const truncates = known === 'bigint' && type === 'double';
-        const widens = known === 'double' && type === 'bigint';
-        if (!truncates && !widens) throw new BulkCastError(`Cannot cast value ${JSON.stringify(String(value))} to type ${known} (data['${path.join("']['")}'])`);
-        if (apply && truncates) return Math.trunc(Number((value as { value: string }).value));
-      }
-    }
-    // The keys of objects in an array are sub-columns of the array's path.
-    if (Array.isArray(value)) return value.map((v) => (isPlainObject(v) ? this.checkEntries(v, path, types, apply) : v));
-    if (isPlainObject(value)) return this.checkEntries(value, path, types, apply);
-    return value;
+  private async deleteUnchanged(pg: string, row: unknown[]) {
+    const result = await this.db.query(pg, row.map(plain));
+    if ((result.affectedRows ?? 0) > 0) return { rowcount: 1 };
+    return { rowcount: -2, error: { code: 4092, message: `VersionConflictEngineException[[${String(row[0])}]: version conflict, required seqNo [${String(row[1])}]]` } };
   }
 
-  private checkEntries(obj: Record<string, unknown>, path: string[], types: Map<string, string>, apply: boolean): Record<string, unknown> {
-    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, this.checkTypes(v, [...path, k], types, apply)]));
+  private wrote(key: string, pk: string): void {
+    let recent = this.unrefreshed.get(key);
+    if (!recent) this.unrefreshed.set(key, (recent = new Map()));
+    recent.set(pk, Date.now());
   }
 
   private typesOf(key: string): Map<string, string> {
@@ -220,6 +232,124 @@ export class CrateDbStandIn {
     if (!types) this.types.set(key, (types = new Map()));
     return types;
   }
+}
+
+function asCrateError(error: unknown): CrateError {
+  if (error instanceof CrateError) return error;
+  const message = (error as Error).message;
+  if (/does not exist/.test(message) && /relation|schema/.test(message)) return new CrateError(404, 4041, `RelationUnknown[${message}]`);
+  if (/syntax error/.test(message)) return new CrateError(400, 4000, `ParsingException[${message}]`);
+  return new CrateError(400, 4000, `SQLParseException[${message}]`);
+}
+
+function isLiteralKeyLookup(stmt: string): boolean {
+  return /WHERE "pk" = ANY\(\['/.test(stmt) || /WHERE "pk" = '/.test(stmt);
+}
+
+/** Per-row refusals of the data: bad keys, mixed lists, integers beyond 64 bits. */
+function checkRow(value: unknown, path: string[]): void {
+  if (Array.isArray(value)) {
+    if (value.some(Array.isArray)) throw rowError(4000, `nested arrays are not supported in dynamic objects: ${path.join('.')}`);
+    const kinds = new Set(value.filter((v) => v !== null).map(kindOf));
+    if (kinds.size > 1) throw rowError(5000, 'ClassCastException[class java.lang.String cannot be cast to class java.lang.Number]');
+    value.forEach((v) => checkRow(v, path));
+  } else if (isLosslessNumber(value)) {
+    if (!/[.eE]/.test(value.value) && (BigInt(value.value) > INT64_MAX || BigInt(value.value) < -INT64_MAX - 1n)) {
+      throw rowError(4000, `SQLParseException[Cannot detect the type of the value: ${value.value}]`);
+    }
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (k.includes('.')) throw rowError(4008, `InvalidColumnNameException["${k}" contains a dot]`);
+      if (/[[\]\t\r\n]/.test(k)) throw rowError(4008, `InvalidColumnNameException["${k}" conflicts with subscript pattern or contains a whitespace]`);
+      checkRow(v, [...path, k]);
+    }
+  }
+}
+
+/** Lucene refuses a term over 32,766 UTF-8 bytes in any indexed text (item and payloads are not indexed). */
+function checkIndexable(column: string | undefined, value: unknown): void {
+  if (column === 'item' || column === 'payload' || column === 'new_image' || column === 'old_image' || column === 'aux') return;
+  const long = (v: unknown): boolean =>
+    typeof v === 'string' ? Buffer.byteLength(v) > MAX_TERM_BYTES : Array.isArray(v) ? v.some(long) : isPlainObject(v) ? Object.values(v).some(long) : false;
+  if (long(value)) {
+    throw rowError(4000, `SQLParseException[Document contains at least one immense term (whose UTF8 encoding is longer than the max length ${MAX_TERM_BYTES}), all of which were skipped.]`);
+  }
+}
+
+/**
+ * The value as CrateDB stores it under the types known at analysis: cast where CrateDB casts;
+ * a value it cannot cast fails the whole request.
+ */
+function castValue(value: unknown, path: string[], types: Map<string, string>): unknown {
+  if (value === null) return null;
+  const known = path.length > 0 ? types.get(JSON.stringify(path)) : 'object';
+  if (known !== undefined && known !== 'undefined' && known !== 'undefined_array') {
+    const cast = castTo(value, known);
+    if (cast === CANNOT) {
+      throw new CrateError(400, 4000, `SQLParseException[Cannot cast object element \`${path.at(-1)}\` with value \`${display(value)}\` to type \`${known}\`]`);
+    }
+    value = cast;
+  }
+  if (Array.isArray(value)) return value.map((v) => (isPlainObject(v) ? castEntries(v, path, types) : v));
+  if (isPlainObject(value)) return castEntries(value, path, types);
+  return value;
+}
+
+function castEntries(obj: Record<string, unknown>, path: string[], types: Map<string, string>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, castValue(v, [...path, k], types)]));
+}
+
+const CANNOT = Symbol('cannot cast');
+
+/** The casts observed on CrateDB 6.4.3; any other pair is refused. */
+function castTo(value: unknown, type: string): unknown {
+  const element = /^(.+)_array$/.exec(type)?.[1];
+  if (element) {
+    if (!Array.isArray(value)) return CANNOT;
+    const cast = value.map((v) => (v === null ? null : castTo(v, element)));
+    return cast.includes(CANNOT) ? CANNOT : cast;
+  }
+  const number = isLosslessNumber(value) ? Number(value.value) : typeof value === 'string' && /^\s*-?\d+(\.\d+)?([eE][+-]?\d+)?\s*$/.test(value) ? Number(value) : null;
+  switch (type) {
+    case 'double precision':
+      return number ?? CANNOT;
+    case 'bigint':
+      return number === null ? CANNOT : Math.trunc(number);
+    case 'text':
+      if (typeof value === 'string') return value;
+      if (typeof value === 'boolean') return value ? 't' : 'f';
+      return isLosslessNumber(value) ? String(Number(value.value)) : CANNOT;
+    case 'boolean':
+      if (typeof value === 'boolean') return value;
+      return isLosslessNumber(value) ? Number(value.value) !== 0 : CANNOT;
+    case 'object':
+      return isPlainObject(value) ? value : CANNOT;
+    default:
+      return kindOf(value) === type ? value : CANNOT;
+  }
+}
+
+/**
+ * Types the sub-columns this row creates. A path created by an earlier row of the same request
+ * with another type fails this row; `undefined` ones are typed by the first real value.
+ */
+function typeNew(value: unknown, path: string[], pending: Map<string, string>, analysed: Map<string, string>): void {
+  if (path.length > 0) {
+    const key = JSON.stringify(path);
+    const type = typeOf(value);
+    const had = pending.get(key);
+    if (had === undefined || had === 'undefined' || (had === 'undefined_array' && type.endsWith('_array'))) {
+      pending.set(key, type);
+    } else if (!analysed.has(key) && had !== type && type !== 'undefined' && type !== 'undefined_array') {
+      throw rowError(4000, `SQLParseException[Cannot cast object element \`${path.at(-1)}\` with value \`${display(value)}\` to type \`${had}\`]`);
+    }
+  }
+  if (Array.isArray(value)) value.forEach((v) => isPlainObject(v) && typeEntries(v, path, pending, analysed));
+  else if (isPlainObject(value)) typeEntries(value, path, pending, analysed);
+}
+
+function typeEntries(obj: Record<string, unknown>, path: string[], pending: Map<string, string>, analysed: Map<string, string>): void {
+  for (const [k, v] of Object.entries(obj)) typeNew(v, [...path, k], pending, analysed);
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -233,14 +363,22 @@ function kindOf(v: unknown): string {
 }
 
 function typeOf(v: unknown): string {
+  if (v === null) return 'undefined';
   if (typeof v === 'string') return 'text';
   if (typeof v === 'boolean') return 'boolean';
-  if (isLosslessNumber(v)) return /[.eE]/.test(v.value) ? 'double' : 'bigint';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'bigint' : 'double precision';
+  if (isLosslessNumber(v)) return /[.eE]/.test(v.value) ? 'double precision' : 'bigint';
   if (Array.isArray(v)) {
     const first = v.find((x) => x !== null);
-    return `array(${first === undefined ? 'undefined' : typeOf(first)})`;
+    return first === undefined ? 'undefined_array' : `${typeOf(first)}_array`;
   }
   return 'object';
+}
+
+function display(value: unknown): string {
+  if (isLosslessNumber(value)) return value.value;
+  if (isPlainObject(value)) return `{${Object.entries(value).map(([k, v]) => `${k}=${display(v)}`).join(', ')}}`;
+  return String(value);
 }
 
 function unquote(identifier: string): string {
@@ -269,7 +407,12 @@ export function toPostgres(stmt: string): string {
     .replace(/TIMESTAMP WITH TIME ZONE/g, 'bigint')
     .replace(/\nCLUSTERED INTO \d+ SHARDS/g, '')
     .replace(/\nWITH \("number_of_replicas" = '[^']*'\)/g, '')
-    .replace(/= ANY\((\$\d+)\)/g, '= ANY($1::text[])');
+    .replace(/= ANY\(\[/g, '= ANY(ARRAY[')
+    .replace(/= ANY\((\$\d+)\)/g, '= ANY($1::text[])')
+    .replace(/"_seq_no" = (\$\d+)/g, 'xmin::text = $1::text')
+    .replace(/"_primary_term" = (\$\d+)/g, '1 = $1::int')
+    .replace(/"_seq_no"/g, 'xmin::text::bigint AS "_seq_no"')
+    .replace(/"_primary_term"/g, '1 AS "_primary_term"');
   // CrateDB reads a bare column in ON CONFLICT … SET as the stored row; PostgreSQL wants it qualified.
   const upsert = /^(INSERT INTO "(?:[^"]|"")+"\."(?:[^"]|"")+")( \([\s\S]*ON CONFLICT \("pk"\) DO UPDATE SET\n)([\s\S]*)$/.exec(pg);
   if (upsert) {

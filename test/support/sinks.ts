@@ -80,10 +80,11 @@ export interface Harness extends TableReads {
    */
   refuseNul(table: string): Promise<void>;
   /**
-   * CrateDB targets: another writer, behind the sink's back, makes `data[attribute]` of an
-   * existing table a TEXT sub-column (with a row of its own in a real CrateDB).
+   * CrateDB targets: another writer, behind the sink's back, gives an existing table the
+   * sub-column `data[attribute]`, typed by `value` (TEXT or DOUBLE; with a row of its own in a
+   * real CrateDB).
    */
-  textColumnByAnotherWriter(table: string, attribute: string): Promise<void>;
+  subColumnByAnotherWriter(table: string, attribute: string, value: string | number): Promise<void>;
   /** CrateDB targets: refuses rows of `table` whose `data` holds the attribute, before the table exists. */
   refuseRowsHolding(table: string, attribute: string): Promise<void>;
   /**
@@ -180,13 +181,13 @@ export async function createHarness(target: TargetName, env: Record<string, stri
         throw new Error(`${target} refuses no row for its data`);
       }
     },
-    async textColumnByAnotherWriter(table, attribute) {
-      if (standIn) return standIn.setType('doc', table, [attribute], 'text');
+    async subColumnByAnotherWriter(table, attribute, value) {
+      if (standIn) return standIn.setType('doc', table, [attribute], typeof value === 'string' ? 'text' : 'double precision');
       if (!proxy) throw new Error(`${target} has no sub-columns`);
       await query(
         `INSERT INTO "${table}" (pk, data, deleted, version, seq, event_id, event_name, ttl_expired, keys_only, source_table, changed_at, written_at)
          VALUES (?, ?, false, 1, '', 'another-writer', 'INSERT', false, false, 'another-writer', 0, 0)`,
-        [JSON.stringify({ id: 'another-writer' }), { [attribute]: 'written by another writer' }],
+        [JSON.stringify({ id: `another-writer-${attribute}` }), { [attribute]: value }],
       );
     },
     async expectNumberKept(table, key, attribute, digits) {

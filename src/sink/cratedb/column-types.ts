@@ -1,8 +1,9 @@
-import type { ColumnTypes } from './project-item.js';
+import { UNTYPED, type ColumnTypes } from './project-item.js';
 
 /**
  * information_schema.columns rows of `data` sub-columns (`data['a']['b']`, `text`) → the
- * projection's path keys and type names. CrateDB spells array types `text_array` or `array(text)`.
+ * projection's path keys and type names. CrateDB spells array types `text_array` or `array(text)`
+ * (6.4.3: `text_array`, `double precision_array`, `object_array`, `undefined_array`).
  */
 export function columnTypesFrom(rows: readonly (readonly unknown[])[]): ColumnTypes {
   const types: ColumnTypes = new Map();
@@ -14,17 +15,14 @@ export function columnTypesFrom(rows: readonly (readonly unknown[])[]): ColumnTy
   return types;
 }
 
+/**
+ * `data['a']['b']` → ['a', 'b']. information_schema does not escape quotes in these names (a key
+ * `it's` comes back as `data['it's']`, observed on CrateDB 6.4.3), so segments are split on
+ * `']['`, which no key of ours contains: keys with `[` or `]` never reach `data`.
+ */
 export function parseColumnPath(name: string): string[] | null {
-  if (!name.startsWith('data[')) return null;
-  const path: string[] = [];
-  const segment = /\['((?:[^']|'')*)'\]/y;
-  segment.lastIndex = 4;
-  while (segment.lastIndex < name.length) {
-    const match = segment.exec(name);
-    if (!match) return null;
-    path.push(match[1]!.replaceAll("''", "'"));
-  }
-  return path;
+  if (!name.startsWith("data['") || !name.endsWith("']")) return null;
+  return name.slice("data['".length, -"']".length).split("']['");
 }
 
 export function normalizeType(type: string): string {
@@ -35,5 +33,8 @@ export function normalizeType(type: string): string {
   if (t === 'double precision' || t === 'double') return 'double';
   if (t === 'boolean') return 'boolean';
   if (t === 'object') return 'object';
+  // A sub-column created by null (`undefined`, 6.1.3+) or [] (`undefined_array`): typed by the
+  // first real value.
+  if (t === 'undefined') return UNTYPED;
   return t; // bigint, real, …: created by someone else; anything we write there conflicts
 }

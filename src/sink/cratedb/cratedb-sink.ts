@@ -3,10 +3,10 @@ import { SinkError, type RowOutcome, type Sink, type SinkWriteResult, type Store
 import { chunkRows } from '../sql/chunk-rows.js';
 import { deadLetterId, rowDeadLetter } from '../sql/dead-letters.js';
 import { writeIsolatingFailures } from '../sql/isolate-failures.js';
-import { bulkRowError, classifyCrateDbError, CrateDbHttpError } from './classify-error.js';
+import { bulkRowError, classifyCrateDbError, CrateDbHttpError, DOCUMENT_MISSING, VERSION_CONFLICT } from './classify-error.js';
 import type { BulkResult, CrateDbClient } from './cratedb-client.js';
 import { columnTypesFrom } from './column-types.js';
-import { parseItem, projectAllToAux, projectItem, type ColumnTypes, type Projection } from './project-item.js';
+import { MAX_INDEXED_TEXT_BYTES, parseItem, projectAllToAux, projectItem, type ColumnTypes, type Projection } from './project-item.js';
 import * as sql from './statements.js';
 import { gateKeyOf, gateOutcome, paddedSeq, storedGateKeys, type GateKey } from './version-gate.js';
 
@@ -34,6 +34,12 @@ type Attempt = { readonly ok: true } | { readonly ok: false; readonly error: unk
 const WRITTEN: Attempt = { ok: true };
 const ROW_OVERHEAD_BYTES = 512;
 const DUPLICATE_KEY = 4091;
+/** Rounds of re-projecting rows CrateDB cast, before their values all go to `aux`. */
+const MAX_REWRITE_ROUNDS = 3;
+/** Tombstones read and deleted per statement by the purge. */
+const PURGE_BATCH = 10_000;
+/** Indexed text of a dead letter (`error`, `request_id`), in characters: 3 UTF-8 bytes each at most. */
+const MAX_INDEXED_TEXT_CHARS = Math.floor(MAX_INDEXED_TEXT_BYTES / 3);
 
 /**
  * The CrateDB sink: `/_sql` with `bulk_args`. Per table and delivery: one primary-key lookup of
@@ -74,12 +80,31 @@ export class CrateDbSink implements Sink {
     }
   }
 
+  /**
+   * Deletes tombstones below `version`. A DELETE by query would find them with a search and then
+   * delete by id without a version check, so a row revived in between would go too: each is
+   * deleted by key only if it is still the document the search saw (`_seq_no`, `_primary_term`).
+   */
   async purgeTombstones(version: number): Promise<number> {
-    const { rows } = await this.client.execute(sql.listStateTables, [this.options.schema]);
+    const { schema } = this.options;
+    const { rows: tables } = await this.client.execute(sql.listStateTables, [schema]);
     let purged = 0;
-    for (const [table] of rows) {
-      const result = await this.client.execute(sql.purgeTombstones(this.options.schema, String(table)), [version]);
-      purged += Math.max(0, result.rowcount);
+    for (const [name] of tables) {
+      const table = String(name);
+      for (;;) {
+        await this.client.execute(sql.refreshTable(schema, table));
+        const { rows } = await this.client.execute(sql.purgeCandidates(schema, table, PURGE_BATCH), [version]);
+        if (rows.length === 0) break;
+        const { results } = await this.client.executeBulk(sql.deleteUnchanged(schema, table), rows.map((r) => JSON.stringify(r)));
+        let deleted = 0;
+        for (const result of results) {
+          if (result.rowcount > 0) deleted++;
+          // Written since it was read (revived, or a newer tombstone), or already gone: kept.
+          else if (result.error?.code !== VERSION_CONFLICT && result.error?.code !== DOCUMENT_MISSING) throw bulkRowError(result.error);
+        }
+        purged += deleted;
+        if (rows.length < PURGE_BATCH || deleted === 0) break;
+      }
     }
     return purged;
   }
@@ -104,6 +129,7 @@ export class CrateDbSink implements Sink {
     await this.ensureStateTable(table.table);
     const stored = await this.readGateKeys(table.table, table.rows);
     const columns = this.columns.get(table.table)!;
+    const claims: ColumnTypes = new Map();
     const outcomes: RowOutcome[] = [];
     const candidates: Candidate[] = [];
     table.rows.forEach((row, index) => {
@@ -113,19 +139,13 @@ export class CrateDbSink implements Sink {
         return;
       }
       const item = parseItem(row.data);
-      candidates.push({ index, row, item, projection: projectItem(item, columns, this.options.maxDataColumns) });
+      candidates.push({ index, row, item, projection: projectItem(item, columns, this.options.maxDataColumns, claims) });
       outcomes[index] = { outcome: 'applied' };
     });
 
     const statement = sql.upsertRows(this.options.schema, table.table);
-    const refused = await this.writeRows(table.table, statement, candidates);
-    if (refused.length > 0) {
-      // Sub-column types may have changed under us (another writer): learn them once.
-      await this.loadColumns(table.table);
-      for (const { candidate, error } of refused) {
-        outcomes[candidate.index] = await this.rescue(table.table, statement, candidate, error, requestId, failed);
-      }
-    }
+    await this.writeAndRescue(table.table, statement, candidates, claims, outcomes, requestId, failed);
+    await this.rewriteCast(table.table, candidates, claims, outcomes, requestId, failed);
     if (table.changes.length > 0) await this.writeChangeLog(table, requestId, failed);
     const diverted: Record<string, number> = {};
     for (const c of candidates) {
@@ -135,19 +155,86 @@ export class CrateDbSink implements Sink {
     return { table: table.table, outcomes, diverted };
   }
 
+  /** Writes the candidates; those CrateDB refuses are re-projected, kept in `aux`, or dead-lettered. */
+  private async writeAndRescue(
+    table: string,
+    statement: string,
+    candidates: readonly Candidate[],
+    claims: ColumnTypes,
+    outcomes: RowOutcome[],
+    requestId: string,
+    failed: DeadLetter[],
+  ): Promise<void> {
+    const refused = await this.writeRows(table, statement, candidates, claims);
+    if (refused.length === 0) return;
+    // Sub-column types may have changed under us (another writer): learn them once.
+    await this.loadColumns(table);
+    for (const { candidate, error } of refused) {
+      outcomes[candidate.index] = await this.rescue(table, statement, candidate, error, claims, requestId, failed);
+    }
+  }
+
+  /**
+   * CrateDB casts a value silently when its sub-column already has another type (1.5 into a
+   * BIGINT is 1, a number into TEXT "1.5", observed on 6.4.3), which happens when another writer
+   * typed the sub-column first and our cache did not know it yet. Types never change once set, so
+   * only the paths this delivery claimed can be wrong: once written, they are compared with what
+   * CrateDB now reports, and the rows whose projection differs under the true types are written
+   * again (the same change replacing itself), until none differs; past the bound, all in `aux`.
+   */
+  private async rewriteCast(
+    table: string,
+    candidates: readonly Candidate[],
+    claimed: ColumnTypes,
+    outcomes: RowOutcome[],
+    requestId: string,
+    failed: DeadLetter[],
+  ): Promise<void> {
+    const rewrite = sql.upsertRows(this.options.schema, table, true);
+    let claims = claimed;
+    for (let round = 1; claims.size > 0; round++) {
+      await this.loadColumns(table);
+      const columns = this.columns.get(table)!;
+      if (![...claims].some(([path, type]) => columns.has(path) && columns.get(path) !== type)) return;
+      claims = new Map();
+      const cast = candidates.filter((c) => {
+        if (outcomes[c.index]!.outcome !== 'applied') return false;
+        const projection =
+          round < MAX_REWRITE_ROUNDS
+            ? projectItem(c.item, columns, this.options.maxDataColumns, claims)
+            : projectAllToAux(c.item, parseItem(c.row.pk));
+        if (sameProjection(projection, c.projection)) return false;
+        c.projection = projection;
+        return true;
+      });
+      if (cast.length === 0) return;
+      await this.writeAndRescue(table, rewrite, cast, claims, outcomes, requestId, failed);
+      if (round >= MAX_REWRITE_ROUNDS) return;
+    }
+  }
+
   /** Writes the candidates in bulk; returns those CrateDB refused, each isolated with its error. */
-  private async writeRows(table: string, statement: string, candidates: readonly Candidate[]): Promise<{ candidate: Candidate; error: unknown }[]> {
+  private async writeRows(table: string, statement: string, candidates: readonly Candidate[], claims: ColumnTypes): Promise<{ candidate: Candidate; error: unknown }[]> {
     const refused: { candidate: Candidate; error: unknown }[] = [];
-    const { maxRowsPerStatement, maxBytesPerStatement } = this.options;
+    const { maxRowsPerStatement, maxBytesPerStatement, maxDataColumns } = this.options;
     const size = (c: Candidate) => c.row.data.length * 2 + ROW_OVERHEAD_BYTES;
+    const write = (rows: readonly Candidate[]) => this.upsert(table, statement, rows);
+    const isolate = (rows: readonly Candidate[]) =>
+      // A value that cannot be cast fails the whole request (HTTP 400): halve until it is isolated.
+      writeIsolatingFailures(rows, write, isRowError, (_row, error): Attempt => ({ ok: false, error }));
     for (const chunk of chunkRows(candidates, size, maxRowsPerStatement, maxBytesPerStatement)) {
-      // A value that does not bind fails the whole request (HTTP 400): halve until it is isolated.
-      const attempts = await writeIsolatingFailures(
-        chunk,
-        (rows) => this.upsert(table, statement, rows),
-        isRowError,
-        (_row, error): Attempt => ({ ok: false, error }),
-      );
+      let attempts: Attempt[];
+      try {
+        attempts = await write(chunk);
+      } catch (error) {
+        if (!isRowError(error)) throw error;
+        // Most often our sub-column types are stale (another writer): learn them, project
+        // the chunk again and retry it before isolating rows one by one.
+        await this.loadColumns(table);
+        const columns = this.columns.get(table)!;
+        for (const c of chunk) c.projection = projectItem(c.item, columns, maxDataColumns, claims);
+        attempts = await isolate(chunk);
+      }
       attempts.forEach((attempt, i) => {
         if (!attempt.ok) refused.push({ candidate: chunk[i]!, error: attempt.error });
       });
@@ -165,9 +252,17 @@ export class CrateDbSink implements Sink {
    * learns its error when the bulk gave none); failing that, with everything but its key in
    * `aux`; failing that, dead-lettered.
    */
-  private async rescue(table: string, statement: string, candidate: Candidate, error: unknown, requestId: string, failed: DeadLetter[]): Promise<RowOutcome> {
+  private async rescue(
+    table: string,
+    statement: string,
+    candidate: Candidate,
+    error: unknown,
+    claims: ColumnTypes,
+    requestId: string,
+    failed: DeadLetter[],
+  ): Promise<RowOutcome> {
     const projections: (() => Projection)[] = [
-      () => projectItem(candidate.item, this.columns.get(table)!, this.options.maxDataColumns),
+      () => projectItem(candidate.item, this.columns.get(table)!, this.options.maxDataColumns, claims),
       () => projectAllToAux(candidate.item, parseItem(candidate.row.pk)),
     ];
     let last = error;
@@ -192,10 +287,11 @@ export class CrateDbSink implements Sink {
   }
 
   private async readGateKeys(table: string, rows: readonly RowWrite[]): Promise<Map<string, GateKey>> {
-    const statement = sql.selectGateKeys(this.options.schema, table);
     const keys = new Map<string, GateKey>();
-    for (const chunk of chunkRows(rows, (r) => r.pk.length, this.options.maxRowsPerStatement, this.options.maxBytesPerStatement)) {
-      const { rows: found } = await this.withStateTable(table, () => this.client.execute(statement, [chunk.map((r) => r.pk)]));
+    // Keys are sent as literals (so that the lookup is real-time): a row's key text, quoted.
+    for (const chunk of chunkRows(rows, (r) => r.pk.length + 4, this.options.maxRowsPerStatement, this.options.maxBytesPerStatement)) {
+      const statement = sql.selectGateKeys(this.options.schema, table, chunk.map((r) => r.pk));
+      const { rows: found } = await this.withStateTable(table, () => this.client.execute(statement));
       for (const [pk, key] of storedGateKeys(found)) keys.set(pk, key);
     }
     return keys;
@@ -231,7 +327,11 @@ export class CrateDbSink implements Sink {
     await this.ensure(`dlq:${deadLetterTable}`, createTable);
     const statement = sql.insertDeadLetters(schema, deadLetterTable);
     const now = Date.now();
-    const rows = letters.map((d) => JSON.stringify([deadLetterId(d), d.requestId, d.recordIndex, d.source, d.sourceTable, d.payload, d.error, now]));
+    // `request_id` and `error` are indexed: cut so that CrateDB never refuses the letter itself.
+    const indexed = (text: string) => (text.length > MAX_INDEXED_TEXT_CHARS ? `${text.slice(0, MAX_INDEXED_TEXT_CHARS)}…` : text);
+    const rows = letters.map((d) =>
+      JSON.stringify([deadLetterId(d), indexed(d.requestId), d.recordIndex, d.source, d.sourceTable, d.payload, indexed(d.error), now]),
+    );
     const answer = await this.recreateOnMissing(`dlq:${deadLetterTable}`, createTable, () => this.client.executeBulk(statement, rows));
     const attempts = bulkAttempts(answer, rows.length);
     const refused = attempts.find((a) => !a.ok);
@@ -306,6 +406,10 @@ function bulkAttempts({ results }: BulkResult, expected: number): Attempt[] {
     if (classifyCrateDbError(error) === 'retryable') throw error;
     return { ok: false, error };
   });
+}
+
+function sameProjection(a: Projection, b: Projection): boolean {
+  return a.dataJson === b.dataJson && JSON.stringify(a.diversions) === JSON.stringify(b.diversions);
 }
 
 function errorMessage(error: unknown): string {

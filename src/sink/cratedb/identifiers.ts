@@ -8,3 +8,12 @@ export function quoteIdent(name: string): string {
 export function qualified(schema: string, table: string): string {
   return `${quoteIdent(schema)}.${quoteIdent(table)}`;
 }
+
+/**
+ * A string literal. Standard SQL: only `'` is special (backslashes are literal outside E'…').
+ * For primary-key lookups, which must be literals to be real-time (observed on CrateDB 6.4.3).
+ */
+export function quoteLiteral(value: string): string {
+  if (value.includes('\u0000')) throw new Error('a CrateDB literal cannot hold U+0000');
+  return `'${value.replaceAll("'", "''")}'`;
+}

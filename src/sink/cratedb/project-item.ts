@@ -17,6 +17,7 @@ export type DiversionReason =
   | 'nested_array' // arrays of arrays need CrateDB 6.0 in dynamic objects
   | 'empty_array' // no element to give the sub-column a type
   | 'column_limit' // the table is close to CrateDB's 1000-column limit
+  | 'long_text' // over 32,766 UTF-8 bytes: Lucene cannot index the term, CrateDB refuses the row
   | 'refused'; // CrateDB refused the projected row: the whole item is kept in aux
 
 export interface Diversion {
@@ -35,6 +36,24 @@ export interface Projection {
 /** Known sub-column types by path (JSON array of the segments), shared by the rows of a table. */
 export type ColumnTypes = Map<string, CrateType>;
 
+/**
+ * A sub-column CrateDB created for `null` (`undefined`) or `[]` (`array(undefined)`), 6.1.3+:
+ * it counts toward the column limit and takes the type of the first real value.
+ */
+export const UNTYPED = 'undefined';
+const UNTYPED_ARRAY = `array(${UNTYPED})`;
+
+/** The longest text CrateDB indexes: Lucene's term limit, in UTF-8 bytes (observed on 6.4.3). */
+export const MAX_INDEXED_TEXT_BYTES = 32_766;
+// A UTF-16 code unit is at most 3 UTF-8 bytes: shorter strings need no byte count.
+const LONG_TEXT_UNITS = Math.floor(MAX_INDEXED_TEXT_BYTES / 3);
+
+/** What a value cannot be in `data`, found before any sub-column is claimed. */
+const UNFIT: Record<string, { reason: DiversionReason; like: string }> = {
+  number_precision: { reason: 'number_precision', like: 'double' },
+  long_text: { reason: 'long_text', like: 'text' },
+};
+
 // CrateDB refuses these in object keys (CONTEXT.md §3); `]` would also break its column paths.
 const INVALID_KEY = /[.[\]\t\r\n]/;
 
@@ -44,11 +63,21 @@ export function parseItem(json: string): Record<string, unknown> {
   return parse(json) as Record<string, unknown>;
 }
 
-/** Projects an item under the table's known column types; records new types in `columns`. */
-export function projectItem(item: Record<string, unknown>, columns: ColumnTypes, maxColumns: number): Projection {
+/**
+ * Projects an item under the table's known column types; records new types in `columns`, and in
+ * `claims` each path whose type this projection assumed (unknown or untyped until now), which
+ * CrateDB confirms only once the write is done (another writer may have typed it otherwise).
+ */
+export function projectItem(item: Record<string, unknown>, columns: ColumnTypes, maxColumns: number, claims?: ColumnTypes): Projection {
   const diversions: Diversion[] = [];
-  const dataJson = projectObject(item, [], columns, maxColumns, diversions);
+  const dataJson = projectObject(item, [], { columns, max: maxColumns, claims }, diversions);
   return { dataJson, diversions };
+}
+
+interface Known {
+  readonly columns: ColumnTypes;
+  readonly max: number;
+  readonly claims: ColumnTypes | undefined;
 }
 
 /**
@@ -57,14 +86,14 @@ export function projectItem(item: Record<string, unknown>, columns: ColumnTypes,
  */
 export function projectAllToAux(item: Record<string, unknown>, keys: Record<string, unknown>): Projection {
   const diversions: Diversion[] = [];
-  const dataJson = projectObject(keys, [], new Map(), Number.MAX_SAFE_INTEGER, diversions);
+  const dataJson = projectObject(keys, [], { columns: new Map(), max: Number.MAX_SAFE_INTEGER, claims: undefined }, diversions);
   for (const [name, value] of Object.entries(item)) {
     if (!Object.hasOwn(keys, name)) diversions.push({ path: [name], value: exactJson(value), reason: 'refused' });
   }
   return { dataJson, diversions };
 }
 
-function projectObject(obj: Record<string, unknown>, path: string[], columns: ColumnTypes, max: number, out: Diversion[]): string {
+function projectObject(obj: Record<string, unknown>, path: string[], known: Known, out: Diversion[]): string {
   const parts: string[] = [];
   for (const [key, value] of Object.entries(obj)) {
     const at = [...path, key];
@@ -73,7 +102,7 @@ function projectObject(obj: Record<string, unknown>, path: string[], columns: Co
       continue;
     }
     const inner: Diversion[] = [];
-    const result = projectValue(value, at, columns, max, inner);
+    const result = projectValue(value, at, known, inner);
     if (result.ok) {
       parts.push(`${JSON.stringify(key)}:${result.json}`);
       out.push(...inner);
@@ -84,48 +113,50 @@ function projectObject(obj: Record<string, unknown>, path: string[], columns: Co
   return `{${parts.join(',')}}`;
 }
 
-function projectValue(value: unknown, path: string[], columns: ColumnTypes, max: number, out: Diversion[]): Result {
+function projectValue(value: unknown, path: string[], known: Known, out: Diversion[]): Result {
   if (value === null) return { ok: true, json: 'null', type: null }; // null gives a sub-column no type
   const scalar = scalarOf(value);
-  if (scalar) return claim(path, scalar.type, scalar.json, columns, max);
-  if (Array.isArray(value)) return projectArray(value, path, columns, max);
+  if (scalar) return claim(path, scalar.type, scalar.json, known);
+  if (Array.isArray(value)) return projectArray(value, path, known);
   const obj = value as Record<string, unknown>;
-  const claimed = claim(path, 'object', '', columns, max);
+  const claimed = claim(path, 'object', '', known);
   if (!claimed.ok) return claimed;
-  return { ok: true, json: projectObject(obj, path, columns, max, out), type: 'object' };
+  return { ok: true, json: projectObject(obj, path, known, out), type: 'object' };
 }
 
-function projectArray(items: unknown[], path: string[], columns: ColumnTypes, max: number): Result {
+function projectArray(items: unknown[], path: string[], known: Known): Result {
   const present = items.filter((v) => v !== null);
   if (present.length === 0) return { ok: false, reason: 'empty_array' };
   if (present.some((v) => Array.isArray(v))) return { ok: false, reason: 'nested_array' };
   const scalars = present.map(scalarOf);
   if (scalars.every((s) => s !== null)) {
-    const types = new Set(scalars.map((s) => s!.type));
+    const types = new Set(scalars.map((s) => UNFIT[s!.type]?.like ?? s!.type));
     if (types.size > 1) return { ok: false, reason: 'mixed_array' };
+    for (const s of scalars) if (UNFIT[s!.type]) return { ok: false, reason: UNFIT[s!.type]!.reason };
     const type = `array(${[...types][0]})`;
     const json = `[${items.map((v) => (v === null ? 'null' : scalarOf(v)?.json)).join(',')}]`;
-    for (const s of scalars) if (s!.type === 'number_precision') return { ok: false, reason: 'number_precision' };
-    return claim(path, type, json, columns, max);
+    return claim(path, type, json, known);
   }
   if (scalars.some((s) => s !== null)) return { ok: false, reason: 'mixed_array' };
   // An array of objects: their keys are sub-columns of this path. Any diversion inside one
   // element diverts the whole array, since aux paths carry no element index.
-  const claimed = claim(path, 'array(object)', '', columns, max);
+  const claimed = claim(path, 'array(object)', '', known);
   if (!claimed.ok) return claimed;
   const inner: Diversion[] = [];
-  const json = items.map((v) => (v === null ? 'null' : projectObject(v as Record<string, unknown>, path, columns, max, inner)));
+  const json = items.map((v) => (v === null ? 'null' : projectObject(v as Record<string, unknown>, path, known, inner)));
   if (inner.length > 0) return { ok: false, reason: inner[0]!.reason };
   return { ok: true, json: `[${json.join(',')}]`, type: 'array(object)' };
 }
 
-function claim(path: string[], type: string, json: string, columns: ColumnTypes, max: number): Result {
-  if (type === 'number_precision') return { ok: false, reason: 'number_precision' };
+function claim(path: string[], type: string, json: string, { columns, max, claims }: Known): Result {
+  const unfit = UNFIT[type];
+  if (unfit) return { ok: false, reason: unfit.reason };
   const key = JSON.stringify(path);
   const known = columns.get(key);
-  if (known === undefined) {
-    if (columns.size >= max) return { ok: false, reason: 'column_limit' };
+  if (known === undefined || known === UNTYPED || (known === UNTYPED_ARRAY && type.startsWith('array('))) {
+    if (known === undefined && columns.size >= max) return { ok: false, reason: 'column_limit' };
     columns.set(key, type);
+    claims?.set(key, type);
   } else if (known !== type) {
     return { ok: false, reason: 'type_conflict' };
   }
@@ -133,7 +164,10 @@ function claim(path: string[], type: string, json: string, columns: ColumnTypes,
 }
 
 function scalarOf(value: unknown): { type: string; json: string } | null {
-  if (typeof value === 'string') return { type: 'text', json: JSON.stringify(value) };
+  if (typeof value === 'string') {
+    if (value.length > LONG_TEXT_UNITS && Buffer.byteLength(value, 'utf8') > MAX_INDEXED_TEXT_BYTES) return { type: 'long_text', json: '' };
+    return { type: 'text', json: JSON.stringify(value) };
+  }
   if (typeof value === 'boolean') return { type: 'boolean', json: String(value) };
   if (value === null) return { type: 'null', json: 'null' };
   if (isLosslessNumber(value)) return doubleOf(value);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isCrateDbUrl, parseCrateDbUrl } from '../../../../src/sink/cratedb/cratedb-url.js';
+import { loadConfig } from '../../../../src/config/config.js';
+import { crateDbUrlProblem, isCrateDbUrl, parseCrateDbUrl } from '../../../../src/sink/cratedb/cratedb-url.js';
 
 describe('parseCrateDbUrl', () => {
   it('reads the crate:// form CrateDB users know', () => {
@@ -19,5 +20,24 @@ describe('parseCrateDbUrl', () => {
     expect(parseCrateDbUrl('https://u:p@cluster.cratedb.net:4200').origin).toBe('https://cluster.cratedb.net:4200');
     expect(isCrateDbUrl('http://localhost:4200')).toBe(true);
     expect(isCrateDbUrl('postgres://localhost/db')).toBe(false);
+  });
+});
+
+describe('the schema in the URL path, as cratedb-toolkit users write it', () => {
+  it('reads /schema as the schema', () => {
+    expect(parseCrateDbUrl('crate://crate@localhost:4200/analytics').schema).toBe('analytics');
+    expect(parseCrateDbUrl('crate://crate@localhost:4200/analytics?schema=analytics').schema).toBe('analytics');
+    expect(parseCrateDbUrl('crate://crate@localhost:4200/').schema).toBe('doc');
+  });
+
+  it('refuses a table in the path, and a path and a parameter that disagree, saying what to write', () => {
+    expect(crateDbUrlProblem('crate://crate@localhost:4200/testdrive/demo')).toMatch(/TABLE_MAP='\*=demo'/);
+    expect(crateDbUrlProblem('crate://crate@localhost:4200/a?schema=b')).toMatch(/path says schema a and \?schema= says b/);
+  });
+
+  it('is checked at start, with every other problem', () => {
+    const loaded = loadConfig({ SINK_URL: 'crate://crate@localhost:4200/testdrive/demo' });
+    expect(loaded.ok).toBe(false);
+    if (!loaded.ok) expect(loaded.problems.join('\n')).toMatch(/^SINK_URL: the path names a table \(\/testdrive\/demo\)/m);
   });
 });

@@ -18,10 +18,12 @@ const statements = (schema: string, table: string, s: sql.TableSettings): [strin
   ['upsert', sql.upsertRows(schema, table)],
   ['insert change log', sql.insertChangeLog(schema, table)],
   ['insert dead letters', sql.insertDeadLetters(schema, table)],
-  ['gate keys', sql.selectGateKeys(schema, table)],
+  ['gate keys', sql.selectGateKeys(schema, table, ['{"id":"a"}', `{"it's":"b\\u0000"}`])],
   ['live rows below', sql.liveRowsBelow(schema, table)],
   ['refresh', sql.refreshTable(schema, table)],
-  ['purge tombstones', sql.purgeTombstones(schema, table)],
+  ['upsert rewriting the same change', sql.upsertRows(schema, table, true)],
+  ['purge candidates', sql.purgeCandidates(schema, table, 10_000)],
+  ['delete unchanged', sql.deleteUnchanged(schema, table)],
   ['data columns', sql.selectDataColumns],
   ['list tables', sql.listStateTables],
 ];
@@ -50,6 +52,15 @@ describe('CrateDB statements', () => {
     expect(sets).toHaveLength(sql.upsertColumns.length - 1);
     expect(sets.some((s) => /^\s*"pk"\s*=/.test(s))).toBe(false);
     for (const s of sets) expect(s).toContain('CASE WHEN (excluded."version" > "version"');
+  });
+
+  it('looks keys up as literals, quotes doubled, so that the lookup is real-time', () => {
+    expect(sql.selectGateKeys('doc', 't', [`{"k":"it's"}`, '{"k":"b"}'])).toContain(`WHERE "pk" = ANY(['{"k":"it''s"}', '{"k":"b"}'])`);
+  });
+
+  it('the rewrite replaces the same change, the normal upsert only a newer one', () => {
+    expect(sql.upsertRows('doc', 't')).toContain('excluded."event_id" > "event_id"');
+    expect(sql.upsertRows('doc', 't', true)).toContain('excluded."event_id" >= "event_id"');
   });
 
   it('binds one parameter per column', () => {

@@ -1,0 +1,234 @@
+import { randomBytes } from 'node:crypto';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as sql from '../../src/sink/cratedb/statements.js';
+import { crateDbUrl, liveQuery } from '../support/cratedb-live.js';
+import { CrateDbStandIn } from '../support/cratedb-stand-in.js';
+import { parseCrateDbUrl } from '../../src/sink/cratedb/cratedb-url.js';
+
+/**
+ * The CrateDB rules the sink depends on, as raw `/_sql` requests made of the sink's own
+ * statements. Each was observed on CrateDB 6.4.3 (a single node on this machine); the same test
+ * runs against the stand-in, which must answer alike, and, with CRATEDB_URL, against CrateDB.
+ */
+interface Answer {
+  status: number;
+  body: { rows?: unknown[][]; results?: { rowcount: number; error?: { code: number; message: string } }[]; error?: { code: number; message: string } } | string;
+}
+
+interface Target {
+  readonly name: string;
+  readonly skip: string | null;
+  start(): Promise<{ origin: string; auth: string; schema: string; close(): Promise<void>; withoutDml(): Promise<{ auth: string; undo(): Promise<void> }> }>;
+}
+
+const basic = (user: string, password = '') => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+const targets: Target[] = [
+  {
+    name: 'the stand-in',
+    skip: null,
+    async start() {
+      const standIn = await CrateDbStandIn.start();
+      return {
+        origin: standIn.url,
+        auth: basic('crate'),
+        schema: 'doc',
+        close: () => standIn.close(),
+        async withoutDml() {
+          standIn.deny = 'DML';
+          return { auth: basic('crate'), undo: async () => void (standIn.deny = null) };
+        },
+      };
+    },
+  },
+  {
+    name: 'CrateDB (CRATEDB_URL)',
+    skip: crateDbUrl ? null : 'CRATEDB_URL is not set: npm run test:cratedb runs these rules against a real CrateDB',
+    async start() {
+      const target = parseCrateDbUrl(crateDbUrl!);
+      const schema = `t_${randomBytes(6).toString('hex')}`;
+      const auth = basic(target.username, target.password);
+      const run = (stmt: string) => post(target.origin, auth, { stmt });
+      return {
+        origin: target.origin,
+        auth,
+        schema,
+        close: () => liveQuery(crateDbUrl!, schema).dropSchema(),
+        async withoutDml() {
+          const user = `ro_${randomBytes(4).toString('hex')}`;
+          await run(`CREATE USER ${user} WITH (password = 'pw')`);
+          await run(`GRANT DQL ON SCHEMA "${schema}" TO ${user}`);
+          return { auth: basic(user, 'pw'), undo: async () => void (await run(`DROP USER ${user}`)) };
+        },
+      };
+    },
+  },
+];
+
+async function post(origin: string, auth: string, body: unknown): Promise<Answer> {
+  const response = await request(`${origin}/_sql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: auth }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const text = await response.body.text();
+  return { status: response.statusCode, body: response.headers['content-type']?.includes('json') ? (JSON.parse(text) as Answer['body']) : text };
+}
+
+for (const target of targets) {
+  describe.skipIf(target.skip !== null)(`CrateDB rules (observed on 6.4.3) in ${target.name}${target.skip ? ` (skipped: ${target.skip})` : ''}`, () => {
+    let t: Awaited<ReturnType<Target['start']>>;
+    let n = 0;
+    beforeAll(async () => {
+      t = await target.start();
+    });
+    afterAll(async () => t?.close());
+
+    const run = (stmt: string, args: unknown[] = []) => post(t.origin, t.auth, { stmt, args });
+    const bulk = (stmt: string, rows: unknown[][]) => post(t.origin, t.auth, { stmt, bulk_args: rows });
+    /** A fresh state table; `upsert` writes rows of (pk, data) with the sink's own statement. */
+    const table = async () => {
+      const name = `rules_${++n}`;
+      expect((await run(sql.createStateTable(t.schema, name, { shards: null, replicas: null }))).status).toBe(200);
+      const upsert = (rows: [string, unknown][]) =>
+        bulk(
+          sql.upsertRows(t.schema, name),
+          rows.map(([pk, data], i) => [pk, data, [], JSON.stringify(data), false, 1000 + i, '', `e${i}`, 'INSERT', false, false, 'src', 1, 1]),
+        );
+      const read = async (pks: string[]) => {
+        const answer = await run(sql.selectGateKeys(t.schema, name, pks).replace('"version", "seq", "event_id"', '"data"'));
+        return new Map(((answer.body as { rows: [string, unknown][] }).rows ?? []).map(([pk, data]) => [pk, data]));
+      };
+      const columns = async () => {
+        const answer = await run(sql.selectDataColumns, [t.schema, name]);
+        return Object.fromEntries((answer.body as { rows: [string, string][] }).rows);
+      };
+      return { name, upsert, read, columns };
+    };
+
+    it('a value that cannot be cast into a typed sub-column fails the whole bulk request: 400, 4000, SQLParseException', async () => {
+      const { upsert, read } = await table();
+      await upsert([['a', { x: 1.5 }]]);
+      const answer = await upsert([['b', { x: 2.5 }], ['c', { x: 'abc' }]]);
+      expect(answer.status).toBe(400);
+      expect(answer.body).toEqual({ error: { code: 4000, message: 'SQLParseException[Cannot cast object element `x` with value `abc` to type `double precision`]' } });
+      expect((await read(['b', 'c'])).size, 'no row of the request was written').toBe(0);
+    });
+
+    it('a value that can be cast is cast silently: 1.5 into BIGINT, a number or true into TEXT, "12" into DOUBLE, 5 into BOOLEAN', async () => {
+      const { upsert, read } = await table();
+      await upsert([['a', { x: 1.5, s: 'text', b: true, n: 1 }]]);
+      const answer = await upsert([['e', { x: '12', b: 5, s: 1.5, n: 2.7 }], ['f', { s: true }]]);
+      expect((answer.body as { results: unknown[] }).results).toEqual([{ rowcount: 1 }, { rowcount: 1 }]);
+      const rows = await read(['e', 'f']);
+      expect(rows.get('e')).toEqual({ x: 12, b: true, s: '1.5', n: 2 });
+      expect(rows.get('f')).toEqual({ s: 't' });
+    });
+
+    it('null makes an `undefined` sub-column and [] an `undefined_array`, typed later by the first real value', async () => {
+      const { upsert, columns } = await table();
+      await upsert([['a', { nn: null, ea: [] }]]);
+      expect(await columns()).toMatchObject({ "data['nn']": 'undefined', "data['ea']": 'undefined_array' });
+      await upsert([['b', { nn: 'now text', ea: ['x'] }]]);
+      expect(await columns()).toMatchObject({ "data['nn']": 'text', "data['ea']": 'text_array' });
+    });
+
+    it("information_schema does not escape quotes in sub-column names: data['it's']", async () => {
+      const { upsert, columns } = await table();
+      await upsert([['a', { "it's": 'q', deep: { "a'b": 1.5 } }]]);
+      expect(await columns()).toMatchObject({ "data['it's']": 'text', "data['deep']['a'b']": 'double precision' });
+    });
+
+    it('refuses a text over 32,766 UTF-8 bytes in an indexed sub-column, per row', async () => {
+      const { upsert } = await table();
+      const answer = await upsert([['ok', { s: 'x'.repeat(32_766) }], ['long', { s: 'x'.repeat(32_767) }]]);
+      const [ok, long] = (answer.body as { results: Answer['body'] & object[] }).results as { rowcount: number; error?: { code: number; message: string } }[];
+      expect(ok).toEqual({ rowcount: 1 });
+      expect(long).toMatchObject({ rowcount: -2, error: { code: 4000, message: expect.stringMatching(/^SQLParseException\[Document contains at least one immense term .*32766/) } });
+    });
+
+    it.each([
+      ['a key with a dot', { 'a.b': 1.5 }, 4008, /^InvalidColumnNameException\["a\.b" contains a dot\]$/],
+      ['a list of mixed types', { mix: ['x', 1.5] }, 5000, /^ClassCastException\[/],
+      ['an integer beyond 64 bits', 'BIG', 4000, /^SQLParseException\[Cannot detect the type of the value: 123456789012345678901234567890\]$/],
+    ])('refuses %s per row (-2 with an error), its neighbours written', async (_what, data, code, message) => {
+      const { name } = await table();
+      const stmt = sql.upsertRows(t.schema, name);
+      const row = (pk: string, value: string) => `[${JSON.stringify(pk)},${value},[],"{}",false,1,"","e","INSERT",false,false,"src",1,1]`;
+      const value = data === 'BIG' ? '{"huge":123456789012345678901234567890}' : JSON.stringify(data);
+      const answer = await post(t.origin, t.auth, `{"stmt":${JSON.stringify(stmt)},"bulk_args":[${row('bad', value)},${row('good', '{"fine":"x"}')}]}`);
+      const results = (answer.body as { results: { rowcount: number; error?: { code: number; message: string } }[] }).results;
+      expect(results[1]).toEqual({ rowcount: 1 });
+      expect(results[0]).toMatchObject({ rowcount: -2, error: { code } });
+      expect(results[0]!.error!.message).toMatch(message);
+    });
+
+    it('two rows of one request creating one sub-column with two types: one is refused (-2, a cast error)', async () => {
+      const { upsert } = await table();
+      const answer = await upsert([['c1', { race: 1.5 }], ['c2', { race: 'text' }]]);
+      const results = (answer.body as { results: { rowcount: number; error?: { code: number; message: string } }[] }).results;
+      expect(results.filter((r) => r.rowcount === 1)).toHaveLength(1);
+      const refused = results.find((r) => r.rowcount === -2)!;
+      // Two requests at once: `Column data['race'] already exists with type …` (observed too).
+      expect(refused.error).toMatchObject({ code: 4000, message: expect.stringMatching(/^SQLParseException\[Cannot cast object element `race` with value `(text|1\.5)` to type `(double precision|text)`\]$/) });
+    });
+
+    it('only a primary-key lookup with literals sees rows written just before; ANY(?) with a parameter is a search that does not', async () => {
+      const { name, upsert } = await table();
+      let literal = 0;
+      let parameter = 0;
+      for (let i = 0; i < 10; i++) {
+        await upsert([[`l${i}`, {}]]);
+        const byLiteral = await run(sql.selectGateKeys(t.schema, name, [`l${i}`]));
+        literal += (byLiteral.body as { rows: unknown[] }).rows.length;
+        await upsert([[`p${i}`, {}]]);
+        const byParameter = await run(`SELECT "pk" FROM "${t.schema}"."${name}" WHERE "pk" = ANY(?)`, [[`p${i}`]]);
+        parameter += (byParameter.body as { rows: unknown[] }).rows.length;
+      }
+      expect(literal).toBe(10);
+      // Observed: 2 of 60 seen; a refresh can fall in between now and then.
+      expect(parameter).toBeLessThan(10);
+      await run(sql.refreshTable(t.schema, name));
+      expect((await run(`SELECT "pk" FROM "${t.schema}"."${name}" WHERE "pk" = ANY(?)`, [['p0']])).body).toMatchObject({ rows: [['p0']] });
+    });
+
+    it('a DELETE guarded by _seq_no and _primary_term spares a row written since, and a missing one: 4092 both', async () => {
+      const { name, upsert } = await table();
+      await upsert([['d', {}]]);
+      await run(sql.refreshTable(t.schema, name));
+      const seen = (await run(sql.purgeCandidates(t.schema, name, 10).replace('"deleted" = TRUE AND ', ''), [1e18])).body as { rows: unknown[][] };
+      expect(seen.rows).toHaveLength(1);
+      await upsert([['d', { revived: true }]]);
+      const remove = sql.deleteUnchanged(t.schema, name);
+      const stale = await bulk(remove, [seen.rows[0]!, ['missing', 1, 1]]);
+      expect((stale.body as { results: unknown[] }).results).toMatchObject([{ rowcount: -2, error: { code: 4092 } }, { rowcount: -2, error: { code: 4092 } }]);
+      await run(sql.refreshTable(t.schema, name));
+      const now = (await run(sql.purgeCandidates(t.schema, name, 10).replace('"deleted" = TRUE AND ', ''), [1e18])).body as { rows: unknown[][] };
+      expect((await bulk(remove, [now.rows[0]!])).body).toMatchObject({ results: [{ rowcount: 1 }] });
+    });
+
+    it('ON CONFLICT DO NOTHING answers rowcount 0 for a row already there', async () => {
+      expect((await run(sql.createDeadLetterTable(t.schema, 'letters', { shards: null, replicas: null }))).status).toBe(200);
+      const letter = ['id1', 'r', 0, 'firehose', null, 'payload', 'error', 1];
+      const insert = sql.insertDeadLetters(t.schema, 'letters');
+      expect((await bulk(insert, [letter])).body).toMatchObject({ results: [{ rowcount: 1 }] });
+      expect((await bulk(insert, [letter])).body).toMatchObject({ results: [{ rowcount: 0 }] });
+    });
+
+    it('answers a syntax error 400/4000 ParsingException, an unknown table 404/4041, a missing privilege 401/4011', async () => {
+      const syntax = await run('SELEC 1');
+      expect(syntax.status).toBe(400);
+      expect(syntax.body).toMatchObject({ error: { code: 4000, message: expect.stringMatching(/^ParsingException\[/) } });
+      const unknown = await bulk(sql.upsertRows(t.schema, 'never_created'), [['a', {}, [], '{}', false, 1, '', 'e', 'INSERT', false, false, 's', 1, 1]]);
+      expect(unknown.status).toBe(404);
+      expect(unknown.body).toMatchObject({ error: { code: 4041 } });
+      const { name } = await table();
+      const user = await t.withoutDml();
+      try {
+        const refused = await post(t.origin, user.auth, { stmt: sql.upsertRows(t.schema, name), bulk_args: [['a', {}, [], '{}', false, 1, '', 'e', 'INSERT', false, false, 's', 1, 1]] });
+        expect(refused.status).toBe(401);
+        expect(refused.body).toMatchObject({ error: { code: 4011, message: expect.stringMatching(/^MissingPrivilegeException\[Missing 'DML' privilege for user '\w+'\]$/) } });
+      } finally {
+        await user.undo();
+      }
+    });
+  });
+}
+
