@@ -14,7 +14,7 @@ import type { WriteBatch } from '../../src/translate/write-batch.js';
 import { createTable, putItems, scanAll, startDynamoServer, type DynamoServer } from '../support/dynamodb-server.js';
 import { emitRecords, expectedPk, historyArbitrary, mapMismatch, type Item } from '../support/dynamo-model.js';
 import { kinesisRecord, recordsRequest } from '../support/records.js';
-import { createHarness, sinkTargets, type Harness } from '../support/sinks.js';
+import { createHarness, sinkTargets, targetTitle, type Harness } from '../support/sinks.js';
 import { wrapSink } from '../support/wrapped-sink.js';
 
 // The backfill against a DynamoDB-compatible server (dynalite, in this process) and a real
@@ -48,7 +48,7 @@ interface Row {
 }
 
 for (const sinkTarget of sinkTargets) {
-  describe.skipIf(sinkTarget.skipReason !== null)(`backfill into ${sinkTarget.name}${sinkTarget.skipReason ? ` (skipped: ${sinkTarget.skipReason})` : ''}`, () => {
+  describe.skipIf(sinkTarget.skipReason !== null)(targetTitle('backfill into', sinkTarget), () => {
     let dynamo: DynamoServer;
     let h: Harness;
     let dir: string;
@@ -80,7 +80,7 @@ for (const sinkTarget of sinkTargets) {
         retryDelayMs: 1,
         ...extra,
       });
-    const rowsOf = async (table: string): Promise<Row[]> => (await h.readState(target(table))).map((r) => ({ ...r, data: r.item }));
+    const rowsOf = async (table: string): Promise<Row[]> => (await h.rows(target(table))).map((r) => ({ ...r, data: r.item }));
     const stream = async (records: Record<string, unknown>[]) => {
       const response = await h.app.request(recordsRequest(records));
       expect(response.status, await response.clone().text()).toBe(200);
@@ -335,11 +335,11 @@ for (const sinkTarget of sinkTargets) {
       const items = seedItems(30);
       items[17] = { id: { S: seedId(17) }, note: { S: 'PostgreSQL text cannot hold \u0000' } };
       const table = await freshTable('refused', items);
-      h.refuseNul();
+      await h.refuseNul(target(table));
       const result = await backfill(table, { segments: 2 });
       if (!result.ok) throw result.error;
       expect(result.summary).toMatchObject({ complete: true, applied: 29, deadLettered: 1 });
-      const letters = await h.query<{ source_table: string; error: string; payload: string }>('SELECT source_table, error, payload FROM cdc_dead_letters WHERE source_table = $1', [table]);
+      const letters = await h.deadLetters({ sourceTable: table });
       expect(letters).toHaveLength(1);
       expect(letters[0]!.payload).toContain(seedId(17));
       expect(letters[0]!.error).toMatch(/refused the row/);

@@ -3,99 +3,159 @@ import { firehoseBody, firehoseRequest } from '../support/firehose.js';
 import { readJson } from '../support/read-json.js';
 import { kinesisRecord, recordsRequest } from '../support/records.js';
 import { scrape } from '../support/prometheus.js';
-import { createHarness, type Harness } from '../support/sinks.js';
+import { createHarness, crateDbTargets, targetTitle, type Harness, type TargetName } from '../support/sinks.js';
 
-// The CrateDB sink's HTTP behaviour, against test/support/cratedb-stand-in.ts (not CrateDB: it
-// answers with the shapes CrateDB documents and imitates the rules in CONTEXT.md §3).
-describe('CrateDB sink over HTTP', () => {
-  let h: Harness;
+/** A fresh harness per test; `post` sends records to /records. */
+function perTest(target: TargetName, env: Record<string, string> = {}) {
+  const ref = { h: undefined as unknown as Harness };
   beforeEach(async () => {
-    h = await createHarness('cratedb-stand-in', { SINK_REQUEST_TIMEOUT_MS: '2000' });
+    ref.h = await createHarness(target, env);
   });
-  afterEach(async () => h?.close());
-
+  afterEach(async () => ref.h?.close());
   const post = async (records: unknown[]) => {
-    const response = await h.app.request(recordsRequest(records));
+    const response = await ref.h.app.request(recordsRequest(records));
     return { status: response.status, body: await readJson(response) };
   };
-  const upserts = () => h.standIn!.requests.filter((r) => r.bulk && r.stmt.includes('ON CONFLICT ("pk") DO UPDATE'));
+  const upserts = () => ref.h.requests!.filter((r) => r.bulk && r.stmt.includes('ON CONFLICT ("pk") DO UPDATE'));
+  return { ref, post, upserts };
+}
 
-  it('sends one bulk request per table per delivery', async () => {
-    await post([kinesisRecord({ table: 'a', id: 'warm', micros: 1 }), kinesisRecord({ table: 'b', id: 'warm', micros: 1 })]);
-    h.standIn!.requests.length = 0;
-    const records = Array.from({ length: 50 }, (_, i) => kinesisRecord({ table: i % 2 ? 'a' : 'b', id: `k${i}`, micros: 10 + i }));
-    const { status, body } = await post(records);
-    expect(status).toBe(200);
-    expect(body).toMatchObject({ applied: 50 });
-    // Per table: one primary-key lookup of the stored versions, one bulk upsert; nothing else.
-    expect(h.standIn!.requests).toHaveLength(4);
-    expect(upserts().map((r) => r.rows).sort()).toEqual([25, 25]);
-    expect(h.standIn!.requests.filter((r) => !r.bulk && r.stmt.startsWith('SELECT "pk", "version"'))).toHaveLength(2);
-  });
-
-  it('splits a table write only above the configured row bound', async () => {
-    await h.close();
-    h = await createHarness('cratedb-stand-in', { SINK_MAX_ROWS_PER_STATEMENT: '20' });
-    await post(Array.from({ length: 50 }, (_, i) => kinesisRecord({ id: `k${i}`, micros: 10 + i })));
-    expect(upserts().map((r) => r.rows)).toEqual([20, 20, 10]);
-  });
-
-  it('keeps values CrateDB cannot index exactly in aux, and the exact item in item', async () => {
-    const record = kinesisRecord({
-      id: 'div',
-      micros: 5,
-      attributes: { 'a.b': { S: 'dotted' }, mixed: { L: [{ S: 'x' }, { N: '1' }] }, big: { N: '123456789012345678901234567890' }, ok: { N: '1' } },
+// The CrateDB sink's HTTP behaviour, against test/support/cratedb-stand-in.ts (not CrateDB: it
+// answers with the shapes CrateDB documents and imitates the rules in CONTEXT.md §3) and against a
+// real CrateDB where CRATEDB_URL is set, whose requests are recorded by a proxy.
+for (const target of crateDbTargets) {
+  describe.skipIf(target.skipReason !== null)(targetTitle('CrateDB sink over HTTP:', target), () => {
+    const { ref, post, upserts } = perTest(target.name);
+    let h: Harness;
+    beforeEach(() => {
+      h = ref.h;
     });
-    expect((await post([record])).body).toMatchObject({ applied: 1 });
-    const [row] = await h.query<{ data: string; aux: string; item: string }>(`SELECT data::text AS data, aux::text AS aux, item FROM contract_items`);
-    expect(JSON.parse(row!.data)).toEqual({ ok: 1, id: 'div' });
-    expect(JSON.parse(row!.aux).map((d: { path: string[]; reason: string; value: string }) => [d.path.join('/'), d.reason, d.value])).toEqual([
-      ['a.b', 'invalid_key', '"dotted"'],
-      ['mixed', 'mixed_array', '["x",1]'],
-      ['big', 'number_precision', '123456789012345678901234567890'],
-    ]);
-    expect(row!.item).toBe('{"a.b":"dotted","mixed":["x",1],"big":123456789012345678901234567890,"ok":1,"id":"div"}');
-    const m = await scrape(h.app);
-    for (const reason of ['invalid_key', 'mixed_array', 'number_precision']) {
-      expect(m.value('cdc_values_diverted_total', { table: 'contract_items', reason }), reason).toBe(1);
-    }
-  });
 
-  it('never lets CrateDB cast a value silently: a sub-column another writer typed first is learned after the write, and the rows written again', async () => {
-    await post([kinesisRecord({ id: 'first', micros: 1 })]);
-    // Another writer (another instance, with its own cache) made data['mood'] TEXT meanwhile.
-    h.standIn!.setType('doc', 'contract_items', ['mood'], 'text');
-    h.standIn!.requests.length = 0;
-    const records = [1, 2, 3, 4].map((i) => kinesisRecord({ id: `r${i}`, micros: 10 + i, attributes: { mood: i === 1 ? { N: '7.5' } : { S: 'ok' } } }));
-    const { status, body } = await post(records);
-    expect(status).toBe(200);
-    expect(body).toMatchObject({ applied: 4, deadLettered: 0 });
-    const rows = await h.query<{ pk: string; data: string; aux: string }>(`SELECT pk, data::text AS data, aux::text AS aux FROM contract_items WHERE pk <> $1 ORDER BY pk`, [
-      JSON.stringify({ id: 'first' }),
-    ]);
-    // CrateDB would have stored 7.5 as the text "7.5": it is in aux, exact, and data holds no cast value.
-    expect(rows.map((r) => [JSON.parse(r.pk).id, JSON.parse(r.data).mood ?? null, JSON.parse(r.aux)])).toEqual([
-      ['r1', null, [{ path: ['mood'], value: '7.5', reason: 'type_conflict' }]],
-      ['r2', 'ok', []],
-      ['r3', 'ok', []],
-      ['r4', 'ok', []],
-    ]);
-    // Bounded: the bulk, then one rewrite of the rows whose projection changed.
-    expect(upserts().map((r) => r.rows)).toEqual([4, 4]);
-  });
+    it('sends one bulk request per table per delivery', async () => {
+      await post([kinesisRecord({ table: 'a', id: 'warm', micros: 1 }), kinesisRecord({ table: 'b', id: 'warm', micros: 1 })]);
+      h.requests!.length = 0;
+      const records = Array.from({ length: 50 }, (_, i) => kinesisRecord({ table: i % 2 ? 'a' : 'b', id: `k${i}`, micros: 10 + i }));
+      const { status, body } = await post(records);
+      expect(status).toBe(200);
+      expect(body).toMatchObject({ applied: 50 });
+      // Per table: one primary-key lookup of the stored versions, one bulk upsert; nothing else.
+      expect(h.requests!).toHaveLength(4);
+      expect(upserts().map((r) => r.rows).sort()).toEqual([25, 25]);
+      expect(h.requests!.filter((r) => !r.bulk && r.stmt.startsWith('SELECT "pk", "version"'))).toHaveLength(2);
+    });
 
-  it('learns the true types when a value cannot be cast (the whole bulk fails with 400) and writes the delivery again at once', async () => {
-    await post([kinesisRecord({ id: 'first', micros: 1 })]);
-    h.standIn!.setType('doc', 'contract_items', ['level'], 'double precision');
-    h.standIn!.requests.length = 0;
-    const records = [1, 2, 3].map((i) => kinesisRecord({ id: `l${i}`, micros: 10 + i, attributes: { level: i === 2 ? { N: '3' } : { S: 'high' } } }));
-    const { status, body } = await post(records);
-    expect(status).toBe(200);
-    expect(body).toMatchObject({ applied: 3, deadLettered: 0 });
-    const [l1] = await h.query<{ aux: string }>(`SELECT aux::text AS aux FROM contract_items WHERE pk = $1`, [JSON.stringify({ id: 'l1' })]);
-    expect(JSON.parse(l1!.aux)).toEqual([{ path: ['level'], value: '"high"', reason: 'type_conflict' }]);
-    // The failed bulk, then the same rows projected under the learned types: no halving.
-    expect(upserts().map((r) => r.rows)).toEqual([3, 3]);
+    it('splits a table write only above the configured row bound', async () => {
+      await h.close();
+      ref.h = h = await createHarness(target.name, { SINK_MAX_ROWS_PER_STATEMENT: '20' });
+      await post(Array.from({ length: 50 }, (_, i) => kinesisRecord({ id: `k${i}`, micros: 10 + i })));
+      expect(upserts().map((r) => r.rows)).toEqual([20, 20, 10]);
+    });
+
+    it('keeps values CrateDB cannot index exactly in aux, and the exact item in item', async () => {
+      const record = kinesisRecord({
+        id: 'div',
+        micros: 5,
+        attributes: { 'a.b': { S: 'dotted' }, mixed: { L: [{ S: 'x' }, { N: '1' }] }, big: { N: '123456789012345678901234567890' }, ok: { N: '1' } },
+      });
+      expect((await post([record])).body).toMatchObject({ applied: 1 });
+      const row = (await h.row('contract_items', { id: 'div' }))!;
+      expect(JSON.parse(row.data)).toEqual({ ok: 1, id: 'div' });
+      expect(row.aux.map((d: { path: string[]; reason: string; value: string }) => [d.path.join('/'), d.reason, d.value])).toEqual([
+        ['a.b', 'invalid_key', '"dotted"'],
+        ['mixed', 'mixed_array', '["x",1]'],
+        ['big', 'number_precision', '123456789012345678901234567890'],
+      ]);
+      expect(row.item).toBe('{"a.b":"dotted","mixed":["x",1],"big":123456789012345678901234567890,"ok":1,"id":"div"}');
+      const m = await scrape(h.app);
+      for (const reason of ['invalid_key', 'mixed_array', 'number_precision']) {
+        expect(m.value('cdc_values_diverted_total', { table: 'contract_items', reason }), reason).toBe(1);
+      }
+    });
+
+    it('never lets CrateDB cast a value silently: a sub-column another writer typed first is learned after the write, and the rows written again', async () => {
+      await post([kinesisRecord({ id: 'first', micros: 1 })]);
+      // Another writer (another instance, with its own cache) made data['mood'] TEXT meanwhile.
+      await h.subColumnByAnotherWriter('contract_items', 'mood', 'calm');
+      h.requests!.length = 0;
+      const records = [1, 2, 3, 4].map((i) => kinesisRecord({ id: `r${i}`, micros: 10 + i, attributes: { mood: i === 1 ? { N: '7.5' } : { S: 'ok' } } }));
+      const { status, body } = await post(records);
+      expect(status).toBe(200);
+      expect(body).toMatchObject({ applied: 4, deadLettered: 0 });
+      const rows = await Promise.all(['r1', 'r2', 'r3', 'r4'].map(async (id) => (await h.row('contract_items', { id }))!));
+      // CrateDB would have stored 7.5 as the text "7.5": it is in aux, exact, and data holds no cast value.
+      expect(rows.map((r) => [JSON.parse(r.pk).id, JSON.parse(r.data).mood ?? null, r.aux])).toEqual([
+        ['r1', null, [{ path: ['mood'], value: '7.5', reason: 'type_conflict' }]],
+        ['r2', 'ok', []],
+        ['r3', 'ok', []],
+        ['r4', 'ok', []],
+      ]);
+      // Bounded: the bulk, then one rewrite of the rows whose projection changed.
+      expect(upserts().map((r) => r.rows)).toEqual([4, 4]);
+    });
+
+    it('learns the true types when a value cannot be cast (the whole bulk fails with 400) and writes the delivery again at once', async () => {
+      await post([kinesisRecord({ id: 'first', micros: 1 })]);
+      await h.subColumnByAnotherWriter('contract_items', 'level', 1.5);
+      h.requests!.length = 0;
+      const records = [1, 2, 3].map((i) => kinesisRecord({ id: `l${i}`, micros: 10 + i, attributes: { level: i === 2 ? { N: '3' } : { S: 'high' } } }));
+      const { status, body } = await post(records);
+      expect(status).toBe(200);
+      expect(body).toMatchObject({ applied: 3, deadLettered: 0 });
+      expect((await h.row('contract_items', { id: 'l1' }))!.aux).toEqual([{ path: ['level'], value: '"high"', reason: 'type_conflict' }]);
+      // The failed bulk, then the same rows projected under the learned types: no halving.
+      expect(upserts().map((r) => r.rows)).toEqual([3, 3]);
+    });
+
+    it('sends no upsert for rows the table already holds, and counts them', async () => {
+      const records = [kinesisRecord({ id: 'd1', micros: 10 }), kinesisRecord({ id: 'd2', micros: 10 })];
+      expect((await post(records)).body).toMatchObject({ applied: 2 });
+      const before = upserts().length;
+      const older = kinesisRecord({ id: 'd1', micros: 5, eventId: 'older' });
+      expect((await post([...records, older])).body).toMatchObject({ applied: 0, duplicate: 2, stale: 1 });
+      expect(upserts()).toHaveLength(before);
+    });
+
+    it('applies the version gate in CrateDB SQL: older changes leave the row alone, tombstones stay', async () => {
+      await post([kinesisRecord({ id: 'g', micros: 100, attributes: { v: { S: 'new' } } })]);
+      await post([kinesisRecord({ id: 'g', micros: 50, attributes: { v: { S: 'old' } } })]);
+      await post([kinesisRecord({ id: 'g', eventName: 'REMOVE', micros: 200 })]);
+      await post([kinesisRecord({ id: 'g', micros: 150, attributes: { v: { S: 'late' } } })]);
+      expect(await h.row('contract_items', { id: 'g' })).toMatchObject({ deleted: true, version: '200', item: '{"id":"g"}', seq: '' });
+    });
+
+    it('creates a table again after it was dropped (4041)', async () => {
+      await post([kinesisRecord({ id: 'a', micros: 1 })]);
+      await h.dropTable('contract_items');
+      expect((await post([kinesisRecord({ id: 'b', micros: 2 })])).body).toMatchObject({ applied: 1 });
+    });
+
+    it('creates the change log and the dead-letter table again after they were dropped', async () => {
+      await h.close();
+      ref.h = h = await createHarness(target.name, { CHANGE_LOG: 'true' });
+      const poison = (n: number) => Buffer.from(`not a record ${n}`).toString('base64');
+      expect((await h.app.request(firehoseRequest(firehoseBody([kinesisRecord({ id: 'a', micros: 1 }), poison(1)])))).status).toBe(200);
+      await h.dropTable('contract_items_changes');
+      await h.dropTable('cdc_dead_letters');
+      expect((await h.app.request(firehoseRequest(firehoseBody([kinesisRecord({ id: 'b', micros: 2 }), poison(2)])))).status).toBe(200);
+      expect(await h.pks('contract_items_changes')).toEqual(['{"id":"b"}']);
+      expect((await h.deadLetters()).map((l) => l.payload)).toEqual([poison(2)]);
+    });
+
+    it('purges tombstones below a version', async () => {
+      await post([kinesisRecord({ id: 'p', micros: 1 }), kinesisRecord({ id: 'q', micros: 1 })]);
+      await post([kinesisRecord({ id: 'p', eventName: 'REMOVE', micros: 5 })]);
+      expect(await h.sink.purgeTombstones(10)).toBe(1);
+      expect(await h.pks('contract_items')).toEqual(['{"id":"q"}']);
+    });
+  });
+}
+
+// Faults only the stand-in can inject: refused rows, error answers, resets, delays, a password.
+describe('CrateDB sink over HTTP: faults injected into the stand-in', () => {
+  const { ref, post } = perTest('cratedb-stand-in', { SINK_REQUEST_TIMEOUT_MS: '2000' });
+  let h: Harness;
+  beforeEach(() => {
+    h = ref.h;
   });
 
   it('retries a -2 row alone, keeps it whole in aux when that works, and dead-letters it when nothing does', async () => {
@@ -117,15 +177,6 @@ describe('CrateDB sink over HTTP', () => {
     expect(JSON.parse(shape!.data)).toEqual({ id: 'shape' });
     expect(JSON.parse(shape!.aux)).toEqual([{ path: ['picky'], value: '"v"', reason: 'refused' }]);
     expect(await h.query(`SELECT error FROM cdc_dead_letters WHERE source = 'sink'`)).toHaveLength(1);
-  });
-
-  it('sends no upsert for rows the table already holds, and counts them', async () => {
-    const records = [kinesisRecord({ id: 'd1', micros: 10 }), kinesisRecord({ id: 'd2', micros: 10 })];
-    expect((await post(records)).body).toMatchObject({ applied: 2 });
-    const before = upserts().length;
-    const older = kinesisRecord({ id: 'd1', micros: 5, eventId: 'older' });
-    expect((await post([...records, older])).body).toMatchObject({ applied: 0, duplicate: 2, stale: 1 });
-    expect(upserts()).toHaveLength(before);
   });
 
   it('learns the error of a -2 row that came without one by retrying it alone', async () => {
@@ -155,17 +206,6 @@ describe('CrateDB sink over HTTP', () => {
     expect(h.standIn!.requests.filter((r) => r.stmt.includes('cdc_dead_letters')), 'nothing dead-lettered').toHaveLength(0);
   });
 
-  it('applies the version gate in CrateDB SQL: older changes leave the row alone, tombstones stay', async () => {
-    await post([kinesisRecord({ id: 'g', micros: 100, attributes: { v: { S: 'new' } } })]);
-    await post([kinesisRecord({ id: 'g', micros: 50, attributes: { v: { S: 'old' } } })]);
-    await post([kinesisRecord({ id: 'g', eventName: 'REMOVE', micros: 200 })]);
-    await post([kinesisRecord({ id: 'g', micros: 150, attributes: { v: { S: 'late' } } })]);
-    const [row] = await h.query<{ deleted: boolean; version: string; item: string; seq: string }>(
-      `SELECT deleted, version::text AS version, item, seq FROM contract_items`,
-    );
-    expect(row).toMatchObject({ deleted: true, version: '200', item: '{"id":"g"}', seq: '' });
-  });
-
   it.each([
     ['a 503', { kind: 'status' as const, status: 503, body: '{"error":{"message":"unavailable","code":5030}}' }],
     ['a circuit-breaker 500', { kind: 'status' as const, status: 500, body: '{"error":{"message":"CircuitBreakingException[[parent] Data too large]","code":5000}}' }],
@@ -188,30 +228,5 @@ describe('CrateDB sink over HTTP', () => {
     const response = await h.app.request(firehoseRequest(firehoseBody([kinesisRecord({ id: 'x', micros: 1 })])));
     expect(response.status).toBe(500);
     expect((await readJson(response)).errorMessage).toContain('401');
-  });
-
-  it('creates a table again after it was dropped (4041)', async () => {
-    await post([kinesisRecord({ id: 'a', micros: 1 })]);
-    await h.query('DROP TABLE contract_items');
-    expect((await post([kinesisRecord({ id: 'b', micros: 2 })])).body).toMatchObject({ applied: 1 });
-  });
-
-  it('creates the change log and the dead-letter table again after they were dropped', async () => {
-    await h.close();
-    h = await createHarness('cratedb-stand-in', { CHANGE_LOG: 'true' });
-    const poison = (n: number) => Buffer.from(`not a record ${n}`).toString('base64');
-    expect((await h.app.request(firehoseRequest(firehoseBody([kinesisRecord({ id: 'a', micros: 1 }), poison(1)])))).status).toBe(200);
-    await h.query('DROP TABLE contract_items_changes');
-    await h.query('DROP TABLE cdc_dead_letters');
-    expect((await h.app.request(firehoseRequest(firehoseBody([kinesisRecord({ id: 'b', micros: 2 }), poison(2)])))).status).toBe(200);
-    expect(await h.query('SELECT pk FROM contract_items_changes')).toEqual([{ pk: '{"id":"b"}' }]);
-    expect(await h.query('SELECT payload FROM cdc_dead_letters')).toEqual([{ payload: poison(2) }]);
-  });
-
-  it('purges tombstones below a version', async () => {
-    await post([kinesisRecord({ id: 'p', micros: 1 }), kinesisRecord({ id: 'q', micros: 1 })]);
-    await post([kinesisRecord({ id: 'p', eventName: 'REMOVE', micros: 5 })]);
-    expect(await h.sink.purgeTombstones(10)).toBe(1);
-    expect(await h.query('SELECT pk FROM contract_items')).toHaveLength(1);
   });
 });

@@ -1,14 +1,14 @@
 import { parse, stringify } from 'lossless-json';
-import { Agent, request } from 'undici';
+import { Pool } from 'undici';
 import { parseCrateDbUrl } from '../../src/sink/cratedb/cratedb-url.js';
 
-/** A real CrateDB for the live suite (`npm run test:cratedb`); unset, that suite is skipped. */
+/** A real CrateDB for the live suites (`npm run test:cratedb`); unset, those suites are skipped. */
 export const crateDbUrl = process.env.CRATEDB_URL;
 
 export interface LiveQuery {
   /** SQL with `$n` or `?` parameters, in `schema`; a SELECT refreshes its table first. */
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
-  /** Drops every table of the schema (CrateDB has no DROP SCHEMA). */
+  /** Drops every table of the schema (CrateDB has no DROP SCHEMA), then closes the connections. */
   dropSchema(): Promise<void>;
 }
 
@@ -16,15 +16,14 @@ export interface LiveQuery {
 export function liveQuery(url: string, schema: string): LiveQuery {
   const target = parseCrateDbUrl(url);
   const auth = `Basic ${Buffer.from(`${target.username}:${target.password}`).toString('base64')}`;
-  // CrateDB binds Default-Schema to the TCP connection: connections of their own, never shared
-  // with another schema's queries.
-  const dispatcher = new Agent();
+  // Connections of our own: CrateDB binds Default-Schema to the connection (CONTEXT.md §3).
+  const pool = new Pool(target.origin, { connections: 2 });
   const run = async (stmt: string, args: unknown[] = []) => {
-    const response = await request(`${target.origin}/_sql`, {
-      dispatcher,
+    const response = await pool.request({
+      path: '/_sql',
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: auth, 'default-schema': schema },
-      body: JSON.stringify({ stmt, args }),
+      body: stringify({ stmt, args }),
     });
     const text = await response.body.text();
     if (response.statusCode !== 200) throw new Error(`CrateDB ${response.statusCode}: ${text} (${stmt})`);
@@ -41,7 +40,7 @@ export function liveQuery(url: string, schema: string): LiveQuery {
     async dropSchema() {
       const { rows } = await run('SELECT table_name FROM information_schema.tables WHERE table_schema = ?', [schema]);
       for (const [table] of rows) await run(`DROP TABLE IF EXISTS "${schema}"."${String(table)}"`);
-      await dispatcher.close();
+      await pool.close();
     },
   };
 }

@@ -1,13 +1,15 @@
-import { isLosslessNumber, LosslessNumber, parse } from 'lossless-json';
-import { canonicalNumber } from '../../src/decode/dynamo-number.js';
+import { parse } from 'lossless-json';
+import { canonicalValue } from './canonical-json.js';
+import type { Diversion } from './stored-rows.js';
 
 /**
  * A CrateDB row's item rebuilt from `data` (numbers written as doubles: `1.0`, `1e+100`) and the
  * `aux` diversions (exact JSON at a path), with numbers back in DynamoDB's canonical decimal form.
  */
-export function reassemble(dataJson: string, auxJson: string): unknown {
-  const item = canonical(parse(dataJson)) as Record<string, unknown>;
-  const aux = (JSON.parse(auxJson) ?? []) as { path: string[]; value: string }[];
+export function reassemble(dataJson: string, aux: readonly Diversion[]): unknown {
+  // A `data` that is not an object (null) holds nothing: the comparison then names what is missing.
+  const parsed = canonicalValue(parse(dataJson));
+  const item = (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {}) as Record<string, unknown>;
   for (const { path, value } of aux) {
     let at: Record<string, unknown> = item;
     for (const segment of path.slice(0, -1)) {
@@ -17,11 +19,4 @@ export function reassemble(dataJson: string, auxJson: string): unknown {
     at[path[path.length - 1]!] = parse(value);
   }
   return item;
-}
-
-function canonical(value: unknown): unknown {
-  if (isLosslessNumber(value)) return new LosslessNumber(canonicalNumber(value.value, 'data'));
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, canonical(v)]));
-  return value;
 }

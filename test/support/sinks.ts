@@ -1,14 +1,21 @@
 import { randomBytes } from 'node:crypto';
+import { parse, type LosslessNumber } from 'lossless-json';
 import pg from 'pg';
 import pino from 'pino';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
+import { canonicalNumber } from '../../src/decode/dynamo-number.js';
+import { parseCrateDbUrl } from '../../src/sink/cratedb/cratedb-url.js';
 import type { CheckpointStore } from '../../src/sink/checkpoint-store.js';
 import { openTarget } from '../../src/sink/create-sink.js';
 import type { Sink } from '../../src/sink/sink.js';
-import { crateDbUrl, jsonText, liveQuery } from './cratedb-live.js';
-import { CrateDbStandIn } from './cratedb-stand-in.js';
+import { crateDbUrl, liveQuery } from './cratedb-live.js';
+import { stateTableRefusing, tablesRefusingNul } from './cratedb-refusals.js';
+import { CrateDbStandIn, type StandInRequest } from './cratedb-stand-in.js';
 import { ACCESS_KEY } from './firehose.js';
+import { startRecordingProxy } from './recording-proxy.js';
+import { tableReads, type RowFlavour, type TableReads } from './stored-rows.js';
 
 /** The PostgreSQL server the integration tests use; .ci/run sets it. */
 export const postgresUrl = process.env.TEST_POSTGRES_URL;
@@ -19,54 +26,75 @@ export interface SinkTarget {
   readonly name: TargetName;
   /** Why this target is skipped here, or null when it runs. */
   readonly skipReason: string | null;
+  /**
+   * How many times PGlite's time the same work may take here, for tests that give time in
+   * proportion to work: the stand-in writes bulk rows one by one, and a real CrateDB takes
+   * about a second per CREATE or DROP TABLE on one node.
+   */
+  readonly timeScale: number;
 }
 
-export const sinkTargets: SinkTarget[] = [
-  { name: 'pglite', skipReason: null },
-  {
-    name: 'postgres',
-    skipReason: postgresUrl ? null : 'TEST_POSTGRES_URL is not set (.ci/run sets it to the local server)',
-  },
-  // The CrateDB sink against test/support/cratedb-stand-in.ts, which is not CrateDB.
-  { name: 'cratedb-stand-in', skipReason: null },
-];
-
-/** A real CrateDB: only for suites whose SQL is CrateDB's too (the stand-in reads with PostgreSQL). */
+/** A real CrateDB: only where CRATEDB_URL is set (npm run test:cratedb). */
 export const liveCrateDbTarget: SinkTarget = {
   name: 'cratedb',
   skipReason: crateDbUrl ? null : 'CRATEDB_URL is not set: npm run test:cratedb runs this against a real CrateDB',
+  timeScale: 12,
 };
 
-/** A state-table row as the convergence checks read it. */
-export interface StateRow {
-  pk: string;
-  deleted: boolean;
-  /** The exact item JSON text. */
-  item: string;
-  version: string;
-  event_name: string;
-  /** CrateDB only: the projected `data` and the `aux` diversions. */
-  data?: string;
-  aux?: string;
+/** Every database the shared suites run against. */
+export const sinkTargets: SinkTarget[] = [
+  { name: 'pglite', skipReason: null, timeScale: 1 },
+  {
+    name: 'postgres',
+    skipReason: postgresUrl ? null : 'TEST_POSTGRES_URL is not set (.ci/run sets it to the local server)',
+    timeScale: 1,
+  },
+  // The CrateDB sink against test/support/cratedb-stand-in.ts, which is not CrateDB.
+  { name: 'cratedb-stand-in', skipReason: null, timeScale: 3 },
+  liveCrateDbTarget,
+];
+
+/** The CrateDB sink's targets: the stand-in, and the real CrateDB where CRATEDB_URL is set. */
+export const crateDbTargets: SinkTarget[] = sinkTargets.filter((t) => t.name.startsWith('cratedb'));
+
+/** `describe` title of a target, saying why it is skipped. */
+export function targetTitle(what: string, target: SinkTarget): string {
+  return `${what} ${target.name}${target.skipReason ? ` (skipped: ${target.skipReason})` : ''}`;
 }
 
-export interface Harness {
+export interface Harness extends TableReads {
   readonly app: ReturnType<typeof createApp>;
   readonly sink: Sink;
   /** The stream consumers' checkpoints and leases, in the same database. */
   readonly checkpoints: CheckpointStore;
   readonly config: Config;
-  /** Runs SQL against the sink's database, in the harness's own schema. */
+  readonly target: TargetName;
+  /** Runs SQL against the sink's database, in the harness's own schema (the database's own dialect). */
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
-  /** Every row of a state table. */
-  readState(table: string): Promise<StateRow[]>;
   readonly schema: string;
+  /** The stand-in, for tests that inject its faults. */
   readonly standIn?: CrateDbStandIn;
+  /** CrateDB targets: every `/_sql` request the sink sent. */
+  readonly requests?: StandInRequest[];
   /**
-   * Makes the database refuse rows holding U+0000: PostgreSQL text cannot hold it anyway; the
-   * CrateDB stand-in is told to refuse them, as CrateDB refuses a value it cannot store.
+   * Makes the database refuse rows of `table` (and of its change log) holding U+0000, before the
+   * table exists: PostgreSQL text cannot hold it anyway; the stand-in is told to refuse them; a
+   * real CrateDB gets the table with a CHECK constraint.
    */
-  refuseNul(): void;
+  refuseNul(table: string): Promise<void>;
+  /**
+   * CrateDB targets: another writer, behind the sink's back, gives an existing table the
+   * sub-column `data[attribute]`, typed by `value` (TEXT or DOUBLE; with a row of its own in a
+   * real CrateDB).
+   */
+  subColumnByAnotherWriter(table: string, attribute: string, value: string | number): Promise<void>;
+  /** CrateDB targets: refuses rows of `table` whose `data` holds the attribute, before the table exists. */
+  refuseRowsHolding(table: string, attribute: string): Promise<void>;
+  /**
+   * README's promise for a number: PostgreSQL keeps every digit in `data`, queryable as a number;
+   * CrateDB's `data` holds doubles, so a number a double cannot hold exactly is kept in `aux`.
+   */
+  expectNumberKept(table: string, key: Record<string, unknown>, attribute: string, digits: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -78,12 +106,15 @@ export async function createHarness(target: TargetName, env: Record<string, stri
   const own = target === 'postgres' || target === 'cratedb';
   const schema = own ? `t_${randomBytes(6).toString('hex')}` : target === 'pglite' ? 'public' : 'doc';
   const standIn = target === 'cratedb-stand-in' ? await CrateDbStandIn.start() : undefined;
+  const proxy = target === 'cratedb' ? await startRecordingProxy(parseCrateDbUrl(crateDbUrl!).origin) : undefined;
   const loaded = loadConfig({
     ACCESS_KEY,
     PGLITE_DIR: 'memory://',
-    SINK_URL: target === 'postgres' ? postgresUrl : target === 'cratedb' ? crateDbUrl : standIn ? `${standIn.url}/?schema=doc` : undefined,
+    SINK_URL: target === 'postgres' ? postgresUrl : proxy ? viaProxy(crateDbUrl!, proxy.url) : standIn ? `${standIn.url}/?schema=doc` : undefined,
     TARGET_SCHEMA: schema,
     LOG_LEVEL: 'silent',
+    // One shard, no replica: tables are created and dropped by the hundred on a single node.
+    ...(target === 'cratedb' ? { CRATEDB_SHARDS: '1', CRATEDB_REPLICAS: '0' } : {}),
     ...env,
   });
   if (!loaded.ok) throw new Error(loaded.problems.join('; '));
@@ -102,10 +133,13 @@ export async function createHarness(target: TargetName, env: Record<string, stri
       await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await client.end();
     };
-  } else if (target === 'cratedb') {
+  } else if (proxy) {
     const live = liveQuery(crateDbUrl!, schema);
     query = live.query;
-    closeQuery = live.dropSchema;
+    closeQuery = async () => {
+      await live.dropSchema();
+      await proxy.close();
+    };
   } else if (standIn) {
     await standIn.query('SET search_path TO doc');
     query = (text, params) => standIn.query(text, params) as Promise<never[]>;
@@ -116,38 +150,104 @@ export async function createHarness(target: TargetName, env: Record<string, stri
     query = (text, params) => executor.query(text, params);
     closeQuery = async () => undefined;
   }
-  const readState = async (table: string): Promise<StateRow[]> => {
-    if (target === 'cratedb') {
-      const rows = await query<Omit<StateRow, 'data' | 'aux' | 'version'> & { data: unknown; aux: unknown; version: unknown }>(
-        `SELECT pk, deleted, item, version, event_name, data, aux FROM "${table}" ORDER BY pk`,
-      );
-      return rows.map((r) => ({ ...r, version: String(r.version), data: jsonText(r.data), aux: jsonText(r.aux) }));
-    }
-    const common = 'pk, deleted, version::text AS version, event_name';
-    return query<StateRow>(
-      standIn
-        ? `SELECT ${common}, item, data::text AS data, aux::text AS aux FROM "${table}" ORDER BY pk`
-        : `SELECT ${common}, data::text AS item FROM "${table}" ORDER BY pk`,
-    );
+  const flavour: RowFlavour = target === 'cratedb' || target === 'cratedb-stand-in' ? target : 'postgres';
+  const reads = tableReads(query, flavour, schema, config.sink.deadLetterTable);
+  const settings = { shards: config.sink.crateDb.shards, replicas: config.sink.crateDb.replicas };
+  const refuseOnStandIn = (refuses: (args: unknown[], stmt: string) => boolean) => {
+    standIn!.refuseRow = (args, stmt) => (refuses(args, stmt) ? 'the stand-in refuses this row' : null);
   };
+  const upsertInto = (stmt: string, table: string) => stmt.startsWith(`INSERT INTO "doc"."${table}" `);
   return {
+    ...reads,
     app,
     sink,
     checkpoints,
     config,
+    target,
     schema,
     standIn,
+    requests: standIn?.requests ?? proxy?.requests,
     query,
-    readState,
-    refuseNul() {
-      if (!standIn) return;
-      standIn.refuseRow = (args, stmt) =>
+    async refuseNul(table) {
+      if (standIn) {
         // In JSON text (the exact item) or in a value, the character shows as the escape \u0000.
-        !stmt.includes(config.sink.deadLetterTable) && JSON.stringify(args).includes('\\u0000') ? 'the stand-in refuses this row' : null;
+        refuseOnStandIn((args, stmt) => (upsertInto(stmt, table) || upsertInto(stmt, `${table}_changes`)) && JSON.stringify(args).includes('\\u0000'));
+      } else if (proxy) {
+        for (const create of tablesRefusingNul(schema, table, settings)) await query(create);
+      }
+    },
+    async refuseRowsHolding(table, attribute) {
+      if (standIn) {
+        refuseOnStandIn((args, stmt) => upsertInto(stmt, table) && Object.hasOwn(parse(JSON.stringify(args[1])) as object, attribute));
+      } else if (proxy) {
+        await query(stateTableRefusing(schema, table, settings, attribute));
+      } else {
+        throw new Error(`${target} refuses no row for its data`);
+      }
+    },
+    async subColumnByAnotherWriter(table, attribute, value) {
+      if (standIn) return standIn.setType('doc', table, [attribute], typeof value === 'string' ? 'text' : 'double precision');
+      if (!proxy) throw new Error(`${target} has no sub-columns`);
+      await query(
+        `INSERT INTO "${table}" (pk, data, deleted, version, seq, event_id, event_name, ttl_expired, keys_only, source_table, changed_at, written_at)
+         VALUES (?, ?, false, 1, '', 'another-writer', 'INSERT', false, false, 'another-writer', 0, 0)`,
+        [JSON.stringify({ id: `another-writer-${attribute}` }), { [attribute]: value }],
+      );
+    },
+    async expectNumberKept(table, key, attribute, digits) {
+      if (flavour === 'postgres') {
+        const [r] = await query<{ text: string; equal: boolean }>(
+          `SELECT data->>$2 AS text, (data->>$2)::numeric = $3::numeric AS equal FROM "${table}" WHERE pk = $1`,
+          [JSON.stringify(key), attribute, digits],
+        );
+        expect(r, `${attribute} in data, every digit, equal as a number`).toEqual({ text: digits, equal: true });
+        return;
+      }
+      const row = (await reads.row(table, key))!;
+      const inData = (parse(row.data) as Record<string, LosslessNumber | undefined>)[attribute];
+      if (canonicalNumber(String(Number(digits)), attribute) === digits) {
+        expect(inData?.value, `${attribute}: a double holds it exactly, in data`).toBe(digits);
+      } else {
+        expect(inData, `${attribute}: not in data`).toBeUndefined();
+        expect(row.aux, `${attribute}: every digit in aux`).toContainEqual({ path: [attribute], value: digits, reason: 'number_precision' });
+      }
     },
     async close() {
       await sink.close();
       await closeQuery();
     },
   };
+}
+
+/** CRATEDB_URL with its host and port replaced by the recording proxy's. */
+function viaProxy(url: string, proxyUrl: string): string {
+  const { username, password, schema } = parseCrateDbUrl(url);
+  const proxy = new URL(proxyUrl);
+  proxy.username = encodeURIComponent(username);
+  proxy.password = encodeURIComponent(password);
+  proxy.searchParams.set('schema', schema);
+  return proxy.toString();
+}
+
+/**
+ * One `describe` per target (skipped, with the reason, where it cannot run), each with a harness
+ * of its own for the whole suite: `body` reaches it through `h` once the suite runs.
+ */
+export function describeTargets(what: string, targets: readonly SinkTarget[], env: Record<string, string>, body: (h: Harness, target: SinkTarget) => void): void {
+  for (const target of targets) {
+    describe.skipIf(target.skipReason !== null)(targetTitle(what, target), () => {
+      let current: Harness | undefined;
+      beforeAll(async () => {
+        current = await createHarness(target.name, env);
+      });
+      afterAll(async () => current?.close());
+      const h = new Proxy({} as Harness, {
+        get: (_target, key) => {
+          if (!current) throw new Error(`the ${target.name} harness is used before the suite started`);
+          return Reflect.get(current, key);
+        },
+      });
+      body(h, target);
+    });
+  }
 }
