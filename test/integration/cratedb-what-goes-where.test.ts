@@ -86,6 +86,28 @@ describeTargets('what goes where in', crateDbTargets, { CRATEDB_MAX_DATA_COLUMNS
     });
   });
 
+  it('null: written; CrateDB makes an `undefined` sub-column, and the first real value later types it (no conflict)', async () => {
+    const table = await write('wgw-null', 'first', { later: { NULL: true } });
+    await write('wgw-null', 'second', { later: { S: 'now text' } });
+    await write('wgw-null', 'third', { later: { S: 'still text' } });
+    await expectStored(h, table, 'first', { data: { id: 'first', later: null }, aux: [], item: '{"later":null,"id":"first"}' });
+    await expectStored(h, table, 'third', { data: { id: 'third', later: 'still text' }, aux: [], item: '{"later":"still text","id":"third"}' });
+  });
+
+  it('a text over 32,766 UTF-8 bytes, alone or in a list: in aux, the rest of the item queryable (long_text)', async () => {
+    const long = 'é'.repeat(16_384); // 32,768 UTF-8 bytes, 16,384 characters
+    const fits = 'x'.repeat(32_766);
+    const table = await write('wgw-long', 'l', { long: { S: long }, list: { SS: ['short', long] }, fits: { S: fits }, other: { N: '7' } });
+    await expectStored(h, table, 'l', {
+      data: { id: 'l', fits, other: 7 },
+      aux: [
+        { path: ['long'], value: JSON.stringify(long), reason: 'long_text' },
+        { path: ['list'], value: JSON.stringify([long, 'short'].sort()), reason: 'long_text' },
+      ],
+      item: JSON.stringify({ long, list: [long, 'short'].sort(), fits, other: 7, id: 'l' }),
+    });
+  });
+
   it(`a new attribute past CRATEDB_MAX_DATA_COLUMNS (${MAX_DATA_COLUMNS}) sub-columns: in aux (column_limit)`, async () => {
     const names = Array.from({ length: MAX_DATA_COLUMNS + 3 }, (_, i) => `a${String(i).padStart(2, '0')}`);
     const item: Record<string, string> = { ...Object.fromEntries(names.map((n) => [n, n])), id: 'c' };
