@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import pg from 'pg';
+import { benchCrateDb } from './cratedb-bench.js';
 import { benchDecode } from './decode-bench.js';
 import { benchLatency, benchPeakRss, benchThroughput, type Target } from './e2e-bench.js';
 import { deliveryOf } from './generate.js';
@@ -8,10 +9,13 @@ import { deliveryOf } from './generate.js';
 /**
  * `npm run bench`: every figure of the performance targets, measured in one run, as ratios to
  * floors measured in the same run where a target is a ratio. Prints a table, writes JSON to
- * bench-results/. BENCH_QUICK=1 runs smaller sizes (a smoke run, not the figures).
+ * bench-results/. BENCH_QUICK=1 runs smaller sizes (a smoke run, not the figures). With
+ * CRATEDB_URL, (b) also runs into that CrateDB; BENCH_ONLY=cratedb runs that alone.
  */
 const MiB = 1024 * 1024;
 const quick = process.env.BENCH_QUICK === '1';
+const crateDbUrl = process.env.CRATEDB_URL;
+const only = process.env.BENCH_ONLY;
 const postgresUrl = process.env.BENCH_POSTGRES_URL ?? process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 interface Row {
@@ -36,8 +40,23 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const rows: Row[] = [];
 const results: Record<string, unknown> = { at: new Date().toISOString(), node: process.version, cpus: cpus().length, memoryBytes: totalmem(), quick };
 
+// (b) into CrateDB, when one is given
+if (crateDbUrl) {
+  const e = await benchCrateDb(crateDbUrl, 'sensor', quick ? 3 : 20, 5_000);
+  results.throughput_cratedb = e;
+  const ms = Object.entries(e.crateMsPerDelivery).map(([kind, v]) => `${kind} ${v.toFixed(0)}`).join(', ');
+  rows.push({
+    figure: '(b) end to end into CrateDB, small items',
+    value: `${fmt(e.servicePerSecond)} rec/s vs bulk_args floor ${fmt(e.floorPerSecond)} → ${e.ratio.toFixed(2)} (service CPU ${e.serviceCores.toFixed(2)} cores)`,
+    target: '(reported)',
+    met: null,
+  });
+  rows.push({ figure: '(b) CrateDB requests per delivery (first pass / redelivery)', value: `${e.requestsPerDelivery.toFixed(1)} / ${e.requestsPerRedelivery.toFixed(1)}; CrateDB ms per delivery: ${ms}`, target: '(reported)', met: null });
+  rows.push({ figure: '(b) the same deliveries again into CrateDB (all duplicates)', value: `${fmt(e.redeliveryPerSecond)} rec/s`, target: '(reported)', met: null });
+}
+
 // (a) decode + translate
-for (const shape of ['sensor', 'wide'] as const) {
+for (const shape of only === 'cratedb' ? [] : (['sensor', 'wide'] as const)) {
   const deliveries = Array.from({ length: quick ? 2 : 8 }, (_, i) => deliveryOf(shape, i * 10_000, (quick ? 1 : 4) * MiB));
   const a = benchDecode(deliveries, quick ? 2 : 7);
   results[`decode_${shape}`] = a;
@@ -45,8 +64,10 @@ for (const shape of ['sensor', 'wide'] as const) {
 }
 
 // (b) end to end, PostgreSQL server and embedded
-const targets: Target[] = [{ kind: 'pglite' }];
-if (await reachable(postgresUrl)) targets.unshift({ kind: 'postgres', url: postgresUrl });
+const targets: Target[] = only === 'cratedb' ? [] : [{ kind: 'pglite' }];
+if (only === 'cratedb') {
+  // CrateDB alone: the other figures are not measured in this run.
+} else if (await reachable(postgresUrl)) targets.unshift({ kind: 'postgres', url: postgresUrl });
 else rows.push({ figure: '(b) PostgreSQL server', value: `not reachable at ${postgresUrl}: skipped`, target: '', met: null });
 for (const target of targets) {
   const b = await benchThroughput(target, 'sensor', quick ? 3 : 30, 5_000);
@@ -63,7 +84,8 @@ for (const target of targets) {
 }
 
 // (c) latency per delivery, gzip
-const latencyTarget = targets[0]!;
+const latencyTarget = targets[0];
+if (latencyTarget) {
 const c = await benchLatency(latencyTarget, quick ? [1] : [1, 8], [1, 4], (size) => (quick ? 4 : size === 1 ? 40 : 12));
 results.latency = { target: latencyTarget.kind, figures: c };
 for (const l of c) {
@@ -84,6 +106,7 @@ rows.push({
   target: '< 512 MiB',
   met: d.peakRssBytes < 512 * MiB && d.statuses.every((s) => s === 200),
 });
+}
 
 const width = (k: keyof Row) => Math.max(...rows.map((r) => String(r[k]).length), k.length);
 const line = (r: Record<string, string>) => `${r.figure!.padEnd(width('figure'))}  ${r.value!.padEnd(width('value'))}  ${r.target!.padEnd(width('target'))}  ${r.met}`;

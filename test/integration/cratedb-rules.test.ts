@@ -204,6 +204,18 @@ for (const target of targets) {
       expect((await bulk(remove, [now.rows[0]!])).body).toMatchObject({ results: [{ rowcount: 1 }] });
     });
 
+    it('refuses a statement over 262,144 characters (statement_max_length), and takes one just under', async () => {
+      const { name } = await table();
+      const keys = (n: number) => Array.from({ length: n }, (_, i) => `{"id":"${String(i).padStart(50, '0')}"}`);
+      const under = sql.selectGateKeys(t.schema, name, keys(4_000));
+      const over = sql.selectGateKeys(t.schema, name, keys(4_300));
+      expect([under.length < 262_144, over.length > 262_144]).toEqual([true, true]);
+      expect((await run(under)).status).toBe(200);
+      const refused = await run(over);
+      expect(refused.status).toBe(400);
+      expect(refused.body).toMatchObject({ error: { code: 4000, message: expect.stringMatching(/^SQLParseException\[Statement exceeds `statement_max_length` \(262144 allowed, \d+ provided\)/) } });
+    });
+
     it('ON CONFLICT DO NOTHING answers rowcount 0 for a row already there', async () => {
       expect((await run(sql.createDeadLetterTable(t.schema, 'letters', { shards: null, replicas: null }))).status).toBe(200);
       const letter = ['id1', 'r', 0, 'firehose', null, 'payload', 'error', 1];

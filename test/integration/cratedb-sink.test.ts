@@ -44,6 +44,18 @@ for (const target of crateDbTargets) {
       expect(h.requests!.filter((r) => !r.bulk && r.stmt.startsWith('SELECT "pk", "version"'))).toHaveLength(2);
     });
 
+    it('splits the primary-key lookup so that no statement exceeds CrateDB\'s statement_max_length (262,144 characters)', async () => {
+      const id = (i: number) => `${String(i).padStart(200, '0')}`;
+      await post([kinesisRecord({ id: id(0), micros: 1 })]);
+      h.requests!.length = 0;
+      const { status, body } = await post(Array.from({ length: 1_500 }, (_, i) => kinesisRecord({ id: id(i), micros: 10 + i })));
+      expect(status).toBe(200);
+      expect(body).toMatchObject({ applied: 1_500 });
+      const lookups = h.requests!.filter((r) => !r.bulk && r.stmt.startsWith('SELECT "pk", "version"'));
+      expect(lookups.length).toBeGreaterThanOrEqual(2);
+      for (const l of lookups) expect(l.stmt.length).toBeLessThanOrEqual(262_144);
+    });
+
     it('splits a table write only above the configured row bound', async () => {
       await h.close();
       ref.h = h = await createHarness(target.name, { SINK_MAX_ROWS_PER_STATEMENT: '20' });

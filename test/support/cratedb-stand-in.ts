@@ -21,6 +21,7 @@ import { isLosslessNumber, parse } from 'lossless-json';
  * - information_schema spells sub-columns `data['a']['b']` without escaping quotes;
  * - only primary-key lookups with literals see rows written in the last second; other reads see
  *   rows once a REFRESH TABLE or a second has passed;
+ * - a statement over 262,144 characters (`statement_max_length`) is refused: 400, 4000;
  * - a DELETE guarded by `_seq_no`/`_primary_term` fails a row written since with 4092, a missing
  *   one with 40411; syntax errors are `ParsingException` (4000); a missing privilege is HTTP 401
  *   with 4011; a wrong user is a plain-text 401.
@@ -37,6 +38,7 @@ type Fault = { kind: 'status'; status: number; body: string } | { kind: 'delay';
 const INT64_MAX = 2n ** 63n - 1n;
 const MAX_TERM_BYTES = 32_766;
 const REFRESH_MS = 1000;
+const MAX_STATEMENT_LENGTH = 262_144;
 
 class CrateError extends Error {
   constructor(
@@ -117,6 +119,9 @@ export class CrateDbStandIn {
     const body = parse(Buffer.concat(chunks).toString('utf8')) as { stmt: string; args?: unknown[]; bulk_args?: unknown[][] };
     this.requests.push({ stmt: body.stmt, bulk: body.bulk_args !== undefined, rows: body.bulk_args?.length ?? 1 });
     try {
+      if (body.stmt.length > MAX_STATEMENT_LENGTH) {
+        throw new CrateError(400, 4000, `SQLParseException[Statement exceeds \`statement_max_length\` (${MAX_STATEMENT_LENGTH} allowed, ${body.stmt.length} provided). Try replacing inline values with parameter placeholders (\`?\`)]`);
+      }
       this.checkPrivilege(body.stmt);
       const answer = body.bulk_args ? await this.bulk(body.stmt, body.bulk_args) : await this.single(body.stmt, body.args ?? []);
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...answer, duration: 1 }));

@@ -7,6 +7,7 @@ import { bulkRowError, classifyCrateDbError, CrateDbHttpError, DOCUMENT_MISSING,
 import type { BulkResult, CrateDbClient } from './cratedb-client.js';
 import { columnTypesFrom } from './column-types.js';
 import { MAX_INDEXED_TEXT_BYTES, parseItem, projectAllToAux, projectItem, type ColumnTypes, type Projection } from './project-item.js';
+import { quoteLiteral } from './identifiers.js';
 import * as sql from './statements.js';
 import { gateKeyOf, gateOutcome, paddedSeq, storedGateKeys, type GateKey } from './version-gate.js';
 
@@ -38,6 +39,8 @@ const DUPLICATE_KEY = 4091;
 const MAX_REWRITE_ROUNDS = 3;
 /** How long a new table's shards may take to start before writes go ahead anyway (and fail retryably). */
 const SHARDS_START_MS = 10_000;
+/** CrateDB's default `statement_max_length` is 262,144 characters: room left for the SELECT around the keys. */
+const MAX_STATEMENT_CHARS = 250_000;
 /** Tombstones read and deleted per statement by the purge. */
 const PURGE_BATCH = 10_000;
 /** Indexed text of a dead letter (`error`, `request_id`), in characters: 3 UTF-8 bytes each at most. */
@@ -290,8 +293,11 @@ export class CrateDbSink implements Sink {
 
   private async readGateKeys(table: string, rows: readonly RowWrite[]): Promise<Map<string, GateKey>> {
     const keys = new Map<string, GateKey>();
-    // Keys are sent as literals (so that the lookup is real-time): a row's key text, quoted.
-    for (const chunk of chunkRows(rows, (r) => r.pk.length + 4, this.options.maxRowsPerStatement, this.options.maxBytesPerStatement)) {
+    // Keys are sent as literals (so that the lookup is real-time), in statements CrateDB accepts:
+    // at most `statement_max_length` characters (262,144 by default, observed on 6.4.3).
+    const size = (r: RowWrite) => quoteLiteral(r.pk).length + 2;
+    const maxChars = Math.min(this.options.maxBytesPerStatement, MAX_STATEMENT_CHARS);
+    for (const chunk of chunkRows(rows, size, this.options.maxRowsPerStatement, maxChars)) {
       const statement = sql.selectGateKeys(this.options.schema, table, chunk.map((r) => r.pk));
       const { rows: found } = await this.withStateTable(table, () => this.client.execute(statement));
       for (const [pk, key] of storedGateKeys(found)) keys.set(pk, key);
