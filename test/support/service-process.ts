@@ -20,7 +20,10 @@ export function killServices(): void {
   running.clear();
 }
 
-/** Starts `src/main.ts` as a process on a free port and waits for its "listening" line. */
+/**
+ * Starts `src/main.ts` as a process on a free port and waits for its "listening" line: up to 90 s,
+ * since loading TypeScript and opening PGlite take long on a loaded machine.
+ */
 export function startService(env: Record<string, string>): Promise<Running> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
@@ -35,7 +38,7 @@ export function startService(env: Record<string, string>): Promise<Running> {
     }),
   );
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start: ${logs.join('')}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`service did not start: ${logs.join('')}`)), 90_000);
     child.stderr.on('data', (d: Buffer) => logs.push(d.toString()));
     child.stdout.on('data', (d: Buffer) => {
       logs.push(d.toString());
