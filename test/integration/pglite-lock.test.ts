@@ -99,7 +99,7 @@ describe('PGLITE_DIR is opened by one process at a time', () => {
     expect(refusal.code).toBe('PGLITE_DIR_UNOPENABLE');
     expect(refusal.msg).toMatch(new RegExp(`^cannot open the embedded database in PGLITE_DIR ${dir} \\(PGlite: .*\\): the folder is damaged .* Move it aside`));
     expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
-  }, 120_000);
+  }, 480_000);
 
   it('lets exactly one of two services started at once on a fresh folder serve, and leaves the folder usable', async () => {
     const dir = freshDir();
@@ -120,5 +120,5 @@ describe('PGLITE_DIR is opened by one process at a time', () => {
     } finally {
       expect(await stopService(after)).toBe(0);
     }
-  }, 120_000);
+  }, 480_000);
 });

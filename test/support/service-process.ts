@@ -22,7 +22,8 @@ export function killServices(): void {
 
 /**
  * Starts `src/main.ts` (or another entry point that logs "listening" with its port, such as
- * `src/consume-main.ts`) as a process on a free port and waits for its "listening" line.
+ * `src/consume-main.ts`) as a process on a free port and waits for its "listening" line: up to
+ * 90 s, since loading TypeScript and opening PGlite take long on a loaded machine.
  */
 export function startService(env: Record<string, string>, entry: readonly string[] = ['src/main.ts']): Promise<Running> {
   const child = spawn(process.execPath, ['--import', 'tsx', ...entry], {
@@ -38,7 +39,7 @@ export function startService(env: Record<string, string>, entry: readonly string
     }),
   );
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start: ${logs.join('')}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`service did not start: ${logs.join('')}`)), 90_000);
     child.stderr.on('data', (d: Buffer) => logs.push(d.toString()));
     child.stdout.on('data', (d: Buffer) => {
       logs.push(d.toString());
