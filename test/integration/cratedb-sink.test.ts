@@ -16,7 +16,8 @@ function perTest(target: TargetName, env: Record<string, string> = {}) {
     const response = await ref.h.app.request(recordsRequest(records));
     return { status: response.status, body: await readJson(response) };
   };
-  const upserts = () => ref.h.requests!.filter((r) => r.bulk && r.stmt.includes('ON CONFLICT ("pk") DO UPDATE'));
+  /** Bulk writes of state-table rows: plain inserts of new keys and version-gated upserts. */
+  const upserts = () => ref.h.requests!.filter((r) => r.bulk && /^INSERT INTO "[^"]+"\."[^"]+" \("pk", "data"/.test(r.stmt));
   return { ref, post, upserts };
 }
 
@@ -54,6 +55,35 @@ for (const target of crateDbTargets) {
       const lookups = h.requests!.filter((r) => !r.bulk && r.stmt.startsWith('SELECT "pk", "version"'));
       expect(lookups.length).toBeGreaterThanOrEqual(2);
       for (const l of lookups) expect(l.stmt.length).toBeLessThanOrEqual(262_144);
+    });
+
+    it('inserts keys the lookup did not find plainly, upserts the others, and upserts a key another writer inserted meanwhile (4091)', async () => {
+      await post([kinesisRecord({ id: 'old', micros: 1 })]);
+      h.requests!.length = 0;
+      expect((await post([kinesisRecord({ id: 'old', micros: 2 }), kinesisRecord({ id: 'new', micros: 2 })])).body).toMatchObject({ applied: 2 });
+      const writes = upserts();
+      expect(writes.map((w) => [w.stmt.includes('ON CONFLICT') ? 'upsert' : 'insert', w.rows])).toEqual([
+        ['insert', 1],
+        ['upsert', 1],
+      ]);
+      // A row written behind the lookup's back: the plain insert is refused, the upsert gates it.
+      const sink = h.sink as unknown as { readGateKeys: (t: string, rows: unknown[]) => Promise<Map<string, unknown>> };
+      const read = sink.readGateKeys.bind(sink);
+      const racer = await createHarness(target.name, h.standIn ? { SINK_URL: `${h.standIn.url}/?schema=doc` } : { TARGET_SCHEMA: h.schema });
+      try {
+        sink.readGateKeys = async (t, rows) => {
+          const found = await read(t, rows);
+          await racer.app.request(recordsRequest([kinesisRecord({ id: 'raced', micros: 9, attributes: { by: { S: 'racer' } } })]));
+          return found;
+        };
+        const raced = await post([kinesisRecord({ id: 'raced', micros: 5, attributes: { by: { S: 'us' } } })]);
+        expect(raced.body).toMatchObject({ applied: 1 });
+      } finally {
+        sink.readGateKeys = read;
+        await racer.sink.close();
+      }
+      // The racer's newer change stands: our older one was gated, never written over it.
+      expect(JSON.parse((await h.row('contract_items', { id: 'raced' }))!.item)).toEqual({ by: 'racer', id: 'raced' });
     });
 
     it('splits a table write only above the configured row bound', async () => {

@@ -21,6 +21,7 @@ import { isLosslessNumber, parse } from 'lossless-json';
  * - information_schema spells sub-columns `data['a']['b']` without escaping quotes;
  * - only primary-key lookups with literals see rows written in the last second; other reads see
  *   rows once a REFRESH TABLE or a second has passed;
+ * - a plain INSERT of a key already stored fails its row: -2, 4091 DuplicateKeyException;
  * - a statement over 262,144 characters (`statement_max_length`) is refused: 400, 4000;
  * - a DELETE guarded by `_seq_no`/`_primary_term` fails a row written since with 4092, a missing
  *   one with 40411; syntax errors are `ParsingException` (4000); a missing privilege is HTTP 401
@@ -74,7 +75,10 @@ export class CrateDbStandIn {
   static async start(): Promise<CrateDbStandIn> {
     const standIn = new CrateDbStandIn();
     standIn.db = await PGlite.create();
-    standIn.server = createServer((req, res) => void standIn.handle(req, res));
+    standIn.server = createServer((req, res) => void standIn.handle(req, res).catch(() => res.destroy()));
+    // Node closes idle connections after 5 s, which a loaded machine makes race with the sink's
+    // next request on them (ECONNRESET); CrateDB keeps them far longer.
+    standIn.server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve) => standIn.server.listen(0, '127.0.0.1', resolve));
     standIn.url = `http://127.0.0.1:${(standIn.server.address() as AddressInfo).port}`;
     return standIn;
@@ -246,6 +250,7 @@ function asCrateError(error: unknown): CrateError {
   const message = (error as Error).message;
   if (/does not exist/.test(message) && /relation|schema/.test(message)) return new CrateError(404, 4041, `RelationUnknown[${message}]`);
   if (/syntax error/.test(message)) return new CrateError(400, 4000, `ParsingException[${message}]`);
+  if (/duplicate key value violates unique constraint/.test(message)) return new CrateError(409, 4091, 'DuplicateKeyException[A document with the same primary key exists already]');
   return new CrateError(400, 4000, `SQLParseException[${message}]`);
 }
 

@@ -106,6 +106,12 @@ ON CONFLICT ("pk") DO UPDATE SET
   ${sets.join(',\n  ')}`;
 }
 
+/** A plain insert of rows not stored yet: a key already there fails its row with 4091 (observed on 6.4.3). */
+export function insertRows(schema: string, table: string): string {
+  return `INSERT INTO ${qualified(schema, table)} (${upsertColumns.map(quoteIdent).join(', ')})
+VALUES (${upsertColumns.map(() => '?').join(', ')})`;
+}
+
 export const changeLogColumns = [
   'event_id', 'pk', 'event_name', 'version', 'seq', 'ttl_expired', 'new_image', 'old_image', 'source_table', 'changed_at', 'written_at',
 ] as const;

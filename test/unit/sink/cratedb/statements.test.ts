@@ -22,6 +22,7 @@ const statements = (schema: string, table: string, s: sql.TableSettings): [strin
   ['live rows below', sql.liveRowsBelow(schema, table)],
   ['refresh', sql.refreshTable(schema, table)],
   ['upsert rewriting the same change', sql.upsertRows(schema, table, true)],
+  ['insert rows not stored yet', sql.insertRows(schema, table)],
   ['purge candidates', sql.purgeCandidates(schema, table, 10_000)],
   ['delete unchanged', sql.deleteUnchanged(schema, table)],
   ['data columns', sql.selectDataColumns],
