@@ -5,7 +5,9 @@ import { pruneGone } from './backfill/prune-gone.js';
 import { runBackfill, type BackfillProgress } from './backfill/run-backfill.js';
 import { loadConfig } from './config/config.js';
 import { configSecrets, createLogger } from './log/logger.js';
+import { TargetTables } from './pipeline/target-tables.js';
 import { createSink } from './sink/create-sink.js';
+import { tableNaming } from './translate/target-name.js';
 
 // `npm run backfill`: the only side effects of the backfill command (arguments, environment,
 // terminal, signals). Exit codes: 0 complete, 1 failed (cursors saved), 2 usage, 130 interrupted.
@@ -30,6 +32,7 @@ const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, 
 const region = args.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? (args.endpoint ? 'us-east-1' : undefined);
 const client = new DynamoDBClient({ endpoint: args.endpoint, region, maxAttempts: 10 });
 const sink = await createSink(config.sink, log);
+const targets = new TargetTables(tableNaming(config.tableMap, config.sink.deadLetterTable), sink);
 
 const interrupt = new AbortController();
 process.once('SIGINT', () => {
@@ -56,7 +59,7 @@ const result = await runBackfill({
   statePath: args.statePath,
   restart: args.restart,
   sink,
-  tableMap: config.tableMap,
+  targets,
   changeLog: config.sink.changeLog,
   signal: interrupt.signal,
   onProgress: (p) => draw(p),
@@ -70,7 +73,7 @@ if (args.prune && result.ok) {
   if (!result.summary.complete) {
     process.stderr.write('--prune skipped: the run is not complete (resume it, then prune)\n');
   } else {
-    const pruned = await pruneGone({ sink, table: args.table, tableMap: config.tableMap, version: result.summary.version });
+    const pruned = await pruneGone({ sink, table: args.table, targets, version: result.summary.version });
     if (pruned.ok) process.stdout.write(`  pruned ${pruned.pruned} rows of items gone before the stream was on${pruned.kept ? ` (${pruned.kept} kept: the stream changed them meanwhile)` : ''}\n`);
     else process.stderr.write(`prune failed: ${pruned.error.message}\n`);
     pruneFailed = !pruned.ok;

@@ -3,7 +3,9 @@ import pg from 'pg';
 import pino from 'pino';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
+import { TargetTables } from '../../src/pipeline/target-tables.js';
 import { createSink } from '../../src/sink/create-sink.js';
+import { tableNaming } from '../../src/translate/target-name.js';
 import type { Sink } from '../../src/sink/sink.js';
 import { crateDbUrl, jsonText, liveQuery } from './cratedb-live.js';
 import { CrateDbStandIn } from './cratedb-stand-in.js';
@@ -53,6 +55,8 @@ export interface Harness {
   readonly app: ReturnType<typeof createApp>;
   readonly sink: Sink;
   readonly config: Config;
+  /** Claims target tables for the harness's sink, as the app does. */
+  readonly targets: TargetTables;
   /** Runs SQL against the sink's database, in the harness's own schema. */
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
   /** Every row of a state table. */
@@ -131,6 +135,7 @@ export async function createHarness(target: TargetName, env: Record<string, stri
     app,
     sink,
     config,
+    targets: new TargetTables(tableNaming(config.tableMap, config.sink.deadLetterTable), sink),
     schema,
     standIn,
     query,
