@@ -8,6 +8,7 @@ import * as sql from '../src/sink/cratedb/statements.js';
 import { paddedSeq } from '../src/sink/cratedb/version-gate.js';
 import { decodeFirehoseBody } from '../src/decode/firehose-body.js';
 import { changeBounds } from '../src/decode/change-bounds.js';
+import { unclaimedTargets } from '../src/translate/target-name.js';
 import { translate } from '../src/translate/translate.js';
 import type { WriteBatch } from '../src/translate/write-batch.js';
 import { deliveryOf, type ItemShape } from './generate.js';
@@ -125,7 +126,7 @@ export async function benchCrateDb(url: string, shape: ItemShape, deliveries: nu
 function batchOf(delivery: { body: Buffer }): WriteBatch {
   const parsed = decodeFirehoseBody(delivery.body, changeBounds(Date.now(), 24 * 3600));
   if (!parsed.ok) throw new Error(parsed.error);
-  return translate(parsed.body.decoded, { requestId: parsed.body.requestId, source: 'bench', tableMap: new Map(), changeLog: false }).batch;
+  return translate(parsed.body.decoded, { requestId: parsed.body.requestId, source: 'bench', changeLog: false, targetOf: unclaimedTargets(new Map()) }).batch;
 }
 
 /** The rows as the sink writes them (`sql.upsertColumns` order), projected as it projects them. */

@@ -1,5 +1,6 @@
 import { decodeFirehoseBody } from '../src/decode/firehose-body.js';
 import { translate } from '../src/translate/translate.js';
+import { unclaimedTargets } from '../src/translate/target-name.js';
 import type { Delivery } from './generate.js';
 import { changeBounds } from '../src/decode/change-bounds.js';
 
@@ -17,7 +18,7 @@ export interface DecodeFigures {
 function ours(body: Buffer): number {
   const parsed = decodeFirehoseBody(body, changeBounds(Date.now(), 24 * 3600));
   if (!parsed.ok) throw new Error(parsed.error);
-  const { batch } = translate(parsed.body.decoded, { requestId: parsed.body.requestId, source: 'bench', tableMap: new Map(), changeLog: false });
+  const { batch } = translate(parsed.body.decoded, { requestId: parsed.body.requestId, source: 'bench', changeLog: false, targetOf: unclaimedTargets(new Map()) });
   return batch.tables.reduce((n, t) => n + t.rows.length, 0);
 }
 

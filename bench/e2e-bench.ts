@@ -5,6 +5,7 @@ import { loadConfig } from '../src/config/config.js';
 import { decodeFirehoseBody } from '../src/decode/firehose-body.js';
 import { createSink } from '../src/sink/create-sink.js';
 import { translate } from '../src/translate/translate.js';
+import { unclaimedTargets } from '../src/translate/target-name.js';
 import type { WriteBatch } from '../src/translate/write-batch.js';
 import { deliveryOf, gzipped, type Delivery, type ItemShape } from './generate.js';
 import { runConcurrently, startService } from './service-process.js';
@@ -53,7 +54,7 @@ async function dropSchema(target: Target, schema: string): Promise<void> {
 function batchOf(delivery: Delivery): WriteBatch {
   const parsed = decodeFirehoseBody(delivery.body, changeBounds(Date.now(), 24 * 3600));
   if (!parsed.ok) throw new Error(parsed.error);
-  return translate(parsed.body.decoded, { requestId: parsed.body.requestId, source: 'bench', tableMap: new Map(), changeLog: false }).batch;
+  return translate(parsed.body.decoded, { requestId: parsed.body.requestId, source: 'bench', changeLog: false, targetOf: unclaimedTargets(new Map()) }).batch;
 }
 
 /**

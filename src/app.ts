@@ -15,6 +15,8 @@ import { createMetrics, type Metrics } from './metrics/create-metrics.js';
 import { deliveryRecorder } from './pipeline/delivery-metrics.js';
 import { instrumentSink } from './pipeline/instrument-sink.js';
 import type { Sink } from './sink/sink.js';
+import { TargetTables } from './pipeline/target-tables.js';
+import { tableNaming } from './translate/target-name.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -44,7 +46,7 @@ export function createApp({ config, sink: rawSink, log, metrics = createMetrics(
     log,
     access: { keys: config.accessKeys, allowUnauthenticated: config.allowUnauthenticated },
     limits: { maxBodyBytes: config.maxBodyBytes, maxDecompressedBytes: config.maxDecompressedBytes },
-    tableMap: config.tableMap,
+    targets: new TargetTables(tableNaming(config.tableMap, config.sink.deadLetterTable), sink),
     changeLog: config.sink.changeLog,
     futureChangeMarginSeconds: config.futureChangeMarginSeconds,
     gate,

@@ -5,8 +5,10 @@ import { pruneGone } from './backfill/prune-gone.js';
 import { runBackfill, type BackfillProgress } from './backfill/run-backfill.js';
 import { argsOrExit, configOrExit } from './cli/startup.js';
 import { configSecrets, createLogger, logScrubber } from './log/logger.js';
+import { TargetTables } from './pipeline/target-tables.js';
 import { createSink } from './sink/create-sink.js';
 import { EmbeddedDatabaseError } from './sink/pglite/data-dir-lock.js';
+import { tableNaming } from './translate/target-name.js';
 
 // `npm run backfill`: the only side effects of the backfill command (arguments, environment,
 // terminal, signals). Exit codes: 0 complete, 1 failed (cursors saved), 2 usage, 130 interrupted.
@@ -23,6 +25,7 @@ const sink = await createSink(config.sink, log).catch((error: unknown) => {
   process.stderr.write(`error: ${error.message}\n`);
   process.exit(1);
 });
+const targets = new TargetTables(tableNaming(config.tableMap, config.sink.deadLetterTable), sink);
 
 const interrupt = new AbortController();
 process.once('SIGINT', () => {
@@ -49,7 +52,7 @@ const result = await runBackfill({
   statePath: args.statePath,
   restart: args.restart,
   sink,
-  tableMap: config.tableMap,
+  targets,
   changeLog: config.sink.changeLog,
   signal: interrupt.signal,
   onProgress: (p) => draw(p),
@@ -63,7 +66,7 @@ if (args.prune && result.ok) {
   if (!result.summary.complete) {
     process.stderr.write('--prune skipped: the run is not complete (resume it, then prune)\n');
   } else {
-    const pruned = await pruneGone({ sink, table: args.table, tableMap: config.tableMap, version: result.summary.version });
+    const pruned = await pruneGone({ sink, table: args.table, targets, version: result.summary.version });
     if (pruned.ok) process.stdout.write(`  pruned ${pruned.pruned} rows of items gone before the stream was on${pruned.kept ? ` (${pruned.kept} kept: the stream changed them meanwhile)` : ''}\n`);
     else process.stderr.write(scrub(`prune failed: ${pruned.error.message}\n`));
     pruneFailed = !pruned.ok;

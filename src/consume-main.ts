@@ -10,7 +10,9 @@ import { redactUrl } from './log/credentials.js';
 import { configSecrets, createLogger } from './log/logger.js';
 import { createMetrics } from './metrics/create-metrics.js';
 import { instrumentSink } from './pipeline/instrument-sink.js';
+import { TargetTables } from './pipeline/target-tables.js';
 import { openTarget } from './sink/create-sink.js';
+import { tableNaming } from './translate/target-name.js';
 
 // `npm run consume`: the only side effects of the stream consumer (arguments, environment,
 // HTTP port, signals). Exit codes: 0 stopped (SIGTERM/SIGINT) or the stream ended, 1 failed, 2 usage.
@@ -52,7 +54,7 @@ try {
     source,
     store: target.checkpoints,
     sink,
-    tableMap: config.tableMap,
+    targets: new TargetTables(tableNaming(config.tableMap, config.sink.deadLetterTable), sink),
     changeLog: config.sink.changeLog,
     start: args.start,
     reset: args.reset,

@@ -1,7 +1,9 @@
 import { loadConfig } from './config/config.js';
 import { createLambdaHandler, type BatchResponse } from './lambda/lambda-handler.js';
 import { configSecrets, createLogger } from './log/logger.js';
+import { TargetTables } from './pipeline/target-tables.js';
 import { createSink } from './sink/create-sink.js';
+import { tableNaming } from './translate/target-name.js';
 
 // The Lambda entry point (handler `lambda.handler`): Kinesis event source mappings on the
 // table's Kinesis data stream, or DynamoDB Streams event sources. Configured by the same
@@ -27,5 +29,11 @@ async function init(): Promise<Handle> {
     log.warn({ pgliteDir: config.sink.pgliteDir }, 'no SINK_URL: writing to an embedded database inside this Lambda instance, lost when it is recycled');
   }
   const sink = await createSink(config.sink, log);
-  return createLambdaHandler({ sink, log, tableMap: config.tableMap, changeLog: config.sink.changeLog, futureChangeMarginSeconds: config.futureChangeMarginSeconds });
+  return createLambdaHandler({
+    sink,
+    log,
+    targets: new TargetTables(tableNaming(config.tableMap, config.sink.deadLetterTable), sink),
+    changeLog: config.sink.changeLog,
+    futureChangeMarginSeconds: config.futureChangeMarginSeconds,
+  });
 }

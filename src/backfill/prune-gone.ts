@@ -1,12 +1,12 @@
 import type { Sink } from '../sink/sink.js';
-import { targetTableName, type TableMap } from '../translate/target-name.js';
+import type { TargetTables } from '../pipeline/target-tables.js';
 import type { RowWrite, WriteBatch } from '../translate/write-batch.js';
 
 export interface PruneOptions {
   readonly sink: Sink;
   /** The DynamoDB table the run copied. */
   readonly table: string;
-  readonly tableMap: TableMap;
+  readonly targets: TargetTables;
   /** The version of a complete backfill run. */
   readonly version: number;
 }
@@ -22,8 +22,12 @@ export type PruneResult = { ok: true; pruned: number; kept: number } | { ok: fal
  * takes it over the row of the same version.
  */
 export async function pruneGone(options: PruneOptions): Promise<PruneResult> {
-  const target = targetTableName(options.table, options.tableMap);
   try {
+    const resolved = await options.targets.resolve([options.table]);
+    if (!resolved.ok) return { ok: false, error: resolved.error };
+    const found = resolved.targetOf(options.table);
+    if (!found.ok) return { ok: false, error: new Error(found.error) };
+    const target = found.table;
     const gone = await options.sink.liveRowsBelow(target, options.table, options.version);
     if (gone.length === 0) return { ok: true, pruned: 0, kept: 0 };
     const eventId = `prune:${options.version}`;

@@ -4,7 +4,7 @@ import type { ScanMeta } from '../decode/scanned-item.js';
 import { applyRecords } from '../pipeline/apply-records.js';
 import { retryApply } from '../pipeline/retry-apply.js';
 import type { Sink } from '../sink/sink.js';
-import type { TableMap } from '../translate/target-name.js';
+import type { TargetTables } from '../pipeline/target-tables.js';
 import { BackfillError } from './backfill-error.js';
 import { backfillVersion } from './backfill-version.js';
 import { loadScanState, newScanState, stateSaver, type ScanState } from './scan-state.js';
@@ -21,7 +21,7 @@ export interface BackfillOptions {
   /** Start a new run even when the state file holds an unfinished or finished one. */
   readonly restart?: boolean;
   readonly sink: Sink;
-  readonly tableMap: TableMap;
+  readonly targets: TargetTables;
   readonly changeLog: boolean;
   /** Stops after the pages in flight; their cursors are saved. */
   readonly signal?: AbortSignal;
@@ -122,7 +122,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
       }
       const items = page.Items ?? [];
       const decoded = items.map((item, i) => decodeScannedRecord(toWireItem(item), i, meta));
-      const translate = { requestId: `${meta.runId}:${segment}:${at.scanned}`, source: 'backfill', tableMap: options.tableMap, changeLog: options.changeLog };
+      const translate = { requestId: `${meta.runId}:${segment}:${at.scanned}`, source: 'backfill', targets: options.targets, changeLog: options.changeLog };
       const written = await retryApply(() => applyRecords(decoded, decoded.length, translate, options.sink), {
         retries: options.sinkRetries ?? 5,
         delayMs: options.retryDelayMs ?? 500,

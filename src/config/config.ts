@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseTableMap } from '../translate/target-name.js';
+import { internalTables, nameFamily, parseTableMap } from '../translate/target-name.js';
 import { DEFAULT_FUTURE_MARGIN_SECONDS } from '../decode/change-bounds.js';
 import { crateDbUrlProblem, isCrateDbUrl } from '../sink/cratedb/cratedb-url.js';
 
@@ -110,6 +110,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
   } catch (error) {
     problems.push(`TABLE_MAP: ${(error as Error).message}`);
   }
+  problems.push(...internalTargets(tableMap, parsed.success ? parsed.data.DEAD_LETTER_TABLE : 'cdc_dead_letters'));
   const accessKeys = (present.ACCESS_KEY ?? '').split(',').map((k) => k.trim()).filter(Boolean);
   if (accessKeys.some((key) => Buffer.byteLength(key) > 4096)) problems.push('ACCESS_KEY: each key is at most 4096 bytes');
   if (!parsed.success || problems.length > 0) return { ok: false, problems };
@@ -145,6 +146,19 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     futureChangeMarginSeconds: e.FUTURE_CHANGE_MARGIN_SECONDS,
   };
   return { ok: true, config: deepFreeze(config) };
+}
+
+/** TABLE_MAP onto a table the sinks keep for themselves (or onto its change-log name): refused at start. */
+function internalTargets(tableMap: ReadonlyMap<string, string>, deadLetterTable: string): string[] {
+  const internal = internalTables(deadLetterTable);
+  const problems: string[] = [];
+  for (const [source, target] of tableMap) {
+    const clash = nameFamily(target).find((name) => internal.has(name));
+    if (clash === undefined) continue;
+    const what = clash === target ? `${target} is` : `its change log ${clash} would be`;
+    problems.push(`TABLE_MAP: ${source}=${target}: ${what} the internal table of ${internal.get(clash)}; map it to another name`);
+  }
+  return problems;
 }
 
 function deepFreeze<T>(value: T): T {

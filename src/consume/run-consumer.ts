@@ -112,7 +112,7 @@ async function consumeWhileHeld(options: ConsumerOptions, term: LeaseTerm, crash
     source,
     store,
     sink: options.sink,
-    tableMap: options.tableMap,
+    targets: options.targets,
     changeLog: options.changeLog,
     start: options.start,
     owner: options.owner,

@@ -6,7 +6,7 @@ import type { DeliveryRecorder } from '../pipeline/delivery-metrics.js';
 import { pause, retryApply } from '../pipeline/retry-apply.js';
 import type { CheckpointStore, ShardCheckpoint } from '../sink/checkpoint-store.js';
 import type { Sink } from '../sink/sink.js';
-import type { TableMap } from '../translate/target-name.js';
+import type { TargetTables } from '../pipeline/target-tables.js';
 import type { LeaseTerm } from './stream-lease.js';
 import { StreamSourceError, type Position, type RecordPage, type ShardInfo, type StartPosition, type StreamSource } from './stream-source.js';
 
@@ -15,7 +15,8 @@ export interface ConsumerParts {
   readonly source: StreamSource;
   readonly store: CheckpointStore;
   readonly sink: Sink;
-  readonly tableMap: TableMap;
+  /** Which target table each source table writes, claimed as the service claims them. */
+  readonly targets: TargetTables;
   readonly changeLog: boolean;
   /** Where shards without a checkpoint start. */
   readonly start: StartPosition;
@@ -124,7 +125,7 @@ export async function readShard(ctx: ShardContext, shard: ShardInfo, checkpoint:
   }
 
   async function write(decoded: DecodedRecord[], received: number, first: string): Promise<boolean> {
-    const options = { requestId: `${source.kind}:${source.label}:${shard.shardId}:${first}`, source: source.kind, tableMap: ctx.tableMap, changeLog: ctx.changeLog };
+    const options = { requestId: `${source.kind}:${source.label}:${shard.shardId}:${first}`, source: source.kind, targets: ctx.targets, changeLog: ctx.changeLog };
     // A consumer cannot skip records: retry until written, unless stopped (nothing is checkpointed then).
     const result = await retryApply(() => applyRecords(decoded, received, options, ctx.sink), {
       retries: Infinity,

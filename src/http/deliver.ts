@@ -4,7 +4,7 @@ import type { Metrics } from '../metrics/create-metrics.js';
 import { applyRecords, type DeliveryReport } from '../pipeline/apply-records.js';
 import type { DeliveryRecorder } from '../pipeline/delivery-metrics.js';
 import type { Sink } from '../sink/sink.js';
-import type { TableMap } from '../translate/target-name.js';
+import type { TargetTables } from '../pipeline/target-tables.js';
 import { checkAccessKey, type AccessPolicy } from './access-key.js';
 import { untilAborted, type DeliveryGate, type DeliverySlot } from './delivery-gate.js';
 import { UnauthorizedError } from './http-errors.js';
@@ -18,7 +18,8 @@ export interface DeliveryDeps {
   readonly log: Logger;
   readonly access: AccessPolicy;
   readonly limits: BodyLimits;
-  readonly tableMap: TableMap;
+  /** Claims each source table's target table. */
+  readonly targets: TargetTables;
   readonly changeLog: boolean;
   /** A change dated more than this past the clock is dead-lettered (FUTURE_CHANGE_MARGIN_SECONDS). */
   readonly futureChangeMarginSeconds: number;
@@ -53,7 +54,7 @@ export async function deliver(
   slot: DeliverySlot,
 ): Promise<DeliveryReport> {
   const started = performance.now();
-  const work = applyRecords(decoded, received, { ...meta, tableMap: deps.tableMap, changeLog: deps.changeLog }, deps.sink);
+  const work = applyRecords(decoded, received, { ...meta, targets: deps.targets, changeLog: deps.changeLog }, deps.sink);
   slot.hold(work);
   // Counted when written, even if the answer has gone out as 503 by then: the rows are there.
   work.then(

@@ -1,9 +1,7 @@
 import type { Change } from '../decode/change.js';
 import type { DecodedRecord } from '../decode/decode-record.js';
-import { applyRecords, type DeliveryReport } from '../pipeline/apply-records.js';
+import { applyRecords, type ApplyOptions, type DeliveryReport } from '../pipeline/apply-records.js';
 import type { Sink, SinkError } from '../sink/sink.js';
-import { targetTableName } from '../translate/target-name.js';
-import type { TranslateOptions } from '../translate/translate.js';
 
 export interface TableOutcome {
   /** The target table; null for the group of records that could not be decoded. */
@@ -18,9 +16,14 @@ export interface TableOutcome {
  * single write would fail the whole batch. Records that cannot be decoded form one more group
  * (their dead letters).
  */
-export async function applyByTable(records: readonly DecodedRecord[], options: TranslateOptions, sink: Sink): Promise<TableOutcome[]> {
+export async function applyByTable(records: readonly DecodedRecord[], options: ApplyOptions, sink: Sink): Promise<TableOutcome[]> {
+  const resolved = await options.targets.resolve(records.flatMap((r) => (r.ok ? [r.change.sourceTable] : [])));
+  if (!resolved.ok) return [{ table: null, indices: records.map((r) => r.index), result: resolved }];
+  const tableOf = (change: Change) => {
+    const target = resolved.targetOf(change.sourceTable);
+    return target.ok ? target.table : null;
+  };
   const groups = new Map<string | null, DecodedRecord[]>();
-  const tableOf = (change: Change) => targetTableName(change.sourceTable, options.tableMap);
   for (const record of records) {
     const table = record.ok ? tableOf(record.change) : null;
     let group = groups.get(table);

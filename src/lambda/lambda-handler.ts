@@ -3,14 +3,14 @@ import type { Logger } from 'pino';
 import { changeBounds } from '../decode/change-bounds.js';
 import type { DecodedRecord } from '../decode/decode-record.js';
 import type { Sink } from '../sink/sink.js';
-import type { TableMap } from '../translate/target-name.js';
+import type { TargetTables } from '../pipeline/target-tables.js';
 import { applyByTable } from './apply-by-table.js';
 import { parseLambdaEvent } from './lambda-event.js';
 
 export interface LambdaDeps {
   readonly sink: Sink;
   readonly log: Logger;
-  readonly tableMap: TableMap;
+  readonly targets: TargetTables;
   readonly changeLog: boolean;
   /** A change dated more than this past the clock is dead-lettered (FUTURE_CHANGE_MARGIN_SECONDS). */
   readonly futureChangeMarginSeconds: number;
@@ -51,7 +51,7 @@ export function createLambdaHandler(deps: LambdaDeps) {
     if (!parsed.ok) throw new LambdaBatchError('NOT_AN_EVENT', parsed.error);
     const { entries } = parsed;
     const decoded = entries.map((e) => e.decoded).filter((d): d is DecodedRecord => d !== null);
-    const outcomes = await applyByTable(decoded, { requestId, source: 'lambda', tableMap: deps.tableMap, changeLog: deps.changeLog }, deps.sink);
+    const outcomes = await applyByTable(decoded, { requestId, source: 'lambda', targets: deps.targets, changeLog: deps.changeLog }, deps.sink);
 
     const failed = new Set<number>();
     let applied = 0;

@@ -1,8 +1,8 @@
 import type { Change } from '../decode/change.js';
 import type { DecodedRecord } from '../decode/decode-record.js';
 import type { SinkError, Sink } from '../sink/sink.js';
-import { targetTableName } from '../translate/target-name.js';
 import { translate, type TranslateOptions } from '../translate/translate.js';
+import type { TargetTables } from './target-tables.js';
 
 export interface RecordFailure {
   readonly index: number;
@@ -56,14 +56,22 @@ export function operationOf(change: { readonly eventName: string; readonly ttl: 
   return change.eventName === 'INSERT' ? 'insert' : 'modify';
 }
 
-/** decode results → translate → sink, and the tally of every record's fate. */
+export interface ApplyOptions extends Omit<TranslateOptions, 'targetOf'> {
+  /** Claims the target tables of the records' source tables. */
+  readonly targets: TargetTables;
+}
+
+/** decode results → target tables claimed → translate → sink, and the tally of every record's fate. */
 export async function applyRecords(
   records: readonly DecodedRecord[],
   received: number,
-  options: TranslateOptions,
+  options: ApplyOptions,
   sink: Sink,
 ): Promise<ApplyResult> {
-  const { batch, superseded } = translate(records, options);
+  const resolved = await options.targets.resolve(records.flatMap((r) => (r.ok ? [r.change.sourceTable] : [])));
+  if (!resolved.ok) return resolved;
+  const { targetOf } = resolved;
+  const { batch, superseded } = translate(records, { ...options, targetOf });
   const written = await sink.write(batch);
   if (!written.ok) return written;
 
@@ -79,7 +87,8 @@ export async function applyRecords(
   for (const record of records) if (record.ok) changeAt.set(record.index, record.change);
   for (const s of superseded) {
     const change = changeAt.get(s.index)!;
-    const table = targetTableName(change.sourceTable, options.tableMap);
+    const target = targetOf(change.sourceTable);
+    const table = target.ok ? target.table : null;
     fates.push({ table, operation: operationOf(change), outcome: s.outcome, version: change.version });
   }
   written.tables.forEach((result, t) => {

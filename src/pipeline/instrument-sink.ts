@@ -19,6 +19,7 @@ export function instrumentSink(sink: Sink, metrics: Metrics): Sink {
         stop();
       }
     },
+    ...(sink.claimNames ? { claimNames: sink.claimNames.bind(sink) } : {}),
     ping: () => sink.ping(),
     purgeTombstones: (version) => sink.purgeTombstones(version),
     liveRowsBelow: (table, sourceTable, version) => sink.liveRowsBelow(table, sourceTable, version),

@@ -24,12 +24,25 @@ export interface StoredVersion {
   readonly version: number;
 }
 
+/** Who holds a set of names after a claim: `null` when the claimant does (README, "The tables"). */
+export type ClaimResult = { readonly ok: true; readonly heldBy: string | null } | { readonly ok: false; readonly error: SinkError };
+
 /** What every database sink implements; http, decode and translate know nothing more of it. */
 export interface Sink {
   /** `postgres`, `pglite`, `cratedb`: for logs and /readyz. */
   readonly kind: string;
   /** Writes idempotently: the same batch twice, or an older change after a newer one, changes nothing. */
   write(batch: WriteBatch): Promise<SinkWriteResult>;
+  /**
+   * Claims target names (a table and its change log) for `sourceTable`, atomically and for good,
+   * in the database, so that every instance, before and after restarts, agrees which DynamoDB
+   * table a name holds. Answers who holds them now, described for a person (`DynamoDB table
+   * "Customers"`, `an index`); null when `sourceTable` does. A table already holding rows of a
+   * source table (written by an earlier version) belongs to that source table; a name taken by
+   * anything the sink did not create is held by it. Optional while a sink lacks it: the pipeline
+   * then keeps the claims in the process only.
+   */
+  claimNames?(names: readonly string[], sourceTable: string): Promise<ClaimResult>;
   /** True when the database answers a trivial query. */
   ping(): Promise<boolean>;
   /** Deletes tombstones whose version is below `version`; returns how many. */

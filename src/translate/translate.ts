@@ -1,15 +1,16 @@
 import type { Change } from '../decode/change.js';
 import type { DecodedRecord } from '../decode/decode-record.js';
 import { collapsePerKey, type IndexedChange } from './collapse-per-key.js';
-import { targetTableName, type TableMap } from './target-name.js';
+import type { TargetOf } from './target-name.js';
 import type { ChangeLogRow, DeadLetter, RowWrite, TableWrite, WriteBatch } from './write-batch.js';
 
 export interface TranslateOptions {
   readonly requestId: string;
   /** Where the records came from, kept with dead letters (`firehose`, `records`, …). */
   readonly source: string;
-  readonly tableMap: TableMap;
   readonly changeLog: boolean;
+  /** The target table of each source table of the records (claimed beforehand: pipeline/target-tables.ts). */
+  readonly targetOf: TargetOf;
 }
 
 export interface Translated {
@@ -22,11 +23,22 @@ export interface Translated {
 export function translate(records: readonly DecodedRecord[], options: TranslateOptions): Translated {
   const changes: IndexedChange[] = [];
   const deadLetters: DeadLetter[] = [];
+  const targets = new Map<string, string>();
   for (const record of records) {
-    if (record.ok) changes.push(record); // already an { index, change }
-    else deadLetters.push(deadLetter(record, options));
+    if (!record.ok) {
+      deadLetters.push(deadLetter(record, options));
+      continue;
+    }
+    const { sourceTable } = record.change;
+    const target = options.targetOf(sourceTable);
+    if (target.ok) {
+      targets.set(sourceTable, target.table);
+      changes.push(record); // already an { index, change }
+    } else {
+      deadLetters.push(refusedTable(record.index, record.change, target.error, options));
+    }
   }
-  const targetOf = targetsOf(options.tableMap);
+  const targetOf = (change: Change) => targets.get(change.sourceTable)!;
   const { winners, superseded } = collapsePerKey(changes, targetOf);
 
   const byTable = new Map<string, { rows: RowWrite[]; changes: ChangeLogRow[] }>();
@@ -48,16 +60,6 @@ export function translate(records: readonly DecodedRecord[], options: TranslateO
   }
   const tables: TableWrite[] = [...byTable].map(([table, entry]) => ({ table, rows: entry.rows, changes: entry.changes }));
   return { batch: { requestId: options.requestId, tables, deadLetters }, superseded };
-}
-
-/** targetTableName, worked out once per source table of the delivery rather than per record. */
-function targetsOf(tableMap: TableMap): (change: Change) => string {
-  const known = new Map<string, string>();
-  return (change) => {
-    let target = known.get(change.sourceTable);
-    if (target === undefined) known.set(change.sourceTable, (target = targetTableName(change.sourceTable, tableMap)));
-    return target;
-  };
 }
 
 function toRow(recordIndex: number, change: Change): RowWrite {
@@ -91,6 +93,11 @@ function toChangeLogRow(recordIndex: number, change: Change): ChangeLogRow {
     oldImage: change.oldImageJson,
     sourceTable: change.sourceTable,
   };
+}
+
+/** A record whose source table has no target it may be written to (README, "The tables"). */
+function refusedTable(recordIndex: number, change: Change, error: string, options: TranslateOptions): DeadLetter {
+  return { requestId: options.requestId, recordIndex, source: options.source, sourceTable: change.sourceTable, payload: JSON.stringify(change), error };
 }
 
 function deadLetter(record: Extract<DecodedRecord, { ok: false }>, options: TranslateOptions): DeadLetter {

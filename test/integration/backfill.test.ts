@@ -75,7 +75,7 @@ for (const sinkTarget of sinkTargets) {
         segments: 4,
         statePath: join(dir, `${table}.json`),
         sink: h.sink,
-        tableMap: new Map(),
+        targets: h.targets,
         changeLog: false,
         retryDelayMs: 1,
         ...extra,
@@ -388,10 +388,10 @@ for (const sinkTarget of sinkTargets) {
       expect(stillLive.map((r) => r.pk), 'deleted before the stream: no run could see them go').toEqual([0, 1, 2, 3, 4].map((i) => expectedPk({ id: { S: seedId(i) } })));
 
       // --prune: the rows the complete second run no longer saw become tombstones.
-      const pruned = await pruneGone({ sink: h.sink, table, tableMap: new Map(), version: second.summary.version });
+      const pruned = await pruneGone({ sink: h.sink, table, targets: h.targets, version: second.summary.version });
       expect(pruned).toEqual({ ok: true, pruned: 5, kept: 0 });
       await expectExactCopy(table);
-      expect(await pruneGone({ sink: h.sink, table, tableMap: new Map(), version: second.summary.version }), 'pruning again finds nothing').toEqual({ ok: true, pruned: 0, kept: 0 });
+      expect(await pruneGone({ sink: h.sink, table, targets: h.targets, version: second.summary.version }), 'pruning again finds nothing').toEqual({ ok: true, pruned: 0, kept: 0 });
     });
 
     it('refuses a cursor file of another split or table instead of skipping items', async () => {

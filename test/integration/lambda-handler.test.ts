@@ -1,3 +1,5 @@
+import { TargetTables } from '../../src/pipeline/target-tables.js';
+import { tableNaming } from '../../src/translate/target-name.js';
 import pino from 'pino';
 import { expect, it } from 'vitest';
 import { createLambdaHandler, LambdaBatchError } from '../../src/lambda/lambda-handler.js';
@@ -24,7 +26,7 @@ interface Row {
 
 describeTargets('lambda handler into', sinkTargets, {}, (h) => {
 
-  const handlerWith = (sink: Sink = h.sink) => createLambdaHandler({ sink, log, tableMap: new Map(), changeLog: false, futureChangeMarginSeconds: 24 * 3600 });
+  const handlerWith = (sink: Sink = h.sink) => createLambdaHandler({ sink, log, targets: new TargetTables(tableNaming(new Map(), 'cdc_dead_letters'), sink), changeLog: false, futureChangeMarginSeconds: 24 * 3600 });
   const rows = async (table: string): Promise<Row[]> => (await h.rows(table)).map((r) => ({ pk: r.pk, data: JSON.parse(r.data), deleted: r.deleted }));
 
   it('applies a Kinesis event source mapping batch of the real Kinesis-for-DynamoDB records', async () => {

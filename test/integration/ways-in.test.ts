@@ -1,3 +1,5 @@
+import { TargetTables } from '../../src/pipeline/target-tables.js';
+import { tableNaming } from '../../src/translate/target-name.js';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeScannedRecord } from '../../src/decode/decode-record.js';
@@ -24,7 +26,7 @@ const postRecords = async (h: Harness, body: string) => {
   expect(response.status, await response.clone().text()).toBe(200);
 };
 const lambda = (h: Harness, event: unknown) =>
-  createLambdaHandler({ sink: h.sink, log: pino({ level: 'silent' }), tableMap: new Map(), changeLog: false, futureChangeMarginSeconds: h.config.futureChangeMarginSeconds })(event);
+  createLambdaHandler({ sink: h.sink, log: pino({ level: 'silent' }), targets: new TargetTables(tableNaming(new Map(), 'cdc_dead_letters'), h.sink), changeLog: false, futureChangeMarginSeconds: h.config.futureChangeMarginSeconds })(event);
 
 const waysIn: WayIn[] = [
   {

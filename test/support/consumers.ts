@@ -1,3 +1,5 @@
+import { TargetTables } from '../../src/pipeline/target-tables.js';
+import { tableNaming } from '../../src/translate/target-name.js';
 import { randomUUID } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { parse as parseLossless } from 'lossless-json';
@@ -36,7 +38,7 @@ export function startConsumer(
     source,
     store,
     sink,
-    tableMap: new Map(),
+    targets: new TargetTables(tableNaming(new Map(), 'cdc_dead_letters'), sink),
     changeLog: false,
     start: { kind: 'trim-horizon' },
     owner,

@@ -6,9 +6,11 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { canonicalNumber } from '../../src/decode/dynamo-number.js';
+import { TargetTables } from '../../src/pipeline/target-tables.js';
 import { parseCrateDbUrl } from '../../src/sink/cratedb/cratedb-url.js';
 import type { CheckpointStore } from '../../src/sink/checkpoint-store.js';
 import { openTarget } from '../../src/sink/create-sink.js';
+import { tableNaming } from '../../src/translate/target-name.js';
 import type { Sink } from '../../src/sink/sink.js';
 import { crateDbUrl, liveQuery } from './cratedb-live.js';
 import { stateTableRefusing, tablesRefusingNul } from './cratedb-refusals.js';
@@ -69,6 +71,8 @@ export interface Harness extends TableReads {
   readonly checkpoints: CheckpointStore;
   readonly config: Config;
   readonly target: TargetName;
+  /** Claims target tables for the harness's sink, as the app does. */
+  readonly targets: TargetTables;
   /** Runs SQL against the sink's database, in the harness's own schema (the database's own dialect). */
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
   readonly schema: string;
@@ -164,6 +168,7 @@ export async function createHarness(target: TargetName, env: Record<string, stri
     checkpoints,
     config,
     target,
+    targets: new TargetTables(tableNaming(config.tableMap, config.sink.deadLetterTable), sink),
     schema,
     standIn,
     requests: standIn?.requests ?? proxy?.requests,

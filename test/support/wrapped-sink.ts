@@ -12,6 +12,7 @@ export function wrapSink(
   return {
     kind: real.kind,
     write: (batch) => around(batch, () => real.write(batch)),
+    ...(real.claimNames ? { claimNames: real.claimNames.bind(real) } : {}),
     ping: () => real.ping(),
     purgeTombstones: (version) => real.purgeTombstones(version),
     liveRowsBelow: (table, sourceTable, version) => real.liveRowsBelow(table, sourceTable, version),

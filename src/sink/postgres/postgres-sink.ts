@@ -1,10 +1,11 @@
 import type { ChangeLogRow, DeadLetter, RowWrite, TableWrite, WriteBatch } from '../../translate/write-batch.js';
-import { SinkError, type RowOutcome, type Sink, type SinkWriteResult, type StoredVersion, type TableResult } from '../sink.js';
+import { SinkError, type ClaimResult, type RowOutcome, type Sink, type SinkWriteResult, type StoredVersion, type TableResult } from '../sink.js';
 import { chunkRows } from '../sql/chunk-rows.js';
 import { deadLetterId, rowDeadLetter } from '../sql/dead-letters.js';
 import { writeIsolatingFailures } from '../sql/isolate-failures.js';
 import { classifyPostgresError, CREATE_RACE_CODES, sqlState, TABLE_CHANGED_CODES, UNDEFINED_TABLE } from './classify-error.js';
 import { indexKeyRefusal, jsonbRefusal } from './predicted-refusals.js';
+import { claimNames, createTableOwnersTable } from './table-owners.js';
 import type { SqlExecutor } from './sql-executor.js';
 import * as sql from './statements.js';
 
@@ -50,9 +51,21 @@ export class PostgresSink implements Sink {
       if (deadLetters.length > 0) await this.writeDeadLetters(deadLetters);
       return { ok: true, tables };
     } catch (error) {
-      const kind = classifyPostgresError(error);
-      const message = error instanceof Error ? error.message : String(error);
-      return { ok: false, error: new SinkError(`${this.kind}: ${message}`, kind !== 'fatal', { cause: error }) };
+      return { ok: false, error: this.sinkError(error) };
+    }
+  }
+
+  private sinkError(error: unknown): SinkError {
+    return new SinkError(`${this.kind}: ${errorMessage(error)}`, classifyPostgresError(error) !== 'fatal', { cause: error });
+  }
+
+  async claimNames(names: readonly string[], sourceTable: string): Promise<ClaimResult> {
+    try {
+      const { schema } = this.options;
+      await this.ensure('owners', () => this.db.query(createTableOwnersTable(schema)));
+      return { ok: true, heldBy: await claimNames(this.db, schema, names, sourceTable) };
+    } catch (error) {
+      return { ok: false, error: this.sinkError(error) };
     }
   }
 

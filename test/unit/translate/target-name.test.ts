@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parseTableMap, targetTableName } from '../../../src/translate/target-name.js';
+import { candidateNames, claimOrder, parseTableMap, tableNaming, targetPlan, targetTableName } from '../../../src/translate/target-name.js';
 
 const none = new Map<string, string>();
 
@@ -74,5 +74,48 @@ describe('parseTableMap', () => {
 
   it('accepts a target of 54 characters', () => {
     expect(parseTableMap(`s=${'t'.repeat(54)}`).get('s')).toBe('t'.repeat(54));
+  });
+});
+
+describe('candidateNames', () => {
+  const hash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 8);
+
+  it("offers today's name, then one suffixed with a hash of the exact source name", () => {
+    expect(candidateNames('Customers')).toEqual(['customers', `customers_${hash('Customers')}`]);
+    expect(candidateNames('customers')).toEqual(['customers', `customers_${hash('customers')}`]);
+    expect(candidateNames('or-ders')[1]).not.toBe(candidateNames('or_ders')[1]);
+  });
+
+  it('offers a long name only hashed, as before: its hash already tells it apart', () => {
+    const long = `Orders-${'x'.repeat(100)}`;
+    expect(candidateNames(long)).toEqual([targetTableName(long, none)]);
+  });
+
+  it('keeps every candidate within 54 characters of [a-z0-9_]', () => {
+    for (const source of ['a'.repeat(54), 'A'.repeat(54), `${'b'.repeat(53)}-`, 'x.y-z']) {
+      for (const name of candidateNames(source)) expect(name).toMatch(/^[a-z0-9_]{1,54}$/);
+    }
+  });
+});
+
+describe('targetPlan', () => {
+  const naming = tableNaming(new Map([['Orders', 'shop']]), 'cdc_dead_letters');
+
+  it('leaves out candidates that are internal tables, TABLE_MAP targets or their change logs, saying why', () => {
+    const plan = targetPlan('cdc-dead-letters', naming);
+    expect(plan).toEqual({ mapped: false, candidates: [candidateNames('cdc-dead-letters')[1]], skipped: ['cdc_dead_letters is an internal table (dead letters)'] });
+    expect(targetPlan('shop', naming)).toMatchObject({ skipped: ['shop is given by TABLE_MAP to "Orders"'] });
+    expect(targetPlan('shop-changes', naming)).toMatchObject({ skipped: ['shop_changes is given by TABLE_MAP to "Orders"'] });
+    expect(targetPlan('cdc_table_owners', naming)).toMatchObject({ skipped: ['cdc_table_owners is an internal table (table owners)'] });
+  });
+
+  it('sends a mapped table where TABLE_MAP says, without claims', () => {
+    expect(targetPlan('Orders', naming)).toEqual({ mapped: true, table: 'shop' });
+  });
+});
+
+describe('claimOrder', () => {
+  it('lets a name that is its own target name claim first, then goes by code units', () => {
+    expect(['Customers', 'or-ders', 'customers', 'CUSTOMERS', 'or_ders'].sort(claimOrder)).toEqual(['customers', 'or_ders', 'CUSTOMERS', 'Customers', 'or-ders']);
   });
 });

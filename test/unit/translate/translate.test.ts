@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { decodeFirehoseRecord, decodeParsedRecord, type DecodedRecord } from '../../../src/decode/decode-record.js';
+import { unclaimedTargets } from '../../../src/translate/target-name.js';
 import { translate, type TranslateOptions } from '../../../src/translate/translate.js';
 import { fixture, seedRecords } from '../../support/fixtures.js';
 import { encodeRecord } from '../../support/firehose.js';
 import { nowBounds } from '../../support/change-bounds.js';
 
-const options: TranslateOptions = { requestId: 'req-1', source: 'firehose', tableMap: new Map(), changeLog: false };
+const options: TranslateOptions = { requestId: 'req-1', source: 'firehose', changeLog: false, targetOf: unclaimedTargets(new Map()) };
 const decodeAll = (records: unknown[]): DecodedRecord[] => records.map((r, i) => decodeFirehoseRecord(encodeRecord(r), i, nowBounds));
 const FOO = '{"device":"foo","timestamp":"2024-07-12T01:17:42"}';
 const QUX = '{"device":"qux","timestamp":"2024-07-12T01:17:42"}';
@@ -106,7 +107,7 @@ describe('translate', () => {
       ['table-testdrive', 'drive'],
       ['*', 'misc'],
     ]);
-    const { batch } = translate(decodeAll([...seedRecords(), binary]), { ...options, tableMap: map });
+    const { batch } = translate(decodeAll([...seedRecords(), binary]), { ...options, targetOf: unclaimedTargets(map) });
     expect(batch.tables.map((t) => [t.table, t.rows.length])).toEqual([
       ['drive', 2],
       ['misc', 1],
