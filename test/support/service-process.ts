@@ -24,7 +24,7 @@ export function killServices(): void {
  * Starts `src/main.ts` (or another entry point that logs "listening" with its port, such as
  * `src/consume-main.ts`) as a process on a free port and waits for its "listening" line.
  */
-export function startService(env: Record<string, string>, entry: readonly string[] = ['src/main.ts']): Promise<Running> {
+export function startService(env: Record<string, string>, entry: readonly string[] = ['src/main.ts'], startTimeoutMs = 30_000): Promise<Running> {
   const child = spawn(process.execPath, ['--import', 'tsx', ...entry], {
     cwd: root,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', SINK_URL: '', ...env },
@@ -38,7 +38,7 @@ export function startService(env: Record<string, string>, entry: readonly string
     }),
   );
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start: ${logs.join('')}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`service did not start: ${logs.join('')}`)), startTimeoutMs);
     child.stderr.on('data', (d: Buffer) => logs.push(d.toString()));
     child.stdout.on('data', (d: Buffer) => {
       logs.push(d.toString());
