@@ -39,7 +39,7 @@ describe.skipIf(motoSkipReason !== null)(`npm run consume against moto${motoSkip
       '100',
       '--lease-seconds',
       '3',
-    ]);
+    ], 90_000); // it loads three AWS SDK clients: slow to start on a busy machine
   const metrics = (running: Running): Promise<Scrape> => scrape({ request: (path) => fetch(`${running.url}${path}`) });
   const recordsRead = async (running: Running) => (await metrics(running)).sum('cdc_consumer_records_total');
   // A read that found nothing new sets the shard's iterator age to 0: it is caught up.
@@ -93,5 +93,5 @@ describe.skipIf(motoSkipReason !== null)(`npm run consume against moto${motoSkip
     } finally {
       await db.close();
     }
-  }, 120_000);
+  }, 240_000);
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { DeleteItemCommand, DeleteTableCommand, PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { ExpiredIteratorException, LimitExceededException, TrimmedDataAccessException } from '@aws-sdk/client-dynamodb-streams';
@@ -6,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbStreamsSource } from '../../src/consume/dynamodb-streams-source.js';
 import { scanAll } from '../support/dynamodb-server.js';
 import { createStreamTable, motoSkipReason, startMoto, type MotoServer } from '../support/moto-server.js';
-import { eventually, startConsumer, tableMismatch, type RunningConsumer, type TargetRow } from '../support/consumers.js';
+import { eventually, overlappingWrites, startConsumer, tableMismatch, timedSink, type RunningConsumer, type TargetRow, type TimedWrite } from '../support/consumers.js';
 import { historyArbitrary } from '../support/dynamo-model.js';
 import { failTimes, faultyClient } from '../support/faulty-client.js';
 import { wrapSink } from '../support/wrapped-sink.js';
@@ -60,7 +61,7 @@ describe.skipIf(motoSkipReason !== null)(`DynamoDB Streams consumer against moto
     expect(metrics).toMatch(new RegExp(`cdc_consumer_records_total\\{stream="${t.name}",shard="[^"]+"\\} 5`));
   });
 
-  it('converges with moto\'s table whatever the writes, wherever the consumer is killed and restarted (property)', async () => {
+  it('converges with moto\'s table whatever the writes, with two consumers at once, wherever they are killed and restarted (property)', async () => {
     let run = 0;
     await fc.assert(
       fc.asyncProperty(
@@ -78,13 +79,20 @@ describe.skipIf(motoSkipReason !== null)(`DynamoDB Streams consumer against moto
               return { name, arn, keyNames: spec.keys.map((k) => k.name) };
             }),
           );
-          const startAll = () => tables.map((t) => startConsumer(new DynamoDbStreamsSource(moto.streams, t.arn), h.checkpoints, h.sink, { batchLimit: 3 }));
-          let consumers: RunningConsumer[] = startAll();
+          // Two consumers per stream at once, as two processes started on it would be.
+          const writes: TimedWrite[] = [];
+          const start = (t: (typeof tables)[number]) => {
+            const owner = `owner-${randomUUID().slice(0, 8)}`;
+            return startConsumer(new DynamoDbStreamsSource(moto.streams, t.arn), h.checkpoints, timedSink(h.sink, owner, writes), { owner, batchLimit: 3 });
+          };
+          let consumers: RunningConsumer[][] = tables.map((t) => [start(t), start(t)]);
           for (const [i, op] of history.operations.entries()) {
             if (killAt.includes(i)) {
-              // kill -9 at whatever point each consumer is: mid-read, mid-write, before a checkpoint.
-              await Promise.all(consumers.map((c) => c.crash()));
-              consumers = startAll();
+              // kill -9 one of each pair, at whatever point it is: mid-read, mid-write, before a
+              // checkpoint; another process is started in its place.
+              const victim = i % 2;
+              await Promise.all(consumers.map((pair) => pair[victim]!.crash()));
+              consumers = consumers.map((pair, t) => pair.map((c, k) => (k === victim ? start(tables[t]!) : c)));
             }
             const table = tables[op.table]!;
             const keys = history.keyPools[op.table]![op.key]!;
@@ -96,8 +104,9 @@ describe.skipIf(motoSkipReason !== null)(`DynamoDB Streams consumer against moto
             const mismatch = await eventually(async () => tableMismatch(await scanAll(moto.dynamodb, t.name), t.keyNames, await rows(t.name)));
             expect(mismatch, t.name).toBeNull();
           }
-          const ends = await Promise.all(consumers.map((c) => c.stop()));
+          const ends = await Promise.all(consumers.flat().map((c) => c.stop()));
           expect(ends.every((e) => e.reason === 'stopped')).toBe(true);
+          expect(overlappingWrites(writes)).toBeNull();
         },
       ),
       { numRuns: 15 },

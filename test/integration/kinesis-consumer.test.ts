@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { DeleteStreamCommand, ListShardsCommand, type Shard } from '@aws-sdk/client-kinesis';
 import fc from 'fast-check';
 import { parse as parseLossless } from 'lossless-json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KinesisSource } from '../../src/consume/kinesis-source.js';
-import { eventually, startConsumer, type RunningConsumer, type TargetRow } from '../support/consumers.js';
+import { eventually, overlappingWrites, startConsumer, timedSink, type RunningConsumer, type TargetRow, type TimedWrite } from '../support/consumers.js';
 import { emitRecords, historyArbitrary, mapMismatch, type Item } from '../support/dynamo-model.js';
 import { createStream, putCdcRecord, reshard, startKinesis, type KinesisServer } from '../support/kinesis-server.js';
 import { faultyClient } from '../support/faulty-client.js';
@@ -47,7 +47,7 @@ describe('Kinesis consumer against kinesalite', () => {
     return { name, source: () => new KinesisSource(kinesis.client, name) };
   };
 
-  it('converges whatever the writes, wherever the consumer is killed and the stream resharded (property)', async () => {
+  it('converges whatever the writes, with two consumers at once, wherever they are killed and the stream resharded (property)', async () => {
     let run = 0;
     await fc.assert(
       fc.asyncProperty(
@@ -60,12 +60,18 @@ describe('Kinesis consumer against kinesalite', () => {
           const history = { ...generated, tables: generated.tables.map((t) => ({ ...t, name: `${t.name}-k${run}`, format: t.format === 'streams' ? ('kinesis-us' as const) : t.format })) };
           const { records, finalState } = emitRecords(history);
           const stream = await freshStream(2);
-          const start = () => startConsumer(stream.source(), h.checkpoints, h.sink, { batchLimit: 3 });
-          let consumer: RunningConsumer = start();
+          // Two consumers at once, as two processes started on the stream would be.
+          const writes: TimedWrite[] = [];
+          const start = () => {
+            const owner = `owner-${randomUUID().slice(0, 8)}`;
+            return startConsumer(stream.source(), h.checkpoints, timedSink(h.sink, owner, writes), { owner, batchLimit: 3 });
+          };
+          let consumers: RunningConsumer[] = [start(), start()];
           for (const [i, record] of records.entries()) {
             if (killAt.includes(i)) {
-              await consumer.crash();
-              consumer = start();
+              const victim = i % 2;
+              await consumers[victim]!.crash();
+              consumers[victim] = start();
             }
             for (const [at, kind] of reshardAt) if (at === i) await reshard(kinesis.client, stream.name, kind);
             await putCdcRecord(kinesis.client, stream.name, record, partitionKey(record));
@@ -73,7 +79,8 @@ describe('Kinesis consumer against kinesalite', () => {
           for (const [t, spec] of history.tables.entries()) {
             expect(await eventually(() => stateMismatch(spec.name, finalState[t]!))).toBeNull();
           }
-          expect(await consumer.stop()).toEqual({ reason: 'stopped' });
+          expect(await Promise.all(consumers.map((c) => c.stop()))).toEqual([{ reason: 'stopped' }, { reason: 'stopped' }]);
+          expect(overlappingWrites(writes)).toBeNull();
         },
       ),
       { numRuns: 15 },

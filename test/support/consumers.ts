@@ -10,6 +10,7 @@ import { createMetrics, type Metrics } from '../../src/metrics/create-metrics.js
 import type { CheckpointStore } from '../../src/sink/checkpoint-store.js';
 import type { Sink } from '../../src/sink/sink.js';
 import { expectedPk, mapMismatch, type Item } from './dynamo-model.js';
+import { wrapSink } from './wrapped-sink.js';
 
 /** A consumer running in this process, which a test can stop gracefully or kill dead. */
 export interface RunningConsumer {
@@ -91,4 +92,37 @@ export async function eventually(check: () => Promise<string | null>, timeoutMs 
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return last;
+}
+
+/** One write of a batch by a consumer, from its start to its end. */
+export interface TimedWrite {
+  readonly owner: string;
+  readonly stream: string;
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * The sink as one consumer sees it, recording each write with the stream it came from (the
+ * consumer names it in the batch's request id: `<kind>:<stream>:<shard>:<sequence>`).
+ */
+export function timedSink(sink: Sink, owner: string, writes: TimedWrite[]): Sink {
+  return wrapSink(sink, async (batch, write) => {
+    const from = Date.now();
+    try {
+      return await write();
+    } finally {
+      writes.push({ owner, stream: batch.requestId.split(':')[1]!, from, to: Date.now() });
+    }
+  });
+}
+
+/** null when no two consumers ever wrote the same stream at the same time, else the first overlap. */
+export function overlappingWrites(writes: readonly TimedWrite[]): string | null {
+  for (const a of writes) {
+    for (const b of writes) {
+      if (a.stream === b.stream && a.owner !== b.owner && a.from < b.to && b.from < a.to) return `${a.owner} and ${b.owner} both wrote ${a.stream} at ${a.from}`;
+    }
+  }
+  return null;
 }

@@ -25,7 +25,7 @@ export function killServices(): void {
  * `src/consume-main.ts`) as a process on a free port and waits for its "listening" line: up to
  * 90 s, since loading TypeScript and opening PGlite take long on a loaded machine.
  */
-export function startService(env: Record<string, string>, entry: readonly string[] = ['src/main.ts']): Promise<Running> {
+export function startService(env: Record<string, string>, entry: readonly string[] = ['src/main.ts'], startTimeoutMs = 90_000): Promise<Running> {
   const child = spawn(process.execPath, ['--import', 'tsx', ...entry], {
     cwd: root,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', SINK_URL: '', ...env },
@@ -39,7 +39,7 @@ export function startService(env: Record<string, string>, entry: readonly string
     }),
   );
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start: ${logs.join('')}`)), 90_000);
+    const timer = setTimeout(() => reject(new Error(`service did not start: ${logs.join('')}`)), startTimeoutMs);
     child.stderr.on('data', (d: Buffer) => logs.push(d.toString()));
     child.stdout.on('data', (d: Buffer) => {
       logs.push(d.toString());
