@@ -105,6 +105,7 @@ for (const sinkTarget of sinkTargets) {
       return { items, rows };
     };
 
+    // Thirty tables are created: time in proportion to the target (timeScale).
     it('copies every item, of every attribute type, with S, N or B keys and optional sort keys', async () => {
       let copied = 0;
       const histories = fc.sample(historyArbitrary, { numRuns: 30, seed: 20261125 });
@@ -133,7 +134,7 @@ for (const sinkTarget of sinkTargets) {
         }
       }
       expect(copied).toBeGreaterThan(40);
-    });
+    }, 60_000 * sinkTarget.timeScale);
 
     it('scans in parallel segments and writes each of 600 items exactly once, below every stream version', async () => {
       const table = await freshTable('bulk', seedItems(600));
@@ -220,6 +221,7 @@ for (const sinkTarget of sinkTargets) {
       });
     }
 
+    // Twenty-five tables are created: time in proportion to the target (timeScale).
     it('converges for random interleavings of scan pages, changes and their delivery (property)', async () => {
       const op = fc.record({ put: fc.boolean(), id: fc.nat(49), now: fc.boolean() });
       const plan = fc.record({
@@ -269,7 +271,7 @@ for (const sinkTarget of sinkTargets) {
         }),
         { numRuns: 25 },
       );
-    });
+    }, 60_000 * sinkTarget.timeScale);
 
     it('resumes after an interruption from the saved cursors, losing and repeating nothing', async () => {
       const table = await freshTable('interrupted', seedItems(300));
