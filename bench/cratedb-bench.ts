@@ -12,7 +12,7 @@ import { unclaimedTargets } from '../src/translate/target-name.js';
 import { translate } from '../src/translate/translate.js';
 import type { WriteBatch } from '../src/translate/write-batch.js';
 import { deliveryOf, type ItemShape } from './generate.js';
-import { runConcurrently, startService } from './service-process.js';
+import { postAllTimed, runConcurrently, startService } from './service-process.js';
 
 export interface CrateDbFigures {
   readonly shape: ItemShape;
@@ -70,20 +70,13 @@ export async function benchCrateDb(url: string, shape: ItemShape, deliveries: nu
   try {
     await service.post(warm!.body, warm!.requestId, false); // creates the table
     proxy.reset();
-    const started = performance.now();
-    const cpuBefore = service.cpuSeconds();
-    const results = await runConcurrently(timed.map((d) => () => service.post(d.body, d.requestId, false)), CONCURRENCY);
-    const seconds = (performance.now() - started) / 1000;
-    servicePerSecond = records / seconds;
-    serviceCores = (service.cpuSeconds() - cpuBefore) / seconds;
-    const failed = results.filter((r) => r.status !== 200);
-    if (failed.length > 0) throw new Error(`${failed.length} deliveries into CrateDB failed: ${failed[0]!.status}`);
+    const first = await postAllTimed(service, timed, CONCURRENCY);
+    servicePerSecond = records / first.seconds;
+    serviceCores = first.cores;
     requestsPerDelivery = proxy.requests / timed.length;
     crateMsPerDelivery = Object.fromEntries(Object.entries(proxy.durations).map(([kind, ms]) => [kind, ms / timed.length]));
     proxy.reset();
-    const again = performance.now();
-    await runConcurrently(timed.map((d) => () => service.post(d.body, d.requestId, false)), CONCURRENCY);
-    redeliveryPerSecond = records / ((performance.now() - again) / 1000);
+    redeliveryPerSecond = records / (await postAllTimed(service, timed, CONCURRENCY)).seconds;
     requestsPerRedelivery = proxy.requests / timed.length;
   } finally {
     await service.stop();

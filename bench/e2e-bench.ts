@@ -8,7 +8,7 @@ import { translate } from '../src/translate/translate.js';
 import { unclaimedTargets } from '../src/translate/target-name.js';
 import type { WriteBatch } from '../src/translate/write-batch.js';
 import { deliveryOf, gzipped, type Delivery, type ItemShape } from './generate.js';
-import { runConcurrently, startService } from './service-process.js';
+import { postAllTimed, runConcurrently, startService } from './service-process.js';
 import { changeBounds } from '../src/decode/change-bounds.js';
 
 /** Where the end-to-end figures are written: the PostgreSQL server, or the embedded database. */
@@ -74,17 +74,10 @@ export async function benchThroughput(target: Target, shape: ItemShape, deliveri
   let serviceCores: number;
   try {
     await service.post(warm!.body, warm!.requestId, false); // creates the table
-    const started = performance.now();
-    const cpuBefore = service.cpuSeconds();
-    const results = await runConcurrently(timed.map((d) => () => service.post(d.body, d.requestId, false)), CONCURRENCY);
-    const seconds = (performance.now() - started) / 1000;
-    servicePerSecond = records / seconds;
-    serviceCores = (service.cpuSeconds() - cpuBefore) / seconds;
-    const failed = results.filter((r) => r.status !== 200);
-    if (failed.length > 0) throw new Error(`${failed.length} deliveries failed: ${failed[0]!.status}`);
-    const again = performance.now();
-    await runConcurrently(timed.map((d) => () => service.post(d.body, d.requestId, false)), CONCURRENCY);
-    redeliveryPerSecond = records / ((performance.now() - again) / 1000);
+    const first = await postAllTimed(service, timed, CONCURRENCY);
+    servicePerSecond = records / first.seconds;
+    serviceCores = first.cores;
+    redeliveryPerSecond = records / (await postAllTimed(service, timed, CONCURRENCY)).seconds;
   } finally {
     await service.stop();
     await dropSchema(target, serviceSchema);
