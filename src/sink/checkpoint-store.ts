@@ -36,5 +36,5 @@ export interface CheckpointStore {
   reset(stream: string): Promise<void>;
 }
 
-export const CHECKPOINT_TABLE = 'cdc_shard_checkpoints';
-export const LEASE_TABLE = 'cdc_stream_leases';
+// The names live with the other internal tables, which no source table may be given.
+export { CHECKPOINT_TABLE, LEASE_TABLE } from '../translate/target-name.js';

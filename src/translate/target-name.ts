@@ -15,6 +15,9 @@ export const CHANGE_LOG_SUFFIX = '_changes';
 
 /** The sinks' own table of which DynamoDB table holds which target name (README, "The tables"). */
 export const TABLE_OWNERS_TABLE = 'cdc_table_owners';
+/** The stream consumers' checkpoints and leases (npm run consume). */
+export const CHECKPOINT_TABLE = 'cdc_shard_checkpoints';
+export const LEASE_TABLE = 'cdc_stream_leases';
 
 /** A target table and its change log: the names one source table claims together. */
 export function nameFamily(table: string): string[] {
@@ -42,6 +45,8 @@ export function internalTables(deadLetterTable: string): Map<string, string> {
   return new Map([
     [deadLetterTable, 'dead letters'],
     [TABLE_OWNERS_TABLE, 'table owners'],
+    [CHECKPOINT_TABLE, 'stream checkpoints'],
+    [LEASE_TABLE, 'stream leases'],
   ]);
 }
 

@@ -1,5 +1,6 @@
+import { TABLE_OWNERS_TABLE } from '../../translate/target-name.js';
 import type { ChangeLogRow, DeadLetter, RowWrite, TableWrite, WriteBatch } from '../../translate/write-batch.js';
-import { SinkError, type RowOutcome, type Sink, type SinkWriteResult, type StoredVersion, type TableResult } from '../sink.js';
+import { SinkError, type ClaimResult, type RowOutcome, type Sink, type SinkWriteResult, type StoredVersion, type TableResult } from '../sink.js';
 import { chunkRows } from '../sql/chunk-rows.js';
 import { deadLetterId, rowDeadLetter } from '../sql/dead-letters.js';
 import { writeIsolatingFailures } from '../sql/isolate-failures.js';
@@ -9,6 +10,7 @@ import { columnTypesFrom } from './column-types.js';
 import { MAX_INDEXED_TEXT_BYTES, parseItem, projectAllToAux, projectItem, type ColumnTypes, type Projection } from './project-item.js';
 import { quoteLiteral } from './identifiers.js';
 import * as sql from './statements.js';
+import { claimNames, createTableOwnersTable, SplitClaimError } from './table-owners.js';
 import { gateKeyOf, gateOutcome, paddedSeq, storedGateKeys, type GateKey } from './version-gate.js';
 
 export interface CrateDbSinkOptions {
@@ -70,9 +72,18 @@ export class CrateDbSink implements Sink {
       if (letters.length > 0) await this.writeDeadLetters(letters);
       return { ok: true, tables };
     } catch (error) {
-      const kind = classifyCrateDbError(error);
-      const message = error instanceof Error ? error.message : String(error);
-      return { ok: false, error: new SinkError(`cratedb: ${message}`, kind === 'retryable', { cause: error }) };
+      return { ok: false, error: sinkError(error) };
+    }
+  }
+
+  /** Target names held in CrateDB for good, so that every instance agrees (README, The tables). */
+  async claimNames(names: readonly string[], sourceTable: string): Promise<ClaimResult> {
+    const { schema, tableSettings } = this.options;
+    try {
+      await this.ensure('owners', () => this.createTable(createTableOwnersTable(schema, tableSettings), TABLE_OWNERS_TABLE));
+      return { ok: true, heldBy: await claimNames(this.client, schema, names, sourceTable) };
+    } catch (error) {
+      return { ok: false, error: sinkError(error) };
     }
   }
 
@@ -421,6 +432,12 @@ export class CrateDbSink implements Sink {
     }
   }
 
+}
+
+function sinkError(error: unknown): SinkError {
+  // A claim split between two instances is retried like any trouble that is not the data's.
+  const retryable = error instanceof SplitClaimError || classifyCrateDbError(error) === 'retryable';
+  return new SinkError(`cratedb: ${errorMessage(error)}`, retryable, { cause: error });
 }
 
 function isRowError(error: unknown): boolean {

@@ -13,7 +13,7 @@ export interface TableSettings {
 
 export const changeLogSuffix = '_changes';
 
-function withClause(settings: TableSettings): string {
+export function withClause(settings: TableSettings): string {
   const shards = settings.shards === null ? '' : `\nCLUSTERED INTO ${settings.shards} SHARDS`;
   const replicas = settings.replicas === null ? '' : `\nWITH ("number_of_replicas" = '${settings.replicas.replaceAll("'", "''")}')`;
   return shards + replicas;

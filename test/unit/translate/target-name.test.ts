@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { candidateNames, claimOrder, parseTableMap, tableNaming, targetPlan, targetTableName } from '../../../src/translate/target-name.js';
+import { candidateNames, claimOrder, internalTables, parseTableMap, tableNaming, targetPlan, targetTableName } from '../../../src/translate/target-name.js';
 
 const none = new Map<string, string>();
 
@@ -117,5 +117,12 @@ describe('targetPlan', () => {
 describe('claimOrder', () => {
   it('lets a name that is its own target name claim first, then goes by code units', () => {
     expect(['Customers', 'or-ders', 'customers', 'CUSTOMERS', 'or_ders'].sort(claimOrder)).toEqual(['customers', 'or_ders', 'CUSTOMERS', 'Customers', 'or-ders']);
+  });
+});
+
+describe('the stream consumers\' tables are internal too', () => {
+  it('never gives a DynamoDB table the name of the checkpoint or lease table', () => {
+    const internal = internalTables('cdc_dead_letters');
+    expect([...internal.keys()]).toEqual(expect.arrayContaining(['cdc_shard_checkpoints', 'cdc_stream_leases']));
   });
 });
