@@ -42,6 +42,10 @@ export function classifyCrateDbError(error: unknown): CrateErrorClass {
   // A bulk row failing on a Java cast (a list whose elements do not fit the sub-column: 5000,
   // observed) is the row's data; any other 5xxx row error (a shard unavailable) is trouble.
   if (bulkRow && errorCode === 5000 && /ClassCastException/.test(message)) return 'row';
+  // Nor is one failing to re-read its own document for an upsert (6.4.3 answers so, again and
+  // again, for some rows holding characters outside the BMP): retrying would block the delivery
+  // for good, so the row is isolated and, failing every shape, dead-lettered.
+  if (bulkRow && errorCode === 5000 && /UncheckedIOException\[com\.fasterxml\.jackson\.core\.JsonParseException: Invalid UTF-8/.test(message)) return 'row';
   if (status >= 500 || status === 429 || status === 408) return 'retryable';
   // A shard not started yet (RECOVERING just after CREATE TABLE, observed), or relocating.
   if (errorCode === SHARD_NOT_READY) return 'retryable';

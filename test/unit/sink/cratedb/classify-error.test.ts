@@ -41,6 +41,7 @@ describe('bulkRowError: per-row errors observed in bulk results on CrateDB 6.4.3
     [{ code: 4000, message: 'SQLParseException[Cannot detect the type of the value: 123456789012345678901234567890]' }, 400, 'row'],
     [{ code: 4008, message: 'InvalidColumnNameException["a.b" contains a dot]' }, 400, 'row'],
     [{ code: 5000, message: 'ClassCastException[class java.lang.String cannot be cast to class java.lang.Number …]' }, 500, 'row'],
+    [{ code: 5000, message: 'UncheckedIOException[com.fasterxml.jackson.core.JsonParseException: Invalid UTF-8: Illegal surrogate character 0xd800\n at [Source: REDACTED …]' }, 500, 'row'],
     [{ code: 4091, message: 'DuplicateKeyException[A document with the same primary key exists already]' }, 409, 'fatal'],
     [{ code: 4092, message: 'VersionConflictEngineException[[rt4]: version conflict, required seqNo [102], primary term [1]. …]' }, 409, 'fatal'],
     [{ code: 40411, message: 'DocumentMissingException[[missing]: document missing]' }, 404, 'fatal'],
