@@ -33,6 +33,17 @@ describeTargets('what goes where in', crateDbTargets, { CRATEDB_MAX_DATA_COLUMNS
     });
   });
 
+  it('null under a name outside the BMP: in aux, and the row stays readable by key after an update (invalid_key)', async () => {
+    const table = await write('wgw-astral-null', 'a', { v: { S: 'first' } });
+    await write('wgw-astral-null', 'a', { '𐀀 ': { NULL: true }, '😀 t': { S: 'text' } });
+    await write('wgw-astral-null', 'a', { '𐀀 ': { NULL: true }, '😀 t': { S: 'again' } });
+    await expectStored(h, table, 'a', {
+      data: { id: 'a', '😀 t': 'again' },
+      aux: [{ path: ['𐀀 '], value: 'null', reason: 'invalid_key' }],
+      item: '{"𐀀 ":null,"😀 t":"again","id":"a"}',
+    });
+  });
+
   it('a number: written as a double, so 1.5 after 1 is not truncated', async () => {
     const table = await write('wgw-number', 'first', { n: { N: '1' } });
     await write('wgw-number', 'second', { n: { N: '1.5' }, m: { N: '-20.25' } });

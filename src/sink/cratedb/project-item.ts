@@ -56,6 +56,9 @@ const UNFIT: Record<string, { reason: DiversionReason; like: string }> = {
 
 // CrateDB refuses these in object keys (CONTEXT.md §3); `]` would also break its column paths.
 const INVALID_KEY = /[.[\]\t\r\n]/;
+// CrateDB 6.4.3 cannot read a row back by key once an upsert has set null under a name holding a
+// character outside the BMP (an emoji): 5000, Invalid UTF-8 (observed). Such a null stays in aux.
+const OUTSIDE_BMP = /[\uD800-\uDFFF]/;
 
 type Result = { ok: true; json: string; type: CrateType | null } | { ok: false; reason: DiversionReason };
 
@@ -97,7 +100,7 @@ function projectObject(obj: Record<string, unknown>, path: string[], known: Know
   const parts: string[] = [];
   for (const [key, value] of Object.entries(obj)) {
     const at = [...path, key];
-    if (INVALID_KEY.test(key)) {
+    if (INVALID_KEY.test(key) || (value === null && OUTSIDE_BMP.test(key))) {
       out.push({ path: at, value: exactJson(value), reason: 'invalid_key' });
       continue;
     }

@@ -89,3 +89,11 @@ describe('projectAllToAux', () => {
     ]);
   });
 });
+
+describe('null under a name outside the BMP', () => {
+  it('stays in aux, since CrateDB 6.4.3 cannot read the row back by key once an upsert set it (other values stay in data)', () => {
+    const { data, aux } = project(JSON.stringify({ '𐀀 ': null, '😀 t': 'text', 'é': null, id: 'x' }));
+    expect(data).toBe('{"😀 t":"text","é":null,"id":"x"}');
+    expect(aux).toEqual([['𐀀 ', 'null', 'invalid_key']]);
+  });
+});
