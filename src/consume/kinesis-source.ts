@@ -7,7 +7,7 @@ import {
   type ShardIteratorType,
 } from '@aws-sdk/client-kinesis';
 import { changeBounds, DEFAULT_FUTURE_MARGIN_SECONDS } from '../decode/change-bounds.js';
-import { decodeBase64Record } from '../decode/decode-record.js';
+import { decodeBytesRecord } from '../decode/decode-record.js';
 import { call, sourceError, StreamSourceError, type Position, type ShardInfo, type SourceRecord, type StreamDescription, type StreamSource } from './stream-source.js';
 
 /** `NAME` or `arn:aws:kinesis:<region>:<account>:stream/NAME` → the stream's name. */
@@ -91,10 +91,10 @@ export class KinesisSource implements StreamSource {
     const answer = await call('GetRecords', () => this.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limit })));
     const bounds = changeBounds(Date.now(), this.futureMarginSeconds);
     const records: SourceRecord[] = (answer.Records ?? []).map((record, i) => {
-      const data = record.Data ? Buffer.from(record.Data.buffer, record.Data.byteOffset, record.Data.byteLength).toString('base64') : '';
+      const data = record.Data;
       return {
         sequence: record.SequenceNumber ?? '',
-        decoded: data === '' ? null : decodeBase64Record(data, i, `Records[${i}].Data`, bounds),
+        decoded: data && data.byteLength > 0 ? decodeBytesRecord(data, i, `Records[${i}].Data`, bounds) : null,
         arrivedAtMs: record.ApproximateArrivalTimestamp?.getTime() ?? 0,
       };
     });

@@ -28,6 +28,18 @@ export function decodeBase64Record(data: string, index: number, path: string | (
 }
 
 /**
+ * A CDC record's JSON as bytes (a Kinesis record's `Data`, read by the consumer) → Change, with no
+ * base64 round trip; a dead letter keeps the bytes as base64, as Firehose would have sent them.
+ */
+export function decodeBytesRecord(bytes: Uint8Array, index: number, path: string, bounds: ChangeBounds): DecodedRecord {
+  try {
+    return { ok: true, index, change: decodeCdcRecord(parseJson(decodeUtf8(bytes, ''), ''), '', bounds) };
+  } catch (error) {
+    return failed(error, index, () => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'), path);
+  }
+}
+
+/**
  * A record already parsed from JSON (POST /records, a Lambda event) → Change. Never throws on bad
  * input; its depth is checked before anything recurses through it, its dead letter included.
  */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { decodeBase64Record, decodeFirehoseRecord, decodeParsedRecord, type DecodedRecord } from '../../../src/decode/decode-record.js';
+import { decodeBase64Record, decodeBytesRecord, decodeFirehoseRecord, decodeParsedRecord, type DecodedRecord } from '../../../src/decode/decode-record.js';
 import { fixture } from '../../support/fixtures.js';
 import { encodeRecord } from '../../support/firehose.js';
 import { nowBounds } from '../../support/change-bounds.js';
@@ -141,5 +141,17 @@ describe('decodeBase64Record', () => {
     const data = encodeRecord(fixture('kinesis/seed-insert.json'));
     expect(decodeBase64Record(data, 2, 'Records[2].kinesis.data', nowBounds)).toMatchObject({ ok: true, index: 2, change: { sourceTable: 'table-testdrive' } });
     expect(failure(decodeBase64Record('@@', 2, 'Records[2].kinesis.data', nowBounds)).error).toBe('Records[2].kinesis.data: not valid base64');
+  });
+});
+
+describe('decodeBytesRecord (a Kinesis record read by the consumer)', () => {
+  const bounds = nowBounds;
+  it('answers what decodeBase64Record answers for the same bytes, a dead letter keeping them as base64', () => {
+    const good = Buffer.from(encodeRecord(fixture('kinesis/seed-insert.json')), 'base64');
+    const bad = Buffer.from([0x7b, 0xff, 0x7d]);
+    for (const bytes of [good, bad]) {
+      expect(decodeBytesRecord(bytes, 3, 'Records[3].Data', bounds)).toEqual(decodeBase64Record(bytes.toString('base64'), 3, 'Records[3].Data', bounds));
+    }
+    expect(decodeBytesRecord(bad, 3, 'Records[3].Data', bounds)).toMatchObject({ ok: false, payload: bad.toString('base64'), error: expect.stringMatching(/^Records\[3\]\.Data/) });
   });
 });
