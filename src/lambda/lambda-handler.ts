@@ -5,7 +5,7 @@ import type { DecodedRecord } from '../decode/decode-record.js';
 import { addTally, emptyTally } from '../outcome/outcomes.js';
 import type { Sink } from '../sink/sink.js';
 import type { TargetTables } from '../pipeline/target-tables.js';
-import { applyByTable } from './apply-by-table.js';
+import { applyByTable } from '../pipeline/apply-by-table.js';
 import { parseLambdaEvent } from './lambda-event.js';
 
 export interface LambdaDeps {
