@@ -15,8 +15,7 @@ import { createMetrics, type Metrics } from './metrics/create-metrics.js';
 import { deliveryRecorder } from './pipeline/delivery-metrics.js';
 import { instrumentSink } from './pipeline/instrument-sink.js';
 import type { Sink } from './sink/sink.js';
-import { TargetTables } from './pipeline/target-tables.js';
-import { tableNaming } from './translate/target-name.js';
+import { targetTables } from './pipeline/target-tables.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -46,7 +45,7 @@ export function createApp({ config, sink: rawSink, log, metrics = createMetrics(
     log,
     access: { keys: config.accessKeys, allowUnauthenticated: config.allowUnauthenticated },
     limits: { maxBodyBytes: config.maxBodyBytes, maxDecompressedBytes: config.maxDecompressedBytes },
-    targets: new TargetTables(tableNaming(config.tableMap, config.sink.deadLetterTable), sink),
+    targets: targetTables(config, sink),
     changeLog: config.sink.changeLog,
     futureChangeMarginSeconds: config.futureChangeMarginSeconds,
     gate,

@@ -1,4 +1,4 @@
-import { loadConfig, type Config } from '../config/config.js';
+import { boot, type BootOptions, type Booted } from '../pipeline/bootstrap.js';
 
 /** A command's arguments, or its usage: problems exit 2 (on stderr), help exits 0. */
 export function argsOrExit<A>(parsed: { ok: true; args: A } | { ok: true; help: true } | { ok: false; problems: string[] }, usage: string): A {
@@ -13,12 +13,12 @@ export function argsOrExit<A>(parsed: { ok: true; args: A } | { ok: true; help: 
   return parsed.args;
 }
 
-/** The environment's configuration, or every problem with it on stderr and exit 2. */
-export function configOrExit(env: NodeJS.ProcessEnv): Config {
-  const loaded = loadConfig(env);
-  if (!loaded.ok) {
-    process.stderr.write(`invalid configuration:\n${loaded.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+/** The bootstrap (pipeline/bootstrap.ts), or every problem with the configuration on stderr and exit 2. */
+export function bootOrExit(env: NodeJS.ProcessEnv, options?: BootOptions): Booted & { ok: true } {
+  const booted = boot(env, options);
+  if (!booted.ok) {
+    process.stderr.write(`invalid configuration:\n${booted.problems.map((p) => `  - ${p}`).join('\n')}\n`);
     process.exit(2);
   }
-  return loaded.config;
+  return booted;
 }

@@ -7,7 +7,7 @@ import type { Sink } from '../sink/sink.js';
 import type { TargetTables } from '../pipeline/target-tables.js';
 import { checkAccessKey, type AccessPolicy } from './access-key.js';
 import { untilAborted, type DeliveryGate, type DeliverySlot } from './delivery-gate.js';
-import { UnauthorizedError } from './http-errors.js';
+import { unauthorized } from './http-errors.js';
 import type { ProcessingBudget } from './processing-budget.js';
 import type { BodyLimits } from './read-body.js';
 import type { ServiceStatus } from './service-status.js';
@@ -38,7 +38,7 @@ export interface DeliveryDeps {
 
 export function requireAccess(presented: string | undefined, deps: DeliveryDeps): void {
   const decision = checkAccessKey(presented, deps.access);
-  if (!decision.ok) throw new UnauthorizedError(decision.reason);
+  if (!decision.ok) throw unauthorized(decision.reason);
 }
 
 /**

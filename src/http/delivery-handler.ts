@@ -6,7 +6,7 @@ import type { DeliveryReport } from '../pipeline/apply-records.js';
 import { deliver, requireAccess, type DeliveryDeps } from './deliver.js';
 import type { DeliverySlot } from './delivery-gate.js';
 import { publicMessage, statusFor } from './error-response.js';
-import { OverloadedError, ShuttingDownError } from './http-errors.js';
+import { isHttpError } from './http-errors.js';
 import { inflateWithinBudget } from './inflate-within-budget.js';
 import { receiveBody } from './read-body.js';
 
@@ -22,7 +22,7 @@ export interface DeliveryEndpoint {
   readonly name: Endpoint;
   requestId(c: Context): string;
   presentedKey(c: Context): string | undefined;
-  /** The body → records, each dated within `bounds`; throws BadRequestError. */
+  /** The body → records, each dated within `bounds`; throws HttpError BAD_REQUEST. */
   parse(body: Buffer, requestId: string, c: Context, bounds: ChangeBounds): ParsedDelivery;
   success(c: Context, requestId: string, report: DeliveryReport): Response;
   failure(c: Context, requestId: string, status: number, message: string): Response;
@@ -57,8 +57,8 @@ export function deliveryHandler(endpoint: DeliveryEndpoint, deps: DeliveryDeps) 
       status = statusFor(error, endpoint.name);
       const message = deps.scrub(publicMessage(error));
       // Refused by the gate (no slot taken); a delivery cut off during shutdown is not a refusal.
-      const rejected = slot === undefined && (error instanceof OverloadedError || error instanceof ShuttingDownError);
-      if (rejected) deps.metrics.rejections.inc({ ...labels, reason: error instanceof OverloadedError ? 'overloaded' : 'shutting_down' });
+      const rejected = slot === undefined && isHttpError(error, 'OVERLOADED', 'SHUTTING_DOWN');
+      if (rejected) deps.metrics.rejections.inc({ ...labels, reason: isHttpError(error, 'OVERLOADED') ? 'overloaded' : 'shutting_down' });
       deps.status.recordError({ endpoint: endpoint.name, requestId, status, message });
       // Refusals under overload are expected and can be many: a warning each, not an error.
       deps.log[status >= 500 && !rejected ? 'error' : 'warn']({ endpoint: endpoint.name, requestId, status, err: error }, 'delivery refused');

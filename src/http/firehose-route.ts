@@ -2,7 +2,7 @@ import { decodeFirehoseBody } from '../decode/firehose-body.js';
 import type { DeliveryDeps } from './deliver.js';
 import { deliveryHandler, type DeliveryEndpoint } from './delivery-handler.js';
 import { FIREHOSE_HEADERS, firehoseResponse } from './firehose-protocol.js';
-import { BadRequestError } from './http-errors.js';
+import { badRequest } from './http-errors.js';
 
 /** POST /firehose: one Firehose delivery → 200 only once every record is written or dead-lettered. */
 const firehoseEndpoint: DeliveryEndpoint = {
@@ -11,10 +11,10 @@ const firehoseEndpoint: DeliveryEndpoint = {
   presentedKey: (c) => c.req.header(FIREHOSE_HEADERS.accessKey),
   parse(bytes, headerId, c, bounds) {
     const result = decodeFirehoseBody(bytes, bounds);
-    if (!result.ok) throw new BadRequestError(result.error);
+    if (!result.ok) throw badRequest(result.error);
     const { body } = result;
     if (c.req.header(FIREHOSE_HEADERS.requestId) !== undefined && headerId !== body.requestId) {
-      throw new BadRequestError('requestId in the body differs from the X-Amz-Firehose-Request-Id header');
+      throw badRequest('requestId in the body differs from the X-Amz-Firehose-Request-Id header');
     }
     return { requestId: body.requestId, received: body.received, decoded: body.decoded };
   },

@@ -4,6 +4,8 @@
  * configuration and DynamoDB bound; never request ids or raw paths.
  */
 
+import { RECORD_OUTCOMES } from '../outcome/outcomes.js';
+
 type Kind = 'counter' | 'gauge' | 'histogram';
 
 export interface MetricDefinition<K extends Kind = Kind, L extends string = string> {
@@ -44,10 +46,12 @@ const RECORD_BUCKETS = [0, 1, 10, 100, 500, 1000, 2500, 5000, 10_000, 50_000];
 /** From "just now" to "a day behind" (a replay, or a Firehose backlog). */
 const LAG_BUCKETS = [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600, 24 * 3600];
 
-/** Label value '' (no label) where the operation is not known: undecodable records, diverted values. */
-export const OPERATIONS = ['insert', 'modify', 'remove', 'ttl_remove'] as const;
-export type Operation = (typeof OPERATIONS)[number];
-export const OUTCOMES = ['applied', 'stale', 'duplicate', 'dead_lettered', 'diverted'] as const;
+/**
+ * The `operation` label takes OPERATIONS (outcome/outcomes.ts), or '' (no label) where the
+ * operation is not known: undecodable records, diverted values. The `outcome` label takes a
+ * record's outcome, or `diverted` for values kept aside.
+ */
+export const OUTCOMES = [...RECORD_OUTCOMES, 'diverted'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 export const ENDPOINTS = ['firehose', 'records'] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];

@@ -1,5 +1,6 @@
+import type { Config } from '../config/config.js';
 import { SinkError, type ClaimResult, type Sink } from '../sink/sink.js';
-import { claimOrder, nameFamily, targetPlan, type Target, type TableNaming, type TargetOf } from '../translate/target-name.js';
+import { claimOrder, nameFamily, tableNaming, targetPlan, type Target, type TableNaming, type TargetOf } from '../translate/target-name.js';
 
 export type Resolved = { readonly ok: true; readonly targetOf: TargetOf } | { readonly ok: false; readonly error: SinkError };
 
@@ -56,4 +57,9 @@ export class TargetTables {
     if (holder === undefined) for (const n of names) this.local.set(n, source);
     return Promise.resolve({ ok: true, heldBy: holder === undefined ? null : `DynamoDB table ${JSON.stringify(holder)}` });
   }
+}
+
+/** The target tables of the configuration (TABLE_MAP, the internal tables), claimed through `sink`. */
+export function targetTables(config: Pick<Config, 'tableMap' | 'sink'>, sink: Sink): TargetTables {
+  return new TargetTables(tableNaming(config.tableMap, config.sink.deadLetterTable), sink);
 }

@@ -1,5 +1,6 @@
 import type { Change } from '../decode/change.js';
 import type { DecodedRecord } from '../decode/decode-record.js';
+import { operationOf, type RecordFate } from '../outcome/outcomes.js';
 import { collapsePerKey, type IndexedChange } from './collapse-per-key.js';
 import type { TargetOf } from './target-name.js';
 import type { ChangeLogRow, DeadLetter, RowWrite, TableWrite, WriteBatch } from './write-batch.js';
@@ -13,10 +14,18 @@ export interface TranslateOptions {
   readonly targetOf: TargetOf;
 }
 
+/** A record whose fate translate decides: dead-lettered (with the reason), or superseded inside its delivery. */
+export interface SettledRecord {
+  readonly index: number;
+  readonly fate: RecordFate;
+  /** Why it was dead-lettered. */
+  readonly error?: string;
+}
+
 export interface Translated {
   readonly batch: WriteBatch;
-  /** Records settled before the sink: superseded inside the delivery. */
-  readonly superseded: readonly { index: number; outcome: 'stale' | 'duplicate' }[];
+  /** Every record settled before the sink, in no particular order; the others are the batch's rows. */
+  readonly settled: readonly SettledRecord[];
 }
 
 /** Decoded records → one write per target table (collapsed per key) plus the dead letters. */
@@ -40,6 +49,14 @@ export function translate(records: readonly DecodedRecord[], options: TranslateO
   }
   const targetOf = (change: Change) => targets.get(change.sourceTable)!;
   const { winners, superseded } = collapsePerKey(changes, targetOf);
+  const settled: SettledRecord[] = deadLetters.map((d) => ({
+    index: d.recordIndex,
+    fate: { table: null, operation: null, outcome: 'dead_lettered', version: 0 },
+    error: d.error,
+  }));
+  for (const { index, change, outcome } of superseded) {
+    settled.push({ index, fate: { table: targetOf(change), operation: operationOf(change), outcome, version: change.version } });
+  }
 
   const byTable = new Map<string, { rows: RowWrite[]; changes: ChangeLogRow[] }>();
   const tableFor = (name: string) => {
@@ -59,7 +76,7 @@ export function translate(records: readonly DecodedRecord[], options: TranslateO
     }
   }
   const tables: TableWrite[] = [...byTable].map(([table, entry]) => ({ table, rows: entry.rows, changes: entry.changes }));
-  return { batch: { requestId: options.requestId, tables, deadLetters }, superseded };
+  return { batch: { requestId: options.requestId, tables, deadLetters }, settled };
 }
 
 function toRow(recordIndex: number, change: Change): RowWrite {
