@@ -35,7 +35,6 @@ const TALLY_KEYS: Record<string, keyof Tally> = {
   stale: 'stale',
   duplicate: 'duplicate',
   dead_lettered: 'deadLettered',
-  diverted: 'diverted',
 };
 const emptyTally = (): Tally => ({ applied: 0, stale: 0, duplicate: 0, deadLettered: 0, diverted: 0 });
 
@@ -56,6 +55,14 @@ export function statusHandler(deps: { sink: Sink; gate: DeliveryGate; metrics: M
       if (table === '') continue;
       tables[table] ??= { ...emptyTally(), newestChangeAt: null };
       tables[table][key] += value;
+    }
+    // Diverted values (not records) come from their own counter.
+    for (const { labels, value } of (await deps.metrics.valuesDiverted.get()).values) {
+      records.diverted += value;
+      const table = String(labels.table ?? '');
+      if (table === '') continue;
+      tables[table] ??= { ...emptyTally(), newestChangeAt: null };
+      tables[table].diverted += value;
     }
     for (const { labels, value } of (await deps.metrics.newestChange.get()).values) {
       const table = tables[String(labels.table)];
