@@ -1,6 +1,6 @@
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
-import { configOrExit } from './cli/startup.js';
+import { configOrExit, exitOnListenError } from './cli/startup.js';
 import { redactUrl } from './log/credentials.js';
 import { configSecrets, createLogger } from './log/logger.js';
 import { createSink } from './sink/create-sink.js';
@@ -28,6 +28,7 @@ const server = serve({ fetch: app.fetch, port: config.port, hostname: config.hos
     'listening',
   );
 });
+exitOnListenError(server, { port: config.port, host: config.host }, log, () => sink.close());
 // Firehose waits up to 3 minutes for an answer; Node's default request timeout is shorter.
 server.setTimeout?.(0);
 (server as { requestTimeout?: number }).requestTimeout = 0;

@@ -54,12 +54,11 @@ export function createLambdaHandler(deps: LambdaDeps) {
     const outcomes = await applyByTable(decoded, { requestId, source: 'lambda', targets: deps.targets, changeLog: deps.changeLog }, deps.sink);
 
     const failed = new Set<number>();
-    let applied = 0;
-    let deadLettered = 0;
+    // Every record once: applied, stale, duplicate, dead-lettered, empty, or failed (reported for retry).
+    const tally = { applied: 0, stale: 0, duplicate: 0, deadLettered: 0, empty: 0 };
     for (const outcome of outcomes) {
       if (outcome.result.ok) {
-        applied += outcome.result.report.applied;
-        deadLettered += outcome.result.report.deadLettered;
+        for (const key of Object.keys(tally) as (keyof typeof tally)[]) tally[key] += outcome.result.report[key];
         for (const f of outcome.result.report.failures.slice(0, 10)) deps.log.warn({ requestId, ...f }, 'record dead-lettered');
         continue;
       }
@@ -76,7 +75,7 @@ export function createLambdaHandler(deps: LambdaDeps) {
       }
       batchItemFailures.push({ itemIdentifier: entry.identifier });
     }
-    deps.log.info({ requestId, received: entries.length, applied, deadLettered, failed: batchItemFailures.length }, 'lambda batch applied');
+    deps.log.info({ requestId, received: entries.length, ...tally, failed: batchItemFailures.length }, 'lambda batch applied');
     return { batchItemFailures };
   };
 }
