@@ -15,6 +15,7 @@ import { createMetrics, type Metrics } from './metrics/create-metrics.js';
 import { deliveryRecorder } from './pipeline/delivery-metrics.js';
 import { instrumentSink } from './pipeline/instrument-sink.js';
 import type { Sink } from './sink/sink.js';
+import { StreamRoutes } from './pipeline/stream-routes.js';
 import { TargetTables } from './pipeline/target-tables.js';
 import { tableNaming } from './translate/target-name.js';
 
@@ -22,6 +23,8 @@ export interface AppDeps {
   readonly config: Config;
   readonly sink: Sink;
   readonly log: Logger;
+  /** A sink over the same connections into another schema, for delivery streams that name one (TARGET_SCHEMA attribute). */
+  readonly sinkFor?: (schema: string) => Sink;
   /** A registry of its own per app; created when not given. */
   readonly metrics?: Metrics;
 }
@@ -33,8 +36,9 @@ export type App = Hono & {
 };
 
 /** Builds the HTTP app from its dependencies; importing this module does no I/O. */
-export function createApp({ config, sink: rawSink, log, metrics = createMetrics() }: AppDeps): App {
+export function createApp({ config, sink: rawSink, log, sinkFor, metrics = createMetrics() }: AppDeps): App {
   const sink = instrumentSink(rawSink, metrics);
+  const targets = new TargetTables(tableNaming(config.tableMap, config.sink.deadLetterTable), sink);
   const gate = new DeliveryGate({
     maxInFlight: config.maxConcurrentDeliveries,
     deadlineMs: config.deliveryTimeoutMs,
@@ -46,7 +50,7 @@ export function createApp({ config, sink: rawSink, log, metrics = createMetrics(
     log,
     access: { keys: config.accessKeys, allowUnauthenticated: config.allowUnauthenticated },
     limits: { maxBodyBytes: config.maxBodyBytes, maxDecompressedBytes: config.maxDecompressedBytes },
-    targets: new TargetTables(tableNaming(config.tableMap, config.sink.deadLetterTable), sink),
+    targets,
     changeLog: config.sink.changeLog,
     futureChangeMarginSeconds: config.futureChangeMarginSeconds,
     gate,
@@ -54,10 +58,14 @@ export function createApp({ config, sink: rawSink, log, metrics = createMetrics(
     metrics,
     recordDelivery: deliveryRecorder(metrics),
     status,
+    routes: new StreamRoutes(
+      { sink, targets, tableMap: config.tableMap, deadLetterTable: config.sink.deadLetterTable },
+      sinkFor && ((schema) => instrumentSink(sinkFor(schema), metrics)),
+    ),
     scrub: redactCredentials,
   };
   const app = new Hono();
-  app.post('/firehose', firehoseHandler(deliveryDeps));
+  app.post('/firehose', firehoseHandler(deliveryDeps, config.sink.deadLetterTable));
   app.post('/records', recordsHandler(deliveryDeps));
   registerHealthRoutes(app, sink);
   app.get('/status', statusHandler({ sink, gate, metrics, status }));

@@ -3,7 +3,7 @@ import { createApp } from './app.js';
 import { configOrExit, exitOnListenError } from './cli/startup.js';
 import { redactUrl } from './log/credentials.js';
 import { configSecrets, createLogger } from './log/logger.js';
-import { createSink } from './sink/create-sink.js';
+import { openTarget } from './sink/create-sink.js';
 import { EmbeddedDatabaseError } from './sink/pglite/data-dir-lock.js';
 
 // The only module with side effects: read the environment, build the parts, serve, stop cleanly.
@@ -15,13 +15,13 @@ if (config.accessKeys.length === 0) {
   else log.warn('no ACCESS_KEY configured: every write is refused with 401 until one is set');
 }
 
-const sink = await createSink(config.sink, log).catch((error: unknown) => {
+const { sink, sinkFor } = await openTarget(config.sink, log).catch((error: unknown) => {
   // The embedded database is in use by another process, or damaged: one clear line, never serve.
   if (!(error instanceof EmbeddedDatabaseError)) throw error;
   log.fatal({ code: error.code }, error.message);
   process.exit(1);
 });
-const app = createApp({ config, sink, log });
+const app = createApp({ config, sink, sinkFor, log });
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
   log.info(
     { port: info.port, host: config.host, sink: sink.kind, target: config.sink.url ? redactUrl(config.sink.url) : config.sink.pgliteDir },

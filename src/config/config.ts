@@ -9,7 +9,9 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const identifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _, at most 63');
+/** A schema or table the service creates: lower-case letters, digits and _, at most 63 (PostgreSQL's limit). */
+export const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+const identifier = z.string().regex(IDENTIFIER, 'lower-case letters, digits and _, at most 63');
 
 /**
  * Every environment variable the service reads, with its default. README's configuration table
@@ -157,7 +159,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
 }
 
 /** TABLE_MAP onto a table the sinks keep for themselves (or onto its change-log name): refused at start. */
-function internalTargets(tableMap: ReadonlyMap<string, string>, deadLetterTable: string): string[] {
+export function internalTargets(tableMap: ReadonlyMap<string, string>, deadLetterTable: string): string[] {
   const internal = internalTables(deadLetterTable);
   const problems: string[] = [];
   for (const [source, target] of tableMap) {

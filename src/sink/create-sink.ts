@@ -16,24 +16,35 @@ export async function createSink(config: SinkConfig, log: Logger): Promise<Sink>
   return (await openTarget(config, log)).sink;
 }
 
+export interface Target {
+  readonly sink: Sink;
+  readonly checkpoints: CheckpointStore;
+  /**
+   * A sink writing into another schema over the same connections (a delivery stream's
+   * TARGET_SCHEMA attribute). Closing `sink` closes the connections; these have nothing of their own to close.
+   */
+  readonly sinkFor: (schema: string) => Sink;
+}
+
 /**
  * The sink and, over the same connections (the embedded database can be opened only once), the
  * stream consumers' checkpoint store. Closing the sink closes both.
  */
-export async function openTarget(config: SinkConfig, log: Logger): Promise<{ sink: Sink; checkpoints: CheckpointStore }> {
+export async function openTarget(config: SinkConfig, log: Logger): Promise<Target> {
   const limits = { maxRowsPerStatement: config.maxRowsPerStatement, maxBytesPerStatement: config.maxBytesPerStatement };
   if (config.url !== undefined && isCrateDbUrl(config.url)) {
     const target = parseCrateDbUrl(config.url);
     const client = new CrateDbClient({ target, connections: config.poolSize, timeoutMs: config.requestTimeoutMs });
     const schema = config.schema ?? target.schema;
-    const sink = new CrateDbSink(client, {
-      ...limits,
-      schema,
-      deadLetterTable: config.deadLetterTable,
-      tableSettings: { shards: config.crateDb.shards, replicas: config.crateDb.replicas },
-      maxDataColumns: config.crateDb.maxDataColumns,
-    });
-    return { sink, checkpoints: new CrateDbCheckpointStore(client, schema) };
+    const crateDbSink = (inSchema: string) =>
+      new CrateDbSink(client, {
+        ...limits,
+        schema: inSchema,
+        deadLetterTable: config.deadLetterTable,
+        tableSettings: { shards: config.crateDb.shards, replicas: config.crateDb.replicas },
+        maxDataColumns: config.crateDb.maxDataColumns,
+      });
+    return { sink: crateDbSink(schema), checkpoints: new CrateDbCheckpointStore(client, schema), sinkFor: (s) => unclosable(crateDbSink(s)) };
   }
   const common = { ...limits, schema: config.schema ?? 'public', deadLetterTable: config.deadLetterTable, changeLog: config.changeLog };
   if (config.url === undefined) {
@@ -46,7 +57,11 @@ export async function openTarget(config: SinkConfig, log: Logger): Promise<{ sin
         onClientError: (error) => log.debug({ err: error }, 'embedded SQL client connection failed'),
       },
     });
-    return { sink: new PostgresSink(executor, { ...common, kind: 'pglite' }), checkpoints: new PostgresCheckpointStore(executor, common.schema) };
+    return {
+      sink: new PostgresSink(executor, { ...common, kind: 'pglite' }),
+      checkpoints: new PostgresCheckpointStore(executor, common.schema),
+      sinkFor: (schema) => unclosable(new PostgresSink(executor, { ...common, schema, kind: 'pglite' })),
+    };
   }
   const executor = pgPoolExecutor({
     connectionString: config.url,
@@ -55,5 +70,21 @@ export async function openTarget(config: SinkConfig, log: Logger): Promise<{ sin
     statementTimeoutMs: config.requestTimeoutMs,
     onIdleError: (error) => log.warn({ err: error }, 'idle database connection failed'),
   });
-  return { sink: new PostgresSink(executor, { ...common, kind: 'postgres' }), checkpoints: new PostgresCheckpointStore(executor, common.schema) };
+  return {
+    sink: new PostgresSink(executor, { ...common, kind: 'postgres' }),
+    checkpoints: new PostgresCheckpointStore(executor, common.schema),
+    sinkFor: (schema) => unclosable(new PostgresSink(executor, { ...common, schema, kind: 'postgres' })),
+  };
+}
+
+/** A sink sharing another's connections: closing it must not close them. */
+function unclosable(sink: Sink): Sink {
+  const view: Record<string, unknown> = { kind: sink.kind };
+  const methods = sink as unknown as Record<string, unknown>;
+  for (const name of ['write', 'claimNames', 'ping', 'purgeTombstones', 'liveRowsBelow']) {
+    const method = methods[name];
+    if (typeof method === 'function') view[name] = method.bind(sink);
+  }
+  view.close = async () => undefined;
+  return view as unknown as Sink;
 }
