@@ -15,12 +15,15 @@ import { createMetrics, type Metrics } from './metrics/create-metrics.js';
 import { deliveryRecorder } from './pipeline/delivery-metrics.js';
 import { instrumentSink } from './pipeline/instrument-sink.js';
 import type { Sink } from './sink/sink.js';
+import { StreamRoutes } from './pipeline/stream-routes.js';
 import { targetTables } from './pipeline/target-tables.js';
 
 export interface AppDeps {
   readonly config: Config;
   readonly sink: Sink;
   readonly log: Logger;
+  /** A sink over the same connections into another schema, for delivery streams that name one (TARGET_SCHEMA attribute). */
+  readonly sinkFor?: (schema: string) => Sink;
   /** A registry of its own per app; created when not given. */
   readonly metrics?: Metrics;
 }
@@ -32,8 +35,9 @@ export type App = Hono & {
 };
 
 /** Builds the HTTP app from its dependencies; importing this module does no I/O. */
-export function createApp({ config, sink: rawSink, log, metrics = createMetrics() }: AppDeps): App {
+export function createApp({ config, sink: rawSink, log, sinkFor, metrics = createMetrics() }: AppDeps): App {
   const sink = instrumentSink(rawSink, metrics);
+  const targets = targetTables(config, sink);
   const gate = new DeliveryGate({
     maxInFlight: config.maxConcurrentDeliveries,
     deadlineMs: config.deliveryTimeoutMs,
@@ -45,7 +49,7 @@ export function createApp({ config, sink: rawSink, log, metrics = createMetrics(
     log,
     access: { keys: config.accessKeys, allowUnauthenticated: config.allowUnauthenticated },
     limits: { maxBodyBytes: config.maxBodyBytes, maxDecompressedBytes: config.maxDecompressedBytes },
-    targets: targetTables(config, sink),
+    targets,
     changeLog: config.sink.changeLog,
     futureChangeMarginSeconds: config.futureChangeMarginSeconds,
     gate,
@@ -53,10 +57,14 @@ export function createApp({ config, sink: rawSink, log, metrics = createMetrics(
     metrics,
     recordDelivery: deliveryRecorder(metrics),
     status,
+    routes: new StreamRoutes(
+      { sink, targets, tableMap: config.tableMap, deadLetterTable: config.sink.deadLetterTable },
+      sinkFor && ((schema) => instrumentSink(sinkFor(schema), metrics)),
+    ),
     scrub: redactCredentials,
   };
   const app = new Hono();
-  app.post('/firehose', firehoseHandler(deliveryDeps));
+  app.post('/firehose', firehoseHandler(deliveryDeps, config.sink.deadLetterTable));
   app.post('/records', recordsHandler(deliveryDeps));
   registerHealthRoutes(app, sink);
   app.get('/status', statusHandler({ sink, gate, metrics, status }));

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { serve } from '@hono/node-server';
-import { argsOrExit, bootOrExit } from './cli/startup.js';
+import { argsOrExit, bootOrExit, exitOnListenError } from './cli/startup.js';
 import { parseConsumeArgs, CONSUME_USAGE } from './consume/cli-args.js';
 import { createConsumerApp } from './consume/consumer-app.js';
 import { openSource } from './consume/open-source.js';
@@ -48,6 +48,7 @@ const server = serve({ fetch: app.fetch, port: config.port, hostname: config.hos
     'listening',
   );
 });
+exitOnListenError(server, { port: config.port, host: config.host }, log, () => sink.close());
 
 let code = 0;
 try {

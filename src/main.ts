@@ -1,6 +1,6 @@
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
-import { bootOrExit } from './cli/startup.js';
+import { bootOrExit, exitOnListenError } from './cli/startup.js';
 import { redactUrl } from './log/credentials.js';
 import { openSink } from './pipeline/bootstrap.js';
 
@@ -18,14 +18,15 @@ if (!opened.ok) {
   log.fatal({ code: opened.error.code }, opened.error.message);
   process.exit(1);
 }
-const { sink } = opened;
-const app = createApp({ config, sink, log });
+const { sink, sinkFor } = opened;
+const app = createApp({ config, sink, sinkFor, log });
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
   log.info(
     { port: info.port, host: config.host, sink: sink.kind, target: config.sink.url ? redactUrl(config.sink.url) : config.sink.pgliteDir },
     'listening',
   );
 });
+exitOnListenError(server, { port: config.port, host: config.host }, log, () => sink.close());
 // Firehose waits up to 3 minutes for an answer; Node's default request timeout is shorter.
 server.setTimeout?.(0);
 (server as { requestTimeout?: number }).requestTimeout = 0;

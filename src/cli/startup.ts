@@ -22,3 +22,23 @@ export function bootOrExit(env: NodeJS.ProcessEnv, options?: BootOptions): Boote
   }
   return booted;
 }
+
+/**
+ * A port that cannot be listened on (taken, or not allowed) is said in one line and exits 1,
+ * instead of Node's unhandled 'error' event with its stack.
+ */
+export function exitOnListenError(
+  server: { on(event: 'error', listener: (error: NodeJS.ErrnoException) => void): unknown },
+  where: { port: number; host: string },
+  log: { fatal(obj: object, msg: string): void },
+  /** Closes what is open (the embedded database and its lock) before exiting. */
+  close: () => Promise<void>,
+): void {
+  server.on('error', (error) => {
+    const problem = error.code === 'EADDRINUSE' ? 'is already in use; pick another PORT or stop what listens there' : `cannot be listened on (${error.code ?? error.message})`;
+    log.fatal({ code: error.code, port: where.port, host: where.host }, `PORT ${where.port}: ${where.host}:${where.port} ${problem}`);
+    void close()
+      .catch(() => undefined)
+      .finally(() => process.exit(1));
+  });
+}

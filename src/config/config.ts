@@ -9,7 +9,9 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const identifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _, at most 63');
+/** A schema or table the service creates: lower-case letters, digits and _, at most 63 (PostgreSQL's limit). */
+export const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+const identifier = z.string().regex(IDENTIFIER, 'lower-case letters, digits and _, at most 63');
 
 /**
  * Every environment variable the service reads, with its default. README's configuration table
@@ -30,6 +32,8 @@ export const envSchema = z.object({
     })
     .optional(),
   PGLITE_DIR: z.string().min(1).default('./data/pglite'),
+  EMBEDDED_SQL_PORT: int(0, 65535).optional(),
+  EMBEDDED_SQL_HOST: z.string().min(1).default('127.0.0.1'),
   TARGET_SCHEMA: identifier.optional(),
   TABLE_MAP: z.string().optional(),
   CHANGE_LOG: bool.default(false),
@@ -58,6 +62,8 @@ export interface SinkConfig {
   /** Unset: the embedded database. */
   readonly url: string | undefined;
   readonly pgliteDir: string;
+  /** Serve the embedded database over the PostgreSQL wire protocol here; null: not at all. */
+  readonly embeddedSql: { readonly port: number; readonly host: string } | null;
   /** Unset: `public` in PostgreSQL, the URL's `schema` parameter or `doc` in CrateDB. */
   readonly schema: string | undefined;
   readonly deadLetterTable: string;
@@ -113,6 +119,9 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
   problems.push(...internalTargets(tableMap, parsed.success ? parsed.data.DEAD_LETTER_TABLE : 'cdc_dead_letters'));
   const accessKeys = (present.ACCESS_KEY ?? '').split(',').map((k) => k.trim()).filter(Boolean);
   if (accessKeys.some((key) => Buffer.byteLength(key) > 4096)) problems.push('ACCESS_KEY: each key is at most 4096 bytes');
+  if (present.EMBEDDED_SQL_PORT !== undefined && present.SINK_URL !== undefined) {
+    problems.push('EMBEDDED_SQL_PORT: serves the embedded database only; with SINK_URL, connect to that database instead (unset EMBEDDED_SQL_PORT)');
+  }
   if (!parsed.success || problems.length > 0) return { ok: false, problems };
   const e = parsed.data;
   const config: Config = {
@@ -124,6 +133,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     sink: {
       url: e.SINK_URL,
       pgliteDir: e.PGLITE_DIR,
+      embeddedSql: e.EMBEDDED_SQL_PORT === undefined ? null : { port: e.EMBEDDED_SQL_PORT, host: e.EMBEDDED_SQL_HOST },
       schema: e.TARGET_SCHEMA,
       deadLetterTable: e.DEAD_LETTER_TABLE,
       changeLog: e.CHANGE_LOG,
@@ -149,7 +159,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
 }
 
 /** TABLE_MAP onto a table the sinks keep for themselves (or onto its change-log name): refused at start. */
-function internalTargets(tableMap: ReadonlyMap<string, string>, deadLetterTable: string): string[] {
+export function internalTargets(tableMap: ReadonlyMap<string, string>, deadLetterTable: string): string[] {
   const internal = internalTables(deadLetterTable);
   const problems: string[] = [];
   for (const [source, target] of tableMap) {

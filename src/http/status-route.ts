@@ -28,7 +28,7 @@ export interface StatusBody {
   lastError: LastError | null;
 }
 
-const KEYS: Readonly<Record<string, keyof Tally>> = { ...TALLY_KEYS, diverted: 'diverted' };
+const KEYS: Readonly<Record<string, keyof Tally>> = TALLY_KEYS;
 const emptyTally = (): Tally => ({ ...emptyOutcomeTally(), diverted: 0 });
 
 /**
@@ -48,6 +48,14 @@ export function statusHandler(deps: { sink: Sink; gate: DeliveryGate; metrics: M
       if (table === '') continue;
       tables[table] ??= { ...emptyTally(), newestChangeAt: null };
       tables[table][key] += value;
+    }
+    // Diverted values (not records) come from their own counter.
+    for (const { labels, value } of (await deps.metrics.valuesDiverted.get()).values) {
+      records.diverted += value;
+      const table = String(labels.table ?? '');
+      if (table === '') continue;
+      tables[table] ??= { ...emptyTally(), newestChangeAt: null };
+      tables[table].diverted += value;
     }
     for (const { labels, value } of (await deps.metrics.newestChange.get()).values) {
       const table = tables[String(labels.table)];

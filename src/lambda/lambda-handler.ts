@@ -55,10 +55,12 @@ export function createLambdaHandler(deps: LambdaDeps) {
     const outcomes = await applyByTable(decoded, { requestId, source: 'lambda', targets: deps.targets, changeLog: deps.changeLog }, deps.sink);
 
     const failed = new Set<number>();
-    const tally = emptyTally();
+    // Every record once: applied, stale, duplicate, dead-lettered, empty, or failed (reported for retry).
+    const tally = { ...emptyTally(), empty: 0 };
     for (const outcome of outcomes) {
       if (outcome.result.ok) {
         addTally(tally, outcome.result.report);
+        tally.empty += outcome.result.report.empty;
         for (const f of outcome.result.report.failures.slice(0, 10)) deps.log.warn({ requestId, ...f }, 'record dead-lettered');
         continue;
       }
@@ -75,7 +77,7 @@ export function createLambdaHandler(deps: LambdaDeps) {
       }
       batchItemFailures.push({ itemIdentifier: entry.identifier });
     }
-    deps.log.info({ requestId, received: entries.length, applied: tally.applied, deadLettered: tally.deadLettered, failed: batchItemFailures.length }, 'lambda batch applied');
+    deps.log.info({ requestId, received: entries.length, ...tally, failed: batchItemFailures.length }, 'lambda batch applied');
     return { batchItemFailures };
   };
 }

@@ -48,10 +48,9 @@ const LAG_BUCKETS = [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 4
 
 /**
  * The `operation` label takes OPERATIONS (outcome/outcomes.ts), or '' (no label) where the
- * operation is not known: undecodable records, diverted values. The `outcome` label takes a
- * record's outcome, or `diverted` for values kept aside.
+ * operation is not known: undecodable records. The `outcome` label takes a record's outcome.
  */
-export const OUTCOMES = [...RECORD_OUTCOMES, 'diverted'] as const;
+export const OUTCOMES = RECORD_OUTCOMES;
 export type Outcome = (typeof OUTCOMES)[number];
 export const ENDPOINTS = ['firehose', 'records'] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
@@ -80,8 +79,8 @@ export const METRIC_DEFINITIONS = {
   records: counter(
     'cdc_records_total',
     'Records by target table, operation and outcome. Every record is counted once as applied, stale, duplicate or ' +
-      'dead_lettered (without table and operation when it could not be decoded). Outcome diverted counts values the ' +
-      'database kept aside (CrateDB) in records also counted as applied, without operation: leave it out when summing records.',
+      'dead_lettered (without table and operation when it could not be decoded), so the series add up to the records ' +
+      'received. Values kept aside are counted by cdc_values_diverted_total.',
     ['table', 'operation', 'outcome'],
   ),
   valuesDiverted: counter(

@@ -1,10 +1,8 @@
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../config/config.js';
 import { configSecrets, createLogger, logScrubber } from '../log/logger.js';
-import type { CheckpointStore } from '../sink/checkpoint-store.js';
-import { openTarget } from '../sink/create-sink.js';
+import { openTarget, type Target } from '../sink/create-sink.js';
 import { EmbeddedDatabaseError } from '../sink/pglite/data-dir-lock.js';
-import type { Sink } from '../sink/sink.js';
 
 /**
  * How every way in starts (src/main.ts, src/lambda.ts, src/backfill-main.ts, src/consume-main.ts):
@@ -30,11 +28,11 @@ export function boot(env: Record<string, string | undefined>, options: BootOptio
 }
 
 export type OpenedSink =
-  | { readonly ok: true; readonly sink: Sink; readonly checkpoints: CheckpointStore }
+  | ({ readonly ok: true } & Target)
   /** The embedded database is in use by another process, or damaged: an entry point says so and stops. */
   | { readonly ok: false; readonly error: EmbeddedDatabaseError };
 
-/** The sink of SINK_URL and, over the same connections, the consumers' checkpoint store. */
+/** The sink of SINK_URL and, over the same connections, the consumers' checkpoint store and the sinks into other schemas. */
 export async function openSink(config: Config, log: Logger): Promise<OpenedSink> {
   try {
     return { ok: true, ...(await openTarget(config.sink, log)) };
