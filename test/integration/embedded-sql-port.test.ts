@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -144,6 +144,27 @@ describe('EMBEDDED_SQL_PORT: sharing the one session with the sink', () => {
     const { rows } = await c.query(`SELECT pk FROM items WHERE pk = '{"id":"during"}'`);
     expect(rows).toHaveLength(1);
     await c.end();
+  }, 30_000);
+
+  it('a client gone while waiting for the database leaves it free', async () => {
+    expect((await deliver(['seed'])).status).toBe(200);
+    const holder = await client(server.port);
+    await holder.query('BEGIN');
+    // A startup message (protocol 3.0, user postgres), then gone before its turn.
+    const params = Buffer.from('user\0postgres\0\0');
+    const startup = Buffer.alloc(8 + params.length);
+    startup.writeInt32BE(startup.length, 0);
+    startup.writeInt32BE(196_608, 4);
+    params.copy(startup, 8);
+    const waiting = connect(server.port, '127.0.0.1');
+    await new Promise<void>((resolve) => waiting.once('connect', () => resolve()));
+    waiting.write(startup);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    waiting.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await holder.query('COMMIT');
+    expect((await deliver(['after'])).status).toBe(200);
+    await holder.end();
   }, 30_000);
 
   it('a client holding the database idle is cut off; one that leaves mid-transaction is rolled back and its settings dropped', async () => {

@@ -174,7 +174,12 @@ class WireConnection {
 
   /** Leaves the shared session as the client found it: no open transaction, no settings, no prepared statements. */
   async #cleanUp(): Promise<void> {
-    if (!this.#used) return;
+    if (!this.#used) {
+      // Gone while waiting for the lock, before running anything: give it back untouched.
+      this.#release?.();
+      this.#release = undefined;
+      return;
+    }
     this.#release ??= await takeLock(this.db);
     try {
       await this.db.execProtocolRaw(SYNC);
