@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -85,7 +85,7 @@ describe('EMBEDDED_SQL_PORT: sharing the one session with the sink', () => {
   let micros = 1_720_740_233_000_000;
 
   beforeEach(async () => {
-    executor = await pgliteExecutor('memory://', { serveSql: { port: 0, host: '127.0.0.1', idleHoldMs: 1500, onListening: (s) => (server = s) } });
+    executor = await pgliteExecutor('memory://', { serveSql: { port: 0, host: '127.0.0.1', idleHoldMs: 3000, onListening: (s) => (server = s) } });
     const sink = new PostgresSink(executor, { kind: 'pglite', schema: 'public', deadLetterTable: 'cdc_dead_letters', changeLog: false, maxRowsPerStatement: 10_000, maxBytesPerStatement: 4 << 20 });
     app = appWith(sink).app;
   });
@@ -144,6 +144,50 @@ describe('EMBEDDED_SQL_PORT: sharing the one session with the sink', () => {
     const { rows } = await c.query(`SELECT pk FROM items WHERE pk = '{"id":"during"}'`);
     expect(rows).toHaveLength(1);
     await c.end();
+  }, 30_000);
+
+  /** A startup message (protocol 3.0, user postgres). */
+  const startupMessage = () => {
+    const params = Buffer.from('user\0postgres\0\0');
+    const startup = Buffer.alloc(8 + params.length);
+    startup.writeInt32BE(startup.length, 0);
+    startup.writeInt32BE(196_608, 4);
+    params.copy(startup, 8);
+    return startup;
+  };
+
+  it('a client that opens a transaction and then neither speaks nor closes is closed, freeing the database', async () => {
+    expect((await deliver(['seed'])).status).toBe(200);
+    // allowHalfOpen: it does not close its side when the server closes its own.
+    const silent = connect({ port: server.port, host: '127.0.0.1', allowHalfOpen: true });
+    silent.on('error', () => undefined);
+    let answer = '';
+    silent.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+    await new Promise<void>((resolve) => silent.once('connect', () => resolve()));
+    const begin = Buffer.from('QxxxxBEGIN\0');
+    begin.writeInt32BE(begin.length - 1, 1);
+    silent.write(Buffer.concat([startupMessage(), begin]));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Written once the server gave up on the silent client (after idleHoldMs), never hanging.
+    expect((await deliver(['after-silent'])).status).toBe(200);
+    expect(answer).toContain('the embedded database was held idle for 3000 ms');
+    silent.destroy();
+  }, 30_000);
+
+  it('a client gone while waiting for the database leaves it free', async () => {
+    expect((await deliver(['seed'])).status).toBe(200);
+    const holder = await client(server.port);
+    await holder.query('BEGIN');
+    const startup = startupMessage();
+    const waiting = connect(server.port, '127.0.0.1');
+    await new Promise<void>((resolve) => waiting.once('connect', () => resolve()));
+    waiting.write(startup);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    waiting.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await holder.query('COMMIT');
+    expect((await deliver(['after'])).status).toBe(200);
+    await holder.end();
   }, 30_000);
 
   it('a client holding the database idle is cut off; one that leaves mid-transaction is rolled back and its settings dropped', async () => {

@@ -147,7 +147,7 @@ class WireConnection {
   async #handle(kind: string, bytes: Buffer): Promise<void> {
     if (kind === 'encryption') return void this.socket.write('N'); // no TLS: on loopback by default
     if (kind === 'cancel' || kind === 'X') return void this.socket.end(); // PGlite cannot cancel a query
-    if (kind === 'unsupported') return void this.socket.end(errorResponse('08P01', 'unsupported frontend protocol'));
+    if (kind === 'unsupported') return this.#refuse('08P01', 'unsupported frontend protocol');
     if (this.#release === undefined) this.#release = await takeLock(this.db);
     clearTimeout(this.#idle);
     if (this.#closed) return; // the lock is given back by #cleanUp
@@ -166,15 +166,27 @@ class WireConnection {
       this.#release = undefined;
     } else {
       // Holding the database between messages: the sink waits meanwhile, so not for long.
-      this.#idle = setTimeout(() => {
-        this.socket.end(errorResponse('25P03', `the embedded database was held idle for ${this.idleHoldMs} ms (inside a transaction, or before Sync): disconnected so that the service can write`));
-      }, this.idleHoldMs);
+      this.#idle = setTimeout(() => this.#refuse('25P03', `the embedded database was held idle for ${this.idleHoldMs} ms (inside a transaction, or before Sync): disconnected so that the service can write`), this.idleHoldMs);
     }
+  }
+
+  /**
+   * Says why, then closes at once: ending politely would wait for the client to close its side,
+   * and until the socket closes, the lock it holds (and so the sink's writes) would wait too.
+   */
+  #refuse(code: string, text: string): void {
+    this.socket.write(errorResponse(code, text), () => this.socket.destroy());
+    setTimeout(() => this.socket.destroy(), 1000).unref(); // a client that does not read
   }
 
   /** Leaves the shared session as the client found it: no open transaction, no settings, no prepared statements. */
   async #cleanUp(): Promise<void> {
-    if (!this.#used) return;
+    if (!this.#used) {
+      // Gone while waiting for the lock, before running anything: give it back untouched.
+      this.#release?.();
+      this.#release = undefined;
+      return;
+    }
     this.#release ??= await takeLock(this.db);
     try {
       await this.db.execProtocolRaw(SYNC);

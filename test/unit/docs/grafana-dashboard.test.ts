@@ -27,7 +27,7 @@ interface Dashboard {
   title: string;
   schemaVersion: number;
   panels: Panel[];
-  templating: { list: { name: string; query: { query: string } }[] };
+  templating: { list: { name: string; type: string; query: { query: string } | string }[] };
 }
 
 const dashboard = JSON.parse(readFileSync(new URL('../../../dashboards/grafana-dynamodb-cdc-sink.json', import.meta.url), 'utf8')) as Dashboard;
@@ -90,6 +90,10 @@ describe('the Grafana dashboard', () => {
     exported = await scrape(app);
   });
 
+  it('is provisionable too: a datasource variable named like the input resolves ${DS_PROMETHEUS} without an import', () => {
+    expect(dashboard.templating.list).toContainEqual(expect.objectContaining({ name: 'DS_PROMETHEUS', type: 'datasource', query: 'prometheus' }));
+  });
+
   it('is importable: a Prometheus datasource input, a uid, unique panel ids, every query on that datasource', () => {
     expect(dashboard.__inputs).toEqual([expect.objectContaining({ name: 'DS_PROMETHEUS', type: 'datasource', pluginId: 'prometheus' })]);
     expect(dashboard.uid).toMatch(/^[a-z0-9-]{1,40}$/);
@@ -108,7 +112,9 @@ describe('the Grafana dashboard', () => {
     const exportedNames = new Set(exported.samples.map((s) => s.name));
     const queries = [
       ...queryPanels.flatMap((p) => p.targets!.map((t) => ({ where: `${p.title} ${t.refId}`, expr: t.expr }))),
-      ...dashboard.templating.list.map((v) => ({ where: `variable ${v.name}`, expr: v.query.query.replace(/^label_values\((.*),\s*\w+\)$/, '$1') })),
+      ...dashboard.templating.list
+        .filter((v) => v.type === 'query')
+        .map((v) => ({ where: `variable ${v.name}`, expr: (v.query as { query: string }).query.replace(/^label_values\((.*),\s*\w+\)$/, '$1') })),
     ];
     for (const { where, expr } of queries) {
       const { metrics, matchers, grouping } = parsePromQl(expr);
