@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseColumnMap, parsePath } from '../../../src/config/column-map.js';
+import { decodeFirehoseRecord } from '../../../src/decode/decode-record.js';
+import { typedColumns } from '../../../src/translate/typed-columns.js';
+import { nowBounds } from '../../support/change-bounds.js';
 
 describe('parseColumnMap', () => {
   it('reads YAML: per target table, columns in the file order, each with its path segments, type and timestamp source', () => {
@@ -67,6 +71,19 @@ u: [1, 2]
   it('refuses a file that is not YAML, or not a map', () => {
     expect(parseColumnMap('t: [unclosed', 'm.yaml')).toMatchObject({ ok: false, problems: [expect.stringMatching(/^m\.yaml: not YAML or JSON: /)] });
     expect(parseColumnMap('- a\n- b\n', 'm.yaml')).toEqual({ ok: false, problems: ['m.yaml: expected a map of target tables to their columns'] });
+  });
+});
+
+describe('examples/column-map.yaml', () => {
+  it("is valid and types the seed delivery's item: device, reading_time, temperature, humidity", () => {
+    const result = parseColumnMap(readFileSync('examples/column-map.yaml', 'utf8'), 'examples/column-map.yaml');
+    if (!result.ok) throw new Error(result.problems.join('\n'));
+    const specs = result.map.get('table_testdrive')!;
+    expect(specs.map((c) => [c.name, c.type])).toEqual([['device', 'text'], ['reading_time', 'timestamp'], ['temperature', 'double'], ['humidity', 'double']]);
+    const delivery = JSON.parse(readFileSync('examples/seed-delivery.json', 'utf8')) as { records: { data: string }[] };
+    const insert = decodeFirehoseRecord(delivery.records[0]!.data, 0, nowBounds);
+    if (!insert.ok) throw new Error(insert.error);
+    expect(typedColumns(specs, insert.change.newImageJson!)).toEqual({ values: ['qux', '2024-07-12T01:17:42.000000Z', 42.42, 84.84], unconverted: 0 });
   });
 });
 
