@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { parseColumnMap, type ColumnMap, type ColumnMapResult } from './column-map.js';
 import { internalTables, nameFamily, parseTableMap } from '../translate/target-name.js';
 import { DEFAULT_FUTURE_MARGIN_SECONDS } from '../decode/change-bounds.js';
 import { crateDbUrlProblem, isCrateDbUrl } from '../sink/cratedb/cratedb-url.js';
@@ -36,6 +38,7 @@ export const envSchema = z.object({
   EMBEDDED_SQL_HOST: z.string().min(1).default('127.0.0.1'),
   TARGET_SCHEMA: identifier.optional(),
   TABLE_MAP: z.string().optional(),
+  COLUMN_MAP: z.string().optional(),
   CHANGE_LOG: bool.default(false),
   DEAD_LETTER_TABLE: identifier.default('cdc_dead_letters'),
   TOMBSTONE_RETENTION_HOURS: int(0, 100 * 365 * 24).default(0),
@@ -83,6 +86,8 @@ export interface Config {
   readonly accessKeys: readonly string[];
   readonly allowUnauthenticated: boolean;
   readonly tableMap: ReadonlyMap<string, string>;
+  /** COLUMN_MAP: typed columns per target table; empty without the variable. */
+  readonly columnMap: ColumnMap;
   readonly sink: SinkConfig;
   readonly tombstoneRetentionHours: number;
   readonly tombstonePurgeIntervalSeconds: number;
@@ -102,8 +107,8 @@ export interface Config {
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
 
-/** Reads the environment once; reports every problem at once. */
-export function loadConfig(env: Record<string, string | undefined>): ConfigResult {
+/** Reads the environment once (and the COLUMN_MAP file it names); reports every problem at once. */
+export function loadConfig(env: Record<string, string | undefined>, readText: (path: string) => string = (path) => readFileSync(path, 'utf8')): ConfigResult {
   // An empty variable means "not set", as in most deployment tools.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(present);
@@ -117,6 +122,16 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     problems.push(`TABLE_MAP: ${(error as Error).message}`);
   }
   problems.push(...internalTargets(tableMap, parsed.success ? parsed.data.DEAD_LETTER_TABLE : 'cdc_dead_letters'));
+  let columnMap: ColumnMap = new Map();
+  if (present.COLUMN_MAP !== undefined) {
+    const read = readColumnMap(present.COLUMN_MAP, readText);
+    if (read.ok) columnMap = read.map;
+    else problems.push(...read.problems.map((p) => `COLUMN_MAP: ${p}`));
+    // Said at start rather than found missing in the tables.
+    if (present.SINK_URL !== undefined && URL.canParse(present.SINK_URL) && isCrateDbUrl(present.SINK_URL)) {
+      problems.push('COLUMN_MAP: typed columns are written to PostgreSQL and the embedded database; the CrateDB sink does not write them yet');
+    }
+  }
   const accessKeys = (present.ACCESS_KEY ?? '').split(',').map((k) => k.trim()).filter(Boolean);
   if (accessKeys.some((key) => Buffer.byteLength(key) > 4096)) problems.push('ACCESS_KEY: each key is at most 4096 bytes');
   if (present.EMBEDDED_SQL_PORT !== undefined && present.SINK_URL !== undefined) {
@@ -130,6 +145,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     accessKeys,
     allowUnauthenticated: e.ALLOW_UNAUTHENTICATED,
     tableMap,
+    columnMap,
     sink: {
       url: e.SINK_URL,
       pgliteDir: e.PGLITE_DIR,
@@ -156,6 +172,16 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     futureChangeMarginSeconds: e.FUTURE_CHANGE_MARGIN_SECONDS,
   };
   return { ok: true, config: deepFreeze(config) };
+}
+
+function readColumnMap(path: string, readText: (path: string) => string): ColumnMapResult {
+  let text: string;
+  try {
+    text = readText(path);
+  } catch (error) {
+    return { ok: false, problems: [`${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`] };
+  }
+  return parseColumnMap(text, path);
 }
 
 /** TABLE_MAP onto a table the sinks keep for themselves (or onto its change-log name): refused at start. */

@@ -61,13 +61,19 @@ export async function applyRecords(
   written.tables.forEach((result, t) => {
     const rows = batch.tables[t]!.rows;
     tables[result.table] = 0;
+    let unconverted = 0;
     result.outcomes.forEach((outcome, r) => {
       const row = rows[r]!;
-      if (outcome.outcome === 'applied') tables[result.table]!++;
+      if (outcome.outcome === 'applied') {
+        tables[result.table]!++;
+        unconverted += row.columns?.unconverted ?? 0;
+      }
       if (outcome.outcome === 'dead_lettered') failures.push({ index: row.recordIndex, error: outcome.error });
       fates.push({ table: result.table, operation: operationOf(row), outcome: outcome.outcome, version: row.version });
     });
     for (const [reason, n] of Object.entries(result.diverted ?? {})) diverted.push({ table: result.table, reason, n });
+    // A typed column's value that did not convert: the column is NULL, the item holds the value.
+    if (unconverted > 0) diverted.push({ table: result.table, reason: 'column_type', n: unconverted });
   });
   failures.sort((a, b) => a.index - b.index);
   const report: DeliveryReport = {

@@ -36,7 +36,7 @@ export class StreamRoutes {
     if (this.routes.size >= this.maxRoutes) return { ok: false, error: `more than ${this.maxRoutes} distinct TARGET_SCHEMA/TABLE_MAP settings: not served` };
     const sink = settings.targetSchema === undefined ? this.base.sink : this.sinkFor!(settings.targetSchema);
     const naming = tableNaming(settings.tableMap ?? this.base.tableMap, this.base.deadLetterTable);
-    const route = { sink, targets: settings.tableMap === undefined && sink === this.base.sink ? this.base.targets : new TargetTables(naming, sink) };
+    const route = { sink, targets: settings.tableMap === undefined && sink === this.base.sink ? this.base.targets : new TargetTables(naming, sink, this.base.targets.columnMap) };
     this.routes.set(key, route);
     return { ok: true, route };
   }

@@ -1,3 +1,4 @@
+import type { ColumnMap } from '../config/column-map.js';
 import type { Config } from '../config/config.js';
 import { SinkError, type ClaimResult, type Sink } from '../sink/sink.js';
 import { claimOrder, nameFamily, tableNaming, targetPlan, type Target, type TableNaming, type TargetOf } from '../translate/target-name.js';
@@ -19,6 +20,8 @@ export class TargetTables {
   constructor(
     private readonly naming: TableNaming,
     private readonly sink: Sink,
+    /** COLUMN_MAP: the typed columns of each target table. */
+    readonly columnMap: ColumnMap = new Map(),
   ) {}
 
   async resolve(sources: Iterable<string>): Promise<Resolved> {
@@ -28,8 +31,9 @@ export class TargetTables {
     for (const source of fresh) {
       const target = await this.resolveOne(source);
       if (target instanceof SinkError) return { ok: false, error: target };
-      targets.set(source, target);
-      if (target.ok) this.known.set(source, target);
+      const columns = target.ok ? this.columnMap.get(target.table) : undefined;
+      targets.set(source, target.ok && columns ? { ...target, columns } : target);
+      if (target.ok) this.known.set(source, targets.get(source)!);
     }
     return { ok: true, targetOf: (source) => targets.get(source) ?? this.known.get(source)! };
   }
@@ -59,7 +63,7 @@ export class TargetTables {
   }
 }
 
-/** The target tables of the configuration (TABLE_MAP, the internal tables), claimed through `sink`. */
-export function targetTables(config: Pick<Config, 'tableMap' | 'sink'>, sink: Sink): TargetTables {
-  return new TargetTables(tableNaming(config.tableMap, config.sink.deadLetterTable), sink);
+/** The target tables of the configuration (TABLE_MAP, the internal tables, COLUMN_MAP), claimed through `sink`. */
+export function targetTables(config: Pick<Config, 'tableMap' | 'sink' | 'columnMap'>, sink: Sink): TargetTables {
+  return new TargetTables(tableNaming(config.tableMap, config.sink.deadLetterTable), sink, config.columnMap);
 }

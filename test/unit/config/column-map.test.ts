@@ -98,3 +98,20 @@ describe('parsePath', () => {
 
   it.each(['', '.a', 'a.', 'a..b', '[0]', 'a[x]', 'a]', 'a[0]b'])('refuses %j', (text) => expect(parsePath(text)).toBeNull());
 });
+
+describe('COLUMN_MAP in the configuration', () => {
+  it('reads the file it names, and reports a missing one, a bad one, or a CrateDB sink at start', async () => {
+    const { loadConfig } = await import('../../../src/config/config.js');
+    const good = loadConfig({ COLUMN_MAP: 'examples/column-map.yaml' });
+    expect(good.ok && good.config.columnMap.get('table_testdrive')?.length).toBe(4);
+    expect(loadConfig({ COLUMN_MAP: 'no/such/map.yaml' })).toEqual({ ok: false, problems: ['COLUMN_MAP: no/such/map.yaml: cannot be read (ENOENT)'] });
+    expect(loadConfig({ COLUMN_MAP: 'm.yaml' }, () => 't: { c: { path: a, type: float } }')).toEqual({
+      ok: false,
+      problems: ['COLUMN_MAP: m.yaml: t.c.type: one of text, bigint, numeric, double, boolean, timestamp, json, object'],
+    });
+    expect(loadConfig({ COLUMN_MAP: 'examples/column-map.yaml', SINK_URL: 'crate://crate@127.0.0.1:4200' })).toMatchObject({
+      ok: false,
+      problems: [expect.stringMatching(/^COLUMN_MAP: typed columns are written to PostgreSQL and the embedded database/)],
+    });
+  });
+});

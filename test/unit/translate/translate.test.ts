@@ -162,3 +162,27 @@ describe('translate', () => {
     expect(translate([], options)).toEqual({ batch: { requestId: 'req-1', tables: [], deadLetters: [] }, settled: [] });
   });
 });
+
+describe('translate with typed columns (COLUMN_MAP)', () => {
+  const columns = [
+    { name: 'device', path: ['device'], type: 'text', from: null },
+    { name: 'reading_time', path: ['timestamp'], type: 'timestamp', from: 'iso8601' },
+    { name: 'temperature', path: ['temperature'], type: 'double', from: null },
+  ] as const;
+  const withColumns: TranslateOptions = { ...options, targetOf: () => ({ ok: true, table: 'table_testdrive', columns }) };
+
+  it("computes each row's columns from what the row holds: the item, or a tombstone's key", () => {
+    const { batch } = translate(decodeAll(seedRecords()), withColumns);
+    const [table] = batch.tables;
+    expect(table!.columns).toEqual(columns);
+    const byPk = new Map(table!.rows.map((r) => [r.pk, r]));
+    expect(byPk.get(QUX)!.columns).toEqual({ values: ['qux', '2024-07-12T01:17:42.000000Z', 42.42], unconverted: 0 });
+    expect(byPk.get(FOO)!.columns, 'the tombstone: its key only').toEqual({ values: ['foo', '2024-07-12T01:17:42.000000Z', null], unconverted: 0 });
+  });
+
+  it('leaves rows without columns where the table has none', () => {
+    const { batch } = translate(decodeAll(seedRecords()), options);
+    expect(batch.tables[0]!.columns).toEqual([]);
+    expect(batch.tables[0]!.rows.every((r) => r.columns === undefined)).toBe(true);
+  });
+});
