@@ -6,6 +6,7 @@ import { isCrateDbUrl, parseCrateDbUrl } from './cratedb/cratedb-url.js';
 import { pgliteExecutor } from './pglite/pglite-executor.js';
 import { pgPoolExecutor } from './postgres/pg-pool-executor.js';
 import { PostgresSink } from './postgres/postgres-sink.js';
+import type { SqlExecutor } from './postgres/sql-executor.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import { CrateDbCheckpointStore } from './cratedb/checkpoint-store.js';
 import { PostgresCheckpointStore } from './postgres/checkpoint-store.js';
@@ -35,13 +36,12 @@ export async function openTarget(config: SinkConfig, log: Logger): Promise<{ sin
     });
     return { sink, checkpoints: new CrateDbCheckpointStore(client, schema) };
   }
-  const common = { ...limits, schema: config.schema ?? 'public', deadLetterTable: config.deadLetterTable, changeLog: config.changeLog };
   if (config.url === undefined) {
     const executor = await pgliteExecutor(config.pgliteDir, {
       // Only a holder elsewhere (a shared volume) that went silent for a minute is taken over: say so loudly.
       onLost: (path) => log.error({ path }, 'the lock of PGLITE_DIR is no longer this process’s: another process may be writing to it'),
     });
-    return { sink: new PostgresSink(executor, { ...common, kind: 'pglite' }), checkpoints: new PostgresCheckpointStore(executor, common.schema) };
+    return postgresTarget(executor, config, 'pglite');
   }
   const executor = pgPoolExecutor({
     connectionString: config.url,
@@ -50,5 +50,19 @@ export async function openTarget(config: SinkConfig, log: Logger): Promise<{ sin
     statementTimeoutMs: config.requestTimeoutMs,
     onIdleError: (error) => log.warn({ err: error }, 'idle database connection failed'),
   });
-  return { sink: new PostgresSink(executor, { ...common, kind: 'postgres' }), checkpoints: new PostgresCheckpointStore(executor, common.schema) };
+  return postgresTarget(executor, config, 'postgres');
+}
+
+/** The PostgreSQL sink and checkpoint store over `executor` (a pool, or the embedded database). */
+export function postgresTarget(executor: SqlExecutor, config: SinkConfig, kind: 'postgres' | 'pglite'): { sink: Sink; checkpoints: CheckpointStore } {
+  const schema = config.schema ?? 'public';
+  const options = {
+    maxRowsPerStatement: config.maxRowsPerStatement,
+    maxBytesPerStatement: config.maxBytesPerStatement,
+    schema,
+    deadLetterTable: config.deadLetterTable,
+    changeLog: config.changeLog,
+    kind,
+  };
+  return { sink: new PostgresSink(executor, options), checkpoints: new PostgresCheckpointStore(executor, schema) };
 }
