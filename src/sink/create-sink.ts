@@ -6,6 +6,7 @@ import { isCrateDbUrl, parseCrateDbUrl } from './cratedb/cratedb-url.js';
 import { pgliteExecutor } from './pglite/pglite-executor.js';
 import { pgPoolExecutor } from './postgres/pg-pool-executor.js';
 import { PostgresSink } from './postgres/postgres-sink.js';
+import type { SqlExecutor } from './postgres/sql-executor.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import { CrateDbCheckpointStore } from './cratedb/checkpoint-store.js';
 import { PostgresCheckpointStore } from './postgres/checkpoint-store.js';
@@ -46,7 +47,6 @@ export async function openTarget(config: SinkConfig, log: Logger): Promise<Targe
       });
     return { sink: crateDbSink(schema), checkpoints: new CrateDbCheckpointStore(client, schema), sinkFor: (s) => unclosable(crateDbSink(s)) };
   }
-  const common = { ...limits, schema: config.schema ?? 'public', deadLetterTable: config.deadLetterTable, changeLog: config.changeLog };
   if (config.url === undefined) {
     const executor = await pgliteExecutor(config.pgliteDir, {
       // Only a holder elsewhere (a shared volume) that went silent for a minute is taken over: say so loudly.
@@ -57,11 +57,7 @@ export async function openTarget(config: SinkConfig, log: Logger): Promise<Targe
         onClientError: (error) => log.debug({ err: error }, 'embedded SQL client connection failed'),
       },
     });
-    return {
-      sink: new PostgresSink(executor, { ...common, kind: 'pglite' }),
-      checkpoints: new PostgresCheckpointStore(executor, common.schema),
-      sinkFor: (schema) => unclosable(new PostgresSink(executor, { ...common, schema, kind: 'pglite' })),
-    };
+    return postgresTarget(executor, config, 'pglite');
   }
   const executor = pgPoolExecutor({
     connectionString: config.url,
@@ -70,10 +66,24 @@ export async function openTarget(config: SinkConfig, log: Logger): Promise<Targe
     statementTimeoutMs: config.requestTimeoutMs,
     onIdleError: (error) => log.warn({ err: error }, 'idle database connection failed'),
   });
+  return postgresTarget(executor, config, 'postgres');
+}
+
+/** The PostgreSQL sink, checkpoint store and sinks into other schemas over `executor` (a pool, or the embedded database). */
+export function postgresTarget(executor: SqlExecutor, config: SinkConfig, kind: 'postgres' | 'pglite'): Target {
+  const schema = config.schema ?? 'public';
+  const options = {
+    maxRowsPerStatement: config.maxRowsPerStatement,
+    maxBytesPerStatement: config.maxBytesPerStatement,
+    schema,
+    deadLetterTable: config.deadLetterTable,
+    changeLog: config.changeLog,
+    kind,
+  };
   return {
-    sink: new PostgresSink(executor, { ...common, kind: 'postgres' }),
-    checkpoints: new PostgresCheckpointStore(executor, common.schema),
-    sinkFor: (schema) => unclosable(new PostgresSink(executor, { ...common, schema, kind: 'postgres' })),
+    sink: new PostgresSink(executor, options),
+    checkpoints: new PostgresCheckpointStore(executor, schema),
+    sinkFor: (other) => unclosable(new PostgresSink(executor, { ...options, schema: other })),
   };
 }
 
