@@ -22,6 +22,9 @@ import { isLosslessNumber, parse } from 'lossless-json';
  * - only primary-key lookups with literals see rows written in the last second; other reads see
  *   rows once a REFRESH TABLE or a second has passed;
  * - a plain INSERT of a key already stored fails its row: -2, 4091 DuplicateKeyException;
+ * - in a bulk upsert, a stored row written after a row that changed the mapping (a new or newly
+ *   typed sub-column) loses its new `data` while its other columns change: NULL after an inserted
+ *   row, its old `data` after an updated one (CrateDB: rows of the same shard; here, all later rows);
  * - a statement over 262,144 characters (`statement_max_length`) is refused: 400, 4000;
  * - a DELETE guarded by `_seq_no`/`_primary_term` fails a row written since with 4092, a missing
  *   one with 40411; syntax errors are `ParsingException` (4000); a missing privilege is HTTP 401
@@ -190,6 +193,8 @@ export class CrateDbStandIn {
     const casts = dataIndex >= 0 ? rows.map((row) => castValue(row[dataIndex], [], analysed)) : [];
     const results: { rowcount: number; error?: { code: number; message: string } }[] = [];
     const pg = toPostgres(stmt);
+    const updates = /ON CONFLICT \("pk"\) DO UPDATE/.test(stmt);
+    let mappingChangedBy: 'insert' | 'update' | null = null;
     for (const [i, row] of rows.entries()) {
       try {
         const refusal = this.refuseRow?.(row, stmt) ?? null;
@@ -203,8 +208,13 @@ export class CrateDbStandIn {
           checkRow(row[dataIndex], []);
           const pending = new Map(types);
           typeNew(casts[i], [], pending, analysed);
-          for (const [path, type] of pending) types.set(path, type);
           row[dataIndex] = casts[i];
+          const stored: unknown = updates && (mappingChangedBy !== null || changesMapping(pending, types)) ? await this.storedData(target![1]!, target![2]!, row[0]) : undefined;
+          // After a row of the request changed the mapping, a stored row's update loses its `data`:
+          // NULL if that row was inserted, the old `data` if it was updated.
+          if (mappingChangedBy !== null && stored !== undefined) row[dataIndex] = mappingChangedBy === 'insert' ? null : stored;
+          if (updates && changesMapping(pending, types)) mappingChangedBy = stored === undefined ? 'insert' : 'update';
+          for (const [path, type] of pending) types.set(path, type);
         }
         for (const [c, value] of row.entries()) checkIndexable(columns[c], value);
         if (/"_seq_no" = \?/.test(stmt)) {
@@ -230,6 +240,11 @@ export class CrateDbStandIn {
     const result = await this.db.query(pg, row.map(plain));
     if ((result.affectedRows ?? 0) > 0) return { rowcount: 1 };
     return { rowcount: -2, error: { code: 4092, message: `VersionConflictEngineException[[${String(row[0])}]: version conflict, required seqNo [${String(row[1])}]]` } };
+  }
+
+  private async storedData(schema: string, table: string, pk: unknown): Promise<unknown> {
+    const { rows } = await this.db.query<{ data: string | null }>(`SELECT "data"::text AS data FROM ${schema}.${table} WHERE "pk" = $1`, [pk]);
+    return rows[0]?.data == null ? undefined : parse(rows[0].data);
   }
 
   private wrote(key: string, pk: string): void {
@@ -362,6 +377,11 @@ function typeNew(value: unknown, path: string[], pending: Map<string, string>, a
 
 function typeEntries(obj: Record<string, unknown>, path: string[], pending: Map<string, string>, analysed: Map<string, string>): void {
   for (const [k, v] of Object.entries(obj)) typeNew(v, [...path, k], pending, analysed);
+}
+
+function changesMapping(pending: Map<string, string>, types: Map<string, string>): boolean {
+  for (const [path, type] of pending) if (types.get(path) !== type) return true;
+  return false;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

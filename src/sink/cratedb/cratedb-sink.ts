@@ -31,6 +31,12 @@ interface Candidate {
   projection: Projection;
 }
 
+/** A bulk statement, and whether it may update stored rows (an upsert) or only insert. */
+interface Write {
+  readonly statement: string;
+  readonly updates: boolean;
+}
+
 /** One row's fate in a bulk request: written, or refused for its data. */
 type Attempt = { readonly ok: true } | { readonly ok: false; readonly error: unknown };
 
@@ -165,8 +171,8 @@ export class CrateDbSink implements Sink {
     const upsert = sql.upsertRows(this.options.schema, table.table);
     const fresh = candidates.filter((c) => !stored.has(c.row.pk));
     const known = candidates.filter((c) => stored.has(c.row.pk));
-    const taken = await this.writeAndRescue(table.table, sql.insertRows(this.options.schema, table.table), fresh, claims, outcomes, requestId, failed, upsert);
-    await this.writeAndRescue(table.table, upsert, [...known, ...taken], claims, outcomes, requestId, failed);
+    const taken = await this.writeAndRescue(table.table, { statement: sql.insertRows(this.options.schema, table.table), updates: false }, fresh, claims, outcomes, requestId, failed, upsert);
+    await this.writeAndRescue(table.table, { statement: upsert, updates: true }, [...known, ...taken], claims, outcomes, requestId, failed);
     await this.rewriteCast(table.table, candidates, claims, outcomes, requestId, failed);
     if (table.changes.length > 0) await this.writeChangeLog(table, requestId, failed);
     const diverted: Record<string, number> = {};
@@ -183,15 +189,15 @@ export class CrateDbSink implements Sink {
    */
   private async writeAndRescue(
     table: string,
-    statement: string,
+    write: Write,
     candidates: readonly Candidate[],
     claims: ColumnTypes,
     outcomes: RowOutcome[],
     requestId: string,
     failed: DeadLetter[],
-    single = statement,
+    single = write.statement,
   ): Promise<Candidate[]> {
-    const refused = await this.writeRows(table, statement, candidates, claims);
+    const refused = await this.writeRows(table, write, candidates, claims);
     const stored = refused.filter(({ error }) => isDuplicate(error)).map(({ candidate }) => candidate);
     const rest = refused.filter(({ error }) => !isDuplicate(error));
     if (rest.length === 0) return stored;
@@ -237,17 +243,17 @@ export class CrateDbSink implements Sink {
         return true;
       });
       if (cast.length === 0) return;
-      await this.writeAndRescue(table, rewrite, cast, claims, outcomes, requestId, failed);
+      await this.writeAndRescue(table, { statement: rewrite, updates: true }, cast, claims, outcomes, requestId, failed);
       if (round >= MAX_REWRITE_ROUNDS) return;
     }
   }
 
   /** Writes the candidates in bulk; returns those CrateDB refused, each isolated with its error. */
-  private async writeRows(table: string, statement: string, candidates: readonly Candidate[], claims: ColumnTypes): Promise<{ candidate: Candidate; error: unknown }[]> {
+  private async writeRows(table: string, { statement, updates }: Write, candidates: readonly Candidate[], claims: ColumnTypes): Promise<{ candidate: Candidate; error: unknown }[]> {
     const refused: { candidate: Candidate; error: unknown }[] = [];
     const { maxRowsPerStatement, maxBytesPerStatement, maxDataColumns } = this.options;
     const size = (c: Candidate) => c.row.data.length * 2 + ROW_OVERHEAD_BYTES;
-    const write = (rows: readonly Candidate[]) => this.upsert(table, statement, rows);
+    const write = (rows: readonly Candidate[]) => (updates ? this.updateRows(table, statement, rows) : this.upsert(table, statement, rows));
     const isolate = (rows: readonly Candidate[]) =>
       // A value that cannot be cast fails the whole request (HTTP 400): halve until it is isolated.
       writeIsolatingFailures(rows, write, isRowError, (_row, error): Attempt => ({ ok: false, error }));
@@ -269,6 +275,26 @@ export class CrateDbSink implements Sink {
       });
     }
     return refused;
+  }
+
+  /**
+   * Writes rows that may update stored ones. CrateDB 6.4.3 loses the update of `data` of every
+   * stored row that follows, in the same shard request, a row whose write adds a sub-column: the
+   * row keeps its old `data` while the rest of it changes (observed; `UpdateToInsert` no longer
+   * finds `data` among the assigned columns once the mapping update replaced its reference). So
+   * rows that may change the mapping are sent one per request, after the others.
+   */
+  private async updateRows(table: string, statement: string, rows: readonly Candidate[]): Promise<Attempt[]> {
+    const attempts: Attempt[] = new Array(rows.length);
+    const steady = rows.flatMap((c, i) => (c.projection.changesMapping ? [] : [i]));
+    if (steady.length > 0) {
+      const answered = await this.upsert(table, statement, steady.map((i) => rows[i]!));
+      steady.forEach((i, n) => (attempts[i] = answered[n]!));
+    }
+    for (const [i, c] of rows.entries()) {
+      if (c.projection.changesMapping) attempts[i] = (await this.upsert(table, statement, [c]))[0]!;
+    }
+    return attempts;
   }
 
   private async upsert(table: string, statement: string, rows: readonly Candidate[]): Promise<Attempt[]> {

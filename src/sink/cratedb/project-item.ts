@@ -31,6 +31,11 @@ export interface Projection {
   /** JSON object text for `data`: numbers written so that CrateDB types them as doubles. */
   readonly dataJson: string;
   readonly diversions: readonly Diversion[];
+  /**
+   * Whether `data` holds a sub-column this delivery claimed (new, or typed from `undefined`):
+   * writing the row may change the table's mapping.
+   */
+  readonly changesMapping: boolean;
 }
 
 /** Known sub-column types by path (JSON array of the segments), shared by the rows of a table. */
@@ -73,14 +78,17 @@ export function parseItem(json: string): Record<string, unknown> {
  */
 export function projectItem(item: Record<string, unknown>, columns: ColumnTypes, maxColumns: number, claims?: ColumnTypes): Projection {
   const diversions: Diversion[] = [];
-  const dataJson = projectObject(item, [], { columns, max: maxColumns, claims }, diversions);
-  return { dataJson, diversions };
+  const known: Known = { columns, max: maxColumns, claims, changesMapping: false };
+  const dataJson = projectObject(item, [], known, diversions);
+  return { dataJson, diversions, changesMapping: known.changesMapping };
 }
 
 interface Known {
   readonly columns: ColumnTypes;
   readonly max: number;
   readonly claims: ColumnTypes | undefined;
+  /** Set once the projection touches a claimed path. */
+  changesMapping: boolean;
 }
 
 /**
@@ -89,11 +97,13 @@ interface Known {
  */
 export function projectAllToAux(item: Record<string, unknown>, keys: Record<string, unknown>): Projection {
   const diversions: Diversion[] = [];
-  const dataJson = projectObject(keys, [], { columns: new Map(), max: Number.MAX_SAFE_INTEGER, claims: undefined }, diversions);
+  const known: Known = { columns: new Map(), max: Number.MAX_SAFE_INTEGER, claims: undefined, changesMapping: false };
+  const dataJson = projectObject(keys, [], known, diversions);
   for (const [name, value] of Object.entries(item)) {
     if (!Object.hasOwn(keys, name)) diversions.push({ path: [name], value: exactJson(value), reason: 'refused' });
   }
-  return { dataJson, diversions };
+  // The key attributes' sub-columns exist once any row was written; a rare new one is harmless here.
+  return { dataJson, diversions, changesMapping: false };
 }
 
 function projectObject(obj: Record<string, unknown>, path: string[], known: Known, out: Diversion[]): string {
@@ -117,7 +127,16 @@ function projectObject(obj: Record<string, unknown>, path: string[], known: Know
 }
 
 function projectValue(value: unknown, path: string[], known: Known, out: Diversion[]): Result {
-  if (value === null) return { ok: true, json: 'null', type: null }; // null gives a sub-column no type
+  if (value === null) {
+    // null creates an `undefined` sub-column, which the first real value types later.
+    const key = JSON.stringify(path);
+    if (!known.columns.has(key)) {
+      known.columns.set(key, UNTYPED);
+      known.claims?.set(key, UNTYPED);
+    }
+    if (known.claims?.has(key)) known.changesMapping = true;
+    return { ok: true, json: 'null', type: null };
+  }
   const scalar = scalarOf(value);
   if (scalar) return claim(path, scalar.type, scalar.json, known);
   if (Array.isArray(value)) return projectArray(value, path, known);
@@ -151,18 +170,20 @@ function projectArray(items: unknown[], path: string[], known: Known): Result {
   return { ok: true, json: `[${json.join(',')}]`, type: 'array(object)' };
 }
 
-function claim(path: string[], type: string, json: string, { columns, max, claims }: Known): Result {
+function claim(path: string[], type: string, json: string, known: Known): Result {
+  const { columns, max, claims } = known;
   const unfit = UNFIT[type];
   if (unfit) return { ok: false, reason: unfit.reason };
   const key = JSON.stringify(path);
-  const known = columns.get(key);
-  if (known === undefined || known === UNTYPED || (known === UNTYPED_ARRAY && type.startsWith('array('))) {
-    if (known === undefined && columns.size >= max) return { ok: false, reason: 'column_limit' };
+  const had = columns.get(key);
+  if (had === undefined || had === UNTYPED || (had === UNTYPED_ARRAY && type.startsWith('array('))) {
+    if (had === undefined && columns.size >= max) return { ok: false, reason: 'column_limit' };
     columns.set(key, type);
     claims?.set(key, type);
-  } else if (known !== type) {
+  } else if (had !== type) {
     return { ok: false, reason: 'type_conflict' };
   }
+  if (claims?.has(key)) known.changesMapping = true;
   return { ok: true, json, type };
 }
 

@@ -63,10 +63,11 @@ describe('projectItem', () => {
     expect(aux).toEqual([['c', '3', 'column_limit']]);
   });
 
-  it('null never claims a type', () => {
+  it('null never claims a type: a new name gets an `undefined` sub-column, as CrateDB makes one', () => {
     const columns: ColumnTypes = new Map([['["x"]', 'text']]);
     expect(project('{"x":null,"y":null}', columns)).toMatchObject({ data: '{"x":null,"y":null}', aux: [] });
-    expect(columns.has('["y"]')).toBe(false);
+    expect(columns.get('["x"]')).toBe('text');
+    expect(columns.get('["y"]')).toBe('undefined');
   });
 });
 
@@ -95,5 +96,29 @@ describe('null under a name outside the BMP', () => {
     const { data, aux } = project(JSON.stringify({ '𐀀 ': null, '😀 t': 'text', 'é': null, id: 'x' }));
     expect(data).toBe('{"😀 t":"text","é":null,"id":"x"}');
     expect(aux).toEqual([['𐀀 ', 'null', 'invalid_key']]);
+  });
+});
+
+describe('projectItem: whether writing the row may change the mapping', () => {
+  const changes = (json: string, columns: ColumnTypes, claims: ColumnTypes) => projectItem(parseItem(json), columns, 1000, claims).changesMapping;
+
+  it('is set by a new sub-column, by null under a new name, and by every row of the delivery using a claimed path', () => {
+    const columns: ColumnTypes = new Map([['["id"]', 'text']]);
+    const claims: ColumnTypes = new Map();
+    expect(changes('{"id":"a"}', columns, claims), 'known paths only').toBe(false);
+    expect(changes('{"id":"b","added":"x"}', columns, claims), 'claims added').toBe(true);
+    expect(changes('{"id":"c","added":"y"}', columns, claims), 'uses the claimed path').toBe(true);
+    expect(changes('{"id":"d","nothing":null}', columns, claims), 'null: an undefined sub-column').toBe(true);
+    expect(columns.get('["nothing"]')).toBe('undefined');
+    expect(changes('{"id":"e","nothing":"typed"}', columns, claims), 'types the undefined one').toBe(true);
+    expect(claims.get('["nothing"]')).toBe('text');
+  });
+
+  it('is not set for paths CrateDB already typed, nor for a known one under null', () => {
+    const columns: ColumnTypes = new Map([['["id"]', 'text'], ['["n"]', 'double'], ['["deep"]', 'object'], ['["deep","x"]', 'text']]);
+    const claims: ColumnTypes = new Map();
+    expect(changes('{"id":"a","n":1.5,"deep":{"x":"v"}}', columns, claims)).toBe(false);
+    expect(changes('{"id":"a","n":null}', columns, claims)).toBe(false);
+    expect(claims.size).toBe(0);
   });
 });
