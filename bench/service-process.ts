@@ -77,7 +77,9 @@ export async function startService(env: Record<string, string>): Promise<Service
     },
     cpuSeconds() {
       // /proc/<pid>/stat: utime and stime are fields 14 and 15, in clock ticks (100 per second on Linux).
-      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8')
+        .replace(/^.*\) /, '')
+        .split(' ');
       return (Number(fields[11]) + Number(fields[12])) / 100;
     },
     async stop() {
@@ -108,10 +110,17 @@ export async function runConcurrently<T>(tasks: readonly (() => Promise<T>)[], c
  * Posts the deliveries (plain JSON) `concurrency` at a time; answers the seconds it took and the
  * service's CPU meanwhile, in cores. Any answer but 200 fails the measurement.
  */
-export async function postAllTimed(service: ServiceProcess, deliveries: readonly { body: Buffer; requestId: string }[], concurrency: number): Promise<{ seconds: number; cores: number }> {
+export async function postAllTimed(
+  service: ServiceProcess,
+  deliveries: readonly { body: Buffer; requestId: string }[],
+  concurrency: number,
+): Promise<{ seconds: number; cores: number }> {
   const started = performance.now();
   const cpuBefore = service.cpuSeconds();
-  const results = await runConcurrently(deliveries.map((d) => () => service.post(d.body, d.requestId, false)), concurrency);
+  const results = await runConcurrently(
+    deliveries.map((d) => () => service.post(d.body, d.requestId, false)),
+    concurrency,
+  );
   const seconds = (performance.now() - started) / 1000;
   const failed = results.filter((r) => r.status !== 200);
   if (failed.length > 0) throw new Error(`${failed.length} deliveries failed: ${failed[0]!.status}`);

@@ -21,10 +21,7 @@ if (!opened.ok) {
 const { sink } = opened;
 const app = createApp({ config, sink, log });
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
-  log.info(
-    { port: info.port, host: config.host, sink: sink.kind, target: config.sink.url ? redactUrl(config.sink.url) : config.sink.pgliteDir },
-    'listening',
-  );
+  log.info({ port: info.port, host: config.host, sink: sink.kind, target: config.sink.url ? redactUrl(config.sink.url) : config.sink.pgliteDir }, 'listening');
 });
 // Firehose waits up to 3 minutes for an answer; Node's default request timeout is shorter.
 server.setTimeout?.(0);

@@ -83,11 +83,19 @@ function typedValueToJson(type: string, inner: unknown, binary: BinaryEncoding, 
       return `[${parts.join(',')}]`;
     }
     case 'SS':
-      return `[${setOf(inner, (v) => expectString(v)).sort(compareStrings).map(jsonString).join(',')}]`;
+      return `[${setOf(inner, (v) => expectString(v))
+        .sort(compareStrings)
+        .map(jsonString)
+        .join(',')}]`;
     case 'NS':
-      return `[${setOf(inner, (v) => canonicalNumber(expectString(v), '')).sort(compareCanonicalNumbers).join(',')}]`;
+      return `[${setOf(inner, (v) => canonicalNumber(expectString(v), ''))
+        .sort(compareCanonicalNumbers)
+        .join(',')}]`;
     default: // BS
-      return `[${setOf(inner, (v) => binaryToBase64(v, binary)).sort(compareStrings).map((s) => `"${s}"`).join(',')}]`;
+      return `[${setOf(inner, (v) => binaryToBase64(v, binary))
+        .sort(compareStrings)
+        .map((s) => `"${s}"`)
+        .join(',')}]`;
   }
 }
 

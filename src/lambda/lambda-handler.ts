@@ -63,7 +63,10 @@ export function createLambdaHandler(deps: LambdaDeps) {
         continue;
       }
       for (const index of outcome.indices) failed.add(index);
-      deps.log.error({ requestId, table: outcome.table, records: outcome.indices.length, err: outcome.result.error }, 'records not written: reported for retry');
+      deps.log.error(
+        { requestId, table: outcome.table, records: outcome.indices.length, err: outcome.result.error },
+        'records not written: reported for retry',
+      );
     }
 
     const batchItemFailures: { itemIdentifier: string }[] = [];
@@ -75,7 +78,10 @@ export function createLambdaHandler(deps: LambdaDeps) {
       }
       batchItemFailures.push({ itemIdentifier: entry.identifier });
     }
-    deps.log.info({ requestId, received: entries.length, applied: tally.applied, deadLettered: tally.deadLettered, failed: batchItemFailures.length }, 'lambda batch applied');
+    deps.log.info(
+      { requestId, received: entries.length, applied: tally.applied, deadLettered: tally.deadLettered, failed: batchItemFailures.length },
+      'lambda batch applied',
+    );
     return { batchItemFailures };
   };
 }

@@ -35,7 +35,8 @@ export function tableNaming(tableMap: TableMap, deadLetterTable: string): TableN
   const reserved = new Map<string, string>();
   for (const [name, what] of internalTables(deadLetterTable)) reserved.set(name, `an internal table (${what})`);
   for (const [source, target] of tableMap) {
-    for (const name of nameFamily(target)) if (!reserved.has(name)) reserved.set(name, `given by TABLE_MAP to ${source === '*' ? 'every table' : JSON.stringify(source)}`);
+    for (const name of nameFamily(target))
+      if (!reserved.has(name)) reserved.set(name, `given by TABLE_MAP to ${source === '*' ? 'every table' : JSON.stringify(source)}`);
   }
   return { tableMap, reserved };
 }
@@ -112,7 +113,10 @@ export function targetTableName(sourceTable: string, tableMap: TableMap): string
 export function parseTableMap(text: string): Map<string, string> {
   const map = new Map<string, string>();
   const bad: string[] = [];
-  for (const entry of text.split(',').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of text
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const [source, target, ...rest] = entry.split('=').map((s) => s.trim());
     if (!source || !target || rest.length > 0 || !/^[a-z_][a-z0-9_]*$/.test(target) || target.length > MAX_NAME_LENGTH) {
       bad.push(entry);

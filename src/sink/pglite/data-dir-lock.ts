@@ -74,7 +74,10 @@ export function lockDataDir(dir: string, options: LockOptions = {}): DataDirLock
     }
     takeOver(path, found);
   }
-  throw new EmbeddedDatabaseError('PGLITE_DIR_UNLOCKABLE', `PGLITE_DIR ${resolve(dir)}: could not take the lock ${path} (other processes keep racing for it); try again`);
+  throw new EmbeddedDatabaseError(
+    'PGLITE_DIR_UNLOCKABLE',
+    `PGLITE_DIR ${resolve(dir)}: could not take the lock ${path} (other processes keep racing for it); try again`,
+  );
 }
 
 function held(path: string, me: LockHolder, options: LockOptions): DataDirLock {

@@ -50,7 +50,12 @@ function parsePromQl(expr: string): { metrics: string[]; matchers: Matcher[]; gr
       matchers.push({ metric, label: label!, op: op!, value: value! });
     }
   }
-  const grouping = [...expr.matchAll(/\b(?:by|without|on|ignoring)\s*\(([^)]*)\)/g)].flatMap((m) => m[1]!.split(',').map((l) => l.trim()).filter(Boolean));
+  const grouping = [...expr.matchAll(/\b(?:by|without|on|ignoring)\s*\(([^)]*)\)/g)].flatMap((m) =>
+    m[1]!
+      .split(',')
+      .map((l) => l.trim())
+      .filter(Boolean),
+  );
   const bare = expr
     .replace(/"(?:[^"\\]|\\.)*"/g, '""')
     .replace(/\{[^}]*\}/g, '')
@@ -114,7 +119,8 @@ describe('the Grafana dashboard', () => {
       for (const m of matchers.filter((x) => x.op === '=' && x.metric)) {
         const values = new Set(exported.samples.filter((s) => s.name === m.metric || s.name.startsWith(`${m.metric}_`)).map((s) => s.labels[m.label] ?? ''));
         // outcome="diverted" only appears once a CrateDB sink diverts something.
-        if (!(m.label === 'outcome' && m.value === 'diverted')) expect(values.has(m.value), `${where}: ${m.metric} never has ${m.label}="${m.value}"`).toBe(true);
+        if (!(m.label === 'outcome' && m.value === 'diverted'))
+          expect(values.has(m.value), `${where}: ${m.metric} never has ${m.label}="${m.value}"`).toBe(true);
       }
     }
   });

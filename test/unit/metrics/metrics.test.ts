@@ -1,4 +1,3 @@
-
 import { describe, expect, it } from 'vitest';
 import type { StatusBody } from '../../../src/http/status-route.js';
 import { SinkError } from '../../../src/sink/sink.js';
@@ -36,7 +35,11 @@ describe('GET /metrics: database failures and diverted values', () => {
     const sink = stubSink({
       write: async (batch) => ({
         ok: true,
-        tables: batch.tables.map((t) => ({ table: t.table, outcomes: t.rows.map(() => ({ outcome: 'applied' as const })), diverted: { invalid_key: 2, type_conflict: 1 } })),
+        tables: batch.tables.map((t) => ({
+          table: t.table,
+          outcomes: t.rows.map(() => ({ outcome: 'applied' as const })),
+          diverted: { invalid_key: 2, type_conflict: 1 },
+        })),
       }),
     });
     const { app } = appWith(sink);
