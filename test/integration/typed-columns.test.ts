@@ -9,7 +9,7 @@ import { scrape } from '../support/prometheus.js';
 import { kinesisRecord, recordsRequest } from '../support/records.js';
 import { firehoseBody, firehoseRequest } from '../support/firehose.js';
 import { seedRecords } from '../support/fixtures.js';
-import { crateDbTargets, describeTargets, sinkTargets, type Harness } from '../support/sinks.js';
+import { crateDbTargets, createHarness, describeTargets, sinkTargets, type Harness } from '../support/sinks.js';
 
 // README "Columns": COLUMN_MAP's typed columns, written under the same version gate as the rest of
 // the row, on every sink: the embedded database, the PostgreSQL server, the CrateDB stand-in and a
@@ -70,6 +70,45 @@ describeTargets('typed columns in', sinkTargets, { COLUMN_MAP: 'examples/column-
     await h.app.request(recordsRequest([record(1_000, '10')]));
     const rows = await h.query<Record<string, unknown>>(`SELECT temperature FROM table_testdrive WHERE device = 'gated'`);
     expect(rows.map((r) => plain(r.temperature))).toEqual([20]);
+  });
+});
+
+// A column new in the map is added to the table an earlier process created (CrateDB: read from
+// information_schema.columns, since ALTER TABLE has no ADD COLUMN IF NOT EXISTS there).
+const widerMap = join(mkdtempSync(join(tmpdir(), 'column-map-')), 'wider.yaml');
+writeFileSync(
+  widerMap,
+  `table_testdrive:
+  device: { path: device, type: text }
+  reading_time: { path: timestamp, type: timestamp, from: iso8601 }
+  temperature: { path: temperature, type: double }
+  humidity: { path: humidity, type: double }
+  humidity_exact: { path: humidity, type: numeric }
+`,
+);
+
+describeTargets('a column added to the map, added to an existing table in', crateDbTargets, { COLUMN_MAP: 'examples/column-map.yaml' }, (h) => {
+  it('the next process adds it and writes it; rows written before keep NULL there', async () => {
+    expect((await h.app.request(firehoseRequest(firehoseBody(seedRecords())))).status).toBe(200);
+    // Another process with the wider map, on the same database and schema.
+    const later = await createHarness(
+      h.target,
+      h.standIn ? { SINK_URL: `${h.standIn.url}/?schema=doc`, COLUMN_MAP: widerMap } : { TARGET_SCHEMA: h.schema, COLUMN_MAP: widerMap },
+    );
+    try {
+      const record = kinesisRecord({ table: 'table-testdrive', id: 'later', micros: 10, attributes: { device: { S: 'later' }, humidity: { N: '84.125' } } });
+      const response = await later.app.request(recordsRequest([record]));
+      expect(response.status, await response.clone().text()).toBe(200);
+      const rows = await h.query<Record<string, unknown>>(
+        `SELECT device, humidity_exact::text AS humidity_exact FROM table_testdrive WHERE device IN ('qux', 'later') ORDER BY device`,
+      );
+      expect(rows).toEqual([
+        { device: 'later', humidity_exact: '84.1250000000' },
+        { device: 'qux', humidity_exact: null },
+      ]);
+    } finally {
+      await later.close();
+    }
   });
 });
 
