@@ -71,6 +71,23 @@ describeTargets('typed columns in', sinkTargets, { COLUMN_MAP: 'examples/column-
     const rows = await h.query<Record<string, unknown>>(`SELECT temperature FROM table_testdrive WHERE device = 'gated'`);
     expect(rows.map((r) => plain(r.temperature))).toEqual([20]);
   });
+  it('a keys-only change keeps the columns, as it keeps the item', async () => {
+    const full = kinesisRecord({ table: 'table-testdrive', id: 'keys', micros: 30_000, attributes: { device: { S: 'keys' }, temperature: { N: '21.5' } } });
+    expect((await h.app.request(recordsRequest([full]))).status).toBe(200);
+    const keysOnly = {
+      eventID: 'keys-only-typed',
+      eventName: 'MODIFY',
+      eventVersion: '1.1',
+      eventSource: 'aws:dynamodb',
+      eventSourceARN: 'arn:aws:dynamodb:us-east-1:111122223333:table/table-testdrive/stream/2024-01-01T00:00:00.000',
+      // A Streams timestamp of 1 s is 1,000,000 µs: newer than the insert.
+      dynamodb: { ApproximateCreationDateTime: 1, Keys: { id: { S: 'keys' } }, SequenceNumber: '100', StreamViewType: 'KEYS_ONLY' },
+    };
+    const response = await h.app.request(recordsRequest([keysOnly]));
+    expect(await response.json()).toMatchObject({ applied: 1 });
+    const rows = await h.query<Record<string, unknown>>(`SELECT device, temperature, keys_only FROM table_testdrive WHERE device = 'keys'`);
+    expect(rows.map((r) => ({ ...r, temperature: plain(r.temperature) }))).toEqual([{ device: 'keys', temperature: 21.5, keys_only: true }]);
+  });
 });
 
 // A column new in the map is added to the table an earlier process created (CrateDB: read from
