@@ -126,10 +126,6 @@ export function loadConfig(env: Record<string, string | undefined>, readText: (p
     const read = readColumnMap(present.COLUMN_MAP, readText);
     if (read.ok) columnMap = read.map;
     else problems.push(...read.problems.map((p) => `COLUMN_MAP: ${p}`));
-    // Said at start rather than found missing in the tables.
-    if (present.SINK_URL !== undefined && URL.canParse(present.SINK_URL) && isCrateDbUrl(present.SINK_URL)) {
-      problems.push('COLUMN_MAP: typed columns are written to PostgreSQL and the embedded database; the CrateDB sink does not write them yet');
-    }
   }
   const accessKeys = (present.ACCESS_KEY ?? '')
     .split(',')

@@ -1,6 +1,7 @@
 import { sqlparse } from '@cratedb/cratedb-sqlparse';
 import { describe, expect, it } from 'vitest';
 import { checkpointStatements } from '../../src/sink/cratedb/checkpoint-store.js';
+import { COLUMN_TYPES, type ColumnSpec } from '../../src/config/column-map.js';
 import * as sql from '../../src/sink/cratedb/statements.js';
 
 // CrateDB's own grammar (CrateDB 6.1, @cratedb/cratedb-sqlparse) over every statement the CrateDB
@@ -13,6 +14,9 @@ const settings: sql.TableSettings[] = [
   { shards: null, replicas: null },
   { shards: 6, replicas: '0-1' },
 ];
+
+// One typed column of every type (README "Columns").
+const typed: ColumnSpec[] = COLUMN_TYPES.map((type) => ({ name: `c_${type}`, path: [type], type, from: type === 'timestamp' ? 'iso8601' : null }));
 
 const statements = (schema: string, table: string, s: sql.TableSettings): [string, string][] => [
   ['create state table', sql.createStateTable(schema, table, s)],
@@ -31,6 +35,11 @@ const statements = (schema: string, table: string, s: sql.TableSettings): [strin
   ['data columns', sql.selectDataColumns],
   ['primary shard states', sql.primaryShardStates],
   ['list tables', sql.listStateTables],
+  ['add typed columns', sql.addTypedColumns(schema, table, typed)],
+  ['table columns', sql.selectTableColumns],
+  ['upsert with typed columns', sql.upsertRows(schema, table, false, typed)],
+  ['upsert rewriting with typed columns', sql.upsertRows(schema, table, true, typed)],
+  ['insert with typed columns', sql.insertRows(schema, table, typed)],
 ];
 
 describe('CrateDB statements', () => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ColumnSpec } from '../../src/config/column-map.js';
 import * as sql from '../../src/sink/cratedb/statements.js';
 import { crateDbUrl, liveQuery } from '../support/cratedb-live.js';
 import { CrateDbStandIn } from '../support/cratedb-stand-in.js';
@@ -276,6 +277,50 @@ for (const target of targets) {
       expect(refused.status).toBe(400);
       expect(refused.body).toMatchObject({
         error: { code: 4000, message: expect.stringMatching(/^SQLParseException\[Statement exceeds `statement_max_length` \(262144 allowed, \d+ provided\)/) },
+      });
+    });
+
+    it('typed columns: no ADD COLUMN IF NOT EXISTS; BIGINT refuses both 64-bit ends per row; NUMERIC(38, 10) rounds fractions, fails the request past 28 integer digits; long text fits TEXT INDEX OFF and OBJECT(IGNORED)', async () => {
+      const { name } = await table();
+      const typed: ColumnSpec[] = (['bigint', 'numeric', 'json', 'object', 'text'] as const).map((type) => ({
+        name: `c_${type}`,
+        path: [type],
+        type,
+        from: null,
+      }));
+      const ifNotExists = await run(sql.addTypedColumns(t.schema, name, typed).replaceAll('ADD COLUMN', 'ADD COLUMN IF NOT EXISTS'));
+      expect(ifNotExists).toMatchObject({ status: 400, body: { error: { code: 4000, message: expect.stringMatching(/^ParsingException\[/) } } });
+      expect((await run(sql.addTypedColumns(t.schema, name, typed))).status).toBe(200);
+      expect(await run(sql.addTypedColumns(t.schema, name, typed.slice(0, 1)))).toMatchObject({ status: 400, body: { error: { code: 4000 } } });
+      const stmt = sql.insertRows(t.schema, name, typed);
+      const row = (pk: string, values: string) => `[${JSON.stringify(pk)},{},[],"{}",false,1,"","e","INSERT",false,false,"src",1,1,${values}]`;
+      const send = (rows: string[]) => post(t.origin, t.auth, `{"stmt":${JSON.stringify(stmt)},"bulk_args":[${rows.join(',')}]}`);
+      const long = 'x'.repeat(32_767);
+      const answer = await send([
+        row('max', '9223372036854775807,null,null,null,null'),
+        row('min', '"-9223372036854775808",null,null,null,null'),
+        row('fits', `9223372036854775806,"0.123456789012",${JSON.stringify(long)},{"s":"${long}"},null`),
+        row('long', `null,null,null,null,${JSON.stringify(long)}`),
+      ]);
+      const results = (answer.body as { results: { rowcount: number; error?: { code: number; message: string } }[] }).results;
+      expect(results.map((r) => r.rowcount)).toEqual([-2, -2, 1, -2]);
+      expect(results[0]!.error).toEqual({
+        code: 4000,
+        message: 'SQLParseException[Value 9223372036854775807 exceeds allowed range for column of type bigint]',
+      });
+      expect(results[1]!.error).toEqual({
+        code: 4000,
+        message: 'SQLParseException[Value -9223372036854775808 exceeds allowed range for column of type bigint]',
+      });
+      expect(results[3]!.error?.message).toMatch(/^SQLParseException\[Document contains at least one immense term/);
+      const read = await run(
+        `SELECT "c_bigint"::text, "c_numeric"::text FROM ${sql.refreshTable(t.schema, name).slice('REFRESH TABLE '.length)} WHERE "pk" = 'fits'`,
+      );
+      expect((read.body as { rows: unknown[][] }).rows).toEqual([['9223372036854775806', '0.1234567890']]);
+      const wide = await send([row('wide', 'null,"12345678901234567890123456789",null,null,null'), row('ok', 'null,"1",null,null,null')]);
+      expect(wide).toMatchObject({
+        status: 400,
+        body: { error: { code: 4000, message: 'SQLParseException[Cannot cast value `12345678901234567890123456789` to type `numeric(38,10)`]' } },
       });
     });
 

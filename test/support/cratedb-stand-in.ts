@@ -17,7 +17,11 @@ import { isLosslessNumber, parse } from 'lossless-json';
  *   row: -2, 4000, `Cannot cast …` (a concurrent request creating it: `… already exists with type …`);
  * - per-row refusals (-2 with an error): a key with `.` (4008), a list of mixed types (5000,
  *   ClassCastException), an integer beyond 64 bits (4000), a text over 32,766 UTF-8 bytes in an
- *   indexed column (4000, immense term);
+ *   indexed column (4000, immense term; not in a `TEXT INDEX OFF` or `OBJECT(IGNORED)` column),
+ *   either end of the 64-bit range in a BIGINT column (4000, exceeds allowed range);
+ * - ALTER TABLE has no `ADD COLUMN IF NOT EXISTS` (ParsingException);
+ * - a NUMERIC(38, 10) value with more than 28 integer digits fails the whole request (400,
+ *   `Cannot cast value`); one with more fraction digits is rounded silently (as PostgreSQL does);
  * - information_schema spells sub-columns `data['a']['b']` without escaping quotes;
  * - only primary-key lookups with literals see rows written in the last second; other reads see
  *   rows once a REFRESH TABLE or a second has passed;
@@ -61,6 +65,8 @@ export class CrateDbStandIn {
   private readonly faults: Fault[] = [];
   /** `schema.table` → sub-column path (JSON array) → type, spelled as information_schema does. */
   private readonly types = new Map<string, Map<string, string>>();
+  /** `schema.table` → column → how the DDL declared it, where that matters to the rules. */
+  private readonly declared = new Map<string, Map<string, Declared>>();
   /** `schema.table` → pk → when it was written, until a refresh makes it visible to searches. */
   private readonly unrefreshed = new Map<string, Map<string, number>>();
   private server!: Server;
@@ -162,13 +168,18 @@ export class CrateDbStandIn {
     }
     // Shards start at once here.
     if (/FROM sys\.shards/.test(stmt)) return { cols: ['state'], rows: [['STARTED']], rowcount: 1 };
+    if (/^ALTER TABLE [\s\S]*ADD COLUMN IF NOT EXISTS/.test(stmt)) {
+      throw new CrateError(400, 4000, "ParsingException[line 1:36: mismatched input 'IF' expecting {…}]");
+    }
     if (/^CREATE TABLE/.test(stmt)) {
       const schema = /"((?:[^"]|"")+)"\./.exec(stmt)![1]!.replaceAll('""', '"');
       await this.db.query(`CREATE SCHEMA IF NOT EXISTS "${schema.replaceAll('"', '""')}"`);
     }
+    const ddl = /^(?:CREATE TABLE IF NOT EXISTS|CREATE TABLE|ALTER TABLE) ("(?:[^"]|"")+")\.("(?:[^"]|"")+")/.exec(stmt);
     // Arrays of text (keys for `= ANY(?)`) stay arrays; other objects travel as JSON.
     const params = args.map((a) => (Array.isArray(a) && a.every((v) => typeof v === 'string') ? a : plain(a)));
     const result = await this.db.query<Record<string, unknown>>(toPostgres(stmt), params);
+    if (ddl) this.declare(`${unquote(ddl[1]!)}.${unquote(ddl[2]!)}`, stmt);
     const cols = result.fields.map((f) => f.name);
     let rows = result.rows;
     const from = /\bFROM ("(?:[^"]|"")+")\.("(?:[^"]|"")+")/.exec(stmt);
@@ -195,6 +206,8 @@ export class CrateDbStandIn {
     // that cannot be cast fails the whole request before any row is written.
     const analysed = new Map(types);
     const casts = dataIndex >= 0 ? rows.map((row) => castValue(row[dataIndex], [], analysed)) : [];
+    const declared = this.declared.get(key) ?? new Map<string, Declared>();
+    for (const row of rows) columns.forEach((c, i) => declared.get(c) === 'numeric' && checkNumeric(row[i]));
     const results: { rowcount: number; error?: { code: number; message: string } }[] = [];
     const pg = toPostgres(stmt);
     const updates = /ON CONFLICT \("pk"\) DO UPDATE/.test(stmt);
@@ -221,7 +234,11 @@ export class CrateDbStandIn {
           if (updates && changesMapping(pending, types)) mappingChangedBy = stored === undefined ? 'insert' : 'update';
           for (const [path, type] of pending) types.set(path, type);
         }
-        for (const [c, value] of row.entries()) checkIndexable(columns[c], value);
+        for (const [c, value] of row.entries()) {
+          const column = columns[c];
+          if (declared.get(column ?? '') === 'bigint') checkBigint(value);
+          if (declared.get(column ?? '') !== 'unindexed') checkIndexable(column, value);
+        }
         if (/"_seq_no" = \?/.test(stmt)) {
           results.push(await this.deleteUnchanged(pg, row));
           continue;
@@ -261,11 +278,37 @@ export class CrateDbStandIn {
     recent.set(pk, Date.now());
   }
 
+  /** Learns from CREATE or ALTER TABLE which columns are not indexed, BIGINT or NUMERIC. */
+  private declare(key: string, stmt: string): void {
+    let declared = this.declared.get(key);
+    if (!declared) this.declared.set(key, (declared = new Map()));
+    for (const [, name, type] of stmt.matchAll(/"((?:[^"]|"")+)" (TEXT INDEX OFF|ARRAY\(OBJECT\(IGNORED\)\)|OBJECT\(IGNORED\)|BIGINT|NUMERIC)/g)) {
+      declared.set(name!.replaceAll('""', '"'), type === 'BIGINT' ? 'bigint' : type === 'NUMERIC' ? 'numeric' : 'unindexed');
+    }
+  }
+
   private typesOf(key: string): Map<string, string> {
     let types = this.types.get(key);
     if (!types) this.types.set(key, (types = new Map()));
     return types;
   }
+}
+
+type Declared = 'unindexed' | 'bigint' | 'numeric';
+
+/** CrateDB 6.4.3's BIGINT refuses both ends of the 64-bit range, as a number or a string. */
+function checkBigint(value: unknown): void {
+  const text = isLosslessNumber(value) ? value.value : typeof value === 'string' ? value : null;
+  if (text === null || !/^-?\d+$/.test(text)) return;
+  const n = BigInt(text);
+  if (n >= INT64_MAX || n <= -INT64_MAX - 1n) throw rowError(4000, `SQLParseException[Value ${text} exceeds allowed range for column of type bigint]`);
+}
+
+/** NUMERIC(38, 10) holds 28 integer digits: more fails the whole request (fractions are rounded). */
+function checkNumeric(value: unknown): void {
+  const text = isLosslessNumber(value) ? value.value : typeof value === 'string' ? value : null;
+  const whole = text === null ? null : /^[+-]?0*(\d*)/.exec(text)?.[1];
+  if (whole && whole.length > 28) throw new CrateError(400, 4000, `SQLParseException[Cannot cast value \`${text}\` to type \`numeric(38,10)\`]`);
 }
 
 function asCrateError(error: unknown): CrateError {
@@ -453,7 +496,7 @@ export function toPostgres(stmt: string): string {
   let n = 0;
   let pg = stmt
     .replace(/\?/g, () => `$${++n}`)
-    .replace(/ARRAY\(OBJECT\(IGNORED\)\)|OBJECT\(DYNAMIC\)/g, 'jsonb')
+    .replace(/ARRAY\(OBJECT\(IGNORED\)\)|OBJECT\(DYNAMIC\)|OBJECT\(IGNORED\)/g, 'jsonb')
     .replace(/TEXT INDEX OFF STORAGE WITH \(columnstore = false\)/g, 'text')
     .replace(/TIMESTAMP WITH TIME ZONE/g, 'bigint')
     .replace(/\nCLUSTERED INTO \d+ SHARDS/g, '')

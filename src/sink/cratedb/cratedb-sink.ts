@@ -1,3 +1,4 @@
+import type { ColumnSpec } from '../../config/column-map.js';
 import { TABLE_OWNERS_TABLE } from '../../translate/target-name.js';
 import type { ChangeLogRow, DeadLetter, RowWrite, TableWrite, WriteBatch } from '../../translate/write-batch.js';
 import type { ClaimResult, RowOutcome, Sink, SinkWriteResult, StoredVersion, TableResult } from '../sink.js';
@@ -14,6 +15,7 @@ import { MAX_INDEXED_TEXT_BYTES, parseItem, projectAllToAux, projectItem, type C
 import { quoteLiteral } from './identifiers.js';
 import * as sql from './statements.js';
 import { claimNames, createTableOwnersTable, SplitClaimError } from './table-owners.js';
+import { crateColumnValues, type CrateColumnValues } from './typed-columns.js';
 import { gateKeyOf, gateOutcome, paddedSeq, storedGateKeys, type GateKey } from './version-gate.js';
 
 export interface CrateDbSinkOptions {
@@ -31,6 +33,8 @@ interface Candidate {
   readonly index: number;
   readonly row: RowWrite;
   readonly item: Record<string, unknown>;
+  /** COLUMN_MAP's typed columns as CrateDB stores them. */
+  readonly typed: CrateColumnValues;
   projection: Projection;
 }
 
@@ -67,6 +71,8 @@ export class CrateDbSink implements Sink {
   readonly kind = 'cratedb';
   private readonly tables = new TableRegistry({ isMissing: (error) => classifyCrateDbError(error) === 'missing_table' });
   private readonly columns = new Map<string, ColumnTypes>();
+  /** COLUMN_MAP's columns of each state table this process ensured. */
+  private readonly typed = new Map<string, readonly ColumnSpec[]>();
 
   constructor(
     private readonly client: CrateDbClient,
@@ -145,7 +151,7 @@ export class CrateDbSink implements Sink {
   }
 
   private async writeTable(table: TableWrite, requestId: string, failed: DeadLetter[]): Promise<TableResult> {
-    await this.ensureStateTable(table.table);
+    await this.ensureStateTable(table.table, table.columns);
     const stored = await this.readGateKeys(table.table, table.rows);
     const columns = this.columns.get(table.table)!;
     const claims: ColumnTypes = new Map();
@@ -158,19 +164,20 @@ export class CrateDbSink implements Sink {
         return;
       }
       const item = parseItem(row.data);
-      candidates.push({ index, row, item, projection: projectItem(item, columns, this.options.maxDataColumns, claims) });
+      const typed = crateColumnValues(table.columns, row.columns?.values);
+      candidates.push({ index, row, item, typed, projection: projectItem(item, columns, this.options.maxDataColumns, claims) });
       outcomes[index] = { outcome: 'applied' };
     });
 
     // Rows the real-time lookup found no stored row for are inserted plainly, which CrateDB does
     // several times faster than an upsert (npm run bench); one that another writer inserted
     // meanwhile is refused as a duplicate (4091) and goes through the version-gated upsert.
-    const upsert = sql.upsertRows(this.options.schema, table.table);
+    const upsert = sql.upsertRows(this.options.schema, table.table, false, table.columns);
     const fresh = candidates.filter((c) => !stored.has(c.row.pk));
     const known = candidates.filter((c) => stored.has(c.row.pk));
     const taken = await this.writeAndRescue(
       table.table,
-      { statement: sql.insertRows(this.options.schema, table.table), updates: false },
+      { statement: sql.insertRows(this.options.schema, table.table, table.columns), updates: false },
       fresh,
       claims,
       outcomes,
@@ -185,6 +192,8 @@ export class CrateDbSink implements Sink {
     for (const c of candidates) {
       if (outcomes[c.index]!.outcome !== 'applied') continue;
       for (const { reason } of c.projection.diversions) diverted[reason] = (diverted[reason] ?? 0) + 1;
+      // Translate counts the values it could not convert; these are the ones CrateDB cannot store.
+      if (c.typed.unconverted > 0) diverted.column_type = (diverted.column_type ?? 0) + c.typed.unconverted;
     }
     return { table: table.table, outcomes, diverted };
   }
@@ -231,7 +240,7 @@ export class CrateDbSink implements Sink {
     requestId: string,
     failed: DeadLetter[],
   ): Promise<void> {
-    const rewrite = sql.upsertRows(this.options.schema, table, true);
+    const rewrite = sql.upsertRows(this.options.schema, table, true, this.typed.get(table));
     let claims = claimed;
     for (let round = 1; claims.size > 0; round++) {
       await this.loadColumns(table);
@@ -416,14 +425,35 @@ export class CrateDbSink implements Sink {
     if (refused && !refused.ok) throw refused.error;
   }
 
-  private ensureStateTable(table: string): Promise<void> {
+  private ensureStateTable(table: string, columns: readonly ColumnSpec[]): Promise<void> {
+    this.typed.set(table, columns);
     return this.ensure(`state:${table}`, () => this.createStateTable(table));
   }
 
   private async createStateTable(table: string): Promise<void> {
     const { schema, tableSettings } = this.options;
     await this.createTable(sql.createStateTable(schema, table, tableSettings), table);
+    await this.addTypedColumns(table);
     await this.loadColumns(table);
+  }
+
+  /** COLUMN_MAP's columns the table lacks (new in the map, or a table created before it). */
+  private async addTypedColumns(table: string): Promise<void> {
+    const columns = this.typed.get(table) ?? [];
+    if (columns.length === 0) return;
+    const missing = async () => {
+      const { rows } = await this.client.execute(sql.selectTableColumns, [this.options.schema, table]);
+      const present = new Set(rows.map(([name]) => String(name)));
+      return columns.filter((c) => !present.has(c.name));
+    };
+    const lacking = await missing();
+    if (lacking.length === 0) return;
+    try {
+      await this.client.execute(sql.addTypedColumns(this.options.schema, table, lacking));
+    } catch (error) {
+      // Another instance added them meanwhile ("already has a column named …").
+      if ((await missing()).length > 0) throw error;
+    }
   }
 
   /**
@@ -494,10 +524,10 @@ function sameProjection(a: Projection, b: Projection): boolean {
 }
 
 /** One row of `bulk_args` as JSON text, in `sql.upsertColumns` order; `data` is already JSON. */
-function upsertArgs({ row, projection }: Candidate): string {
+function upsertArgs({ row, projection, typed }: Candidate): string {
   const aux = JSON.stringify(projection.diversions.map((d) => ({ path: d.path, value: d.value, reason: d.reason })));
   const changedAt = Math.floor(row.version / 1000);
-  return `[${JSON.stringify(row.pk)},${projection.dataJson},${aux},${JSON.stringify(row.data)},${row.deleted},${row.version},${JSON.stringify(paddedSeq(row.sequence))},${JSON.stringify(row.eventId)},${JSON.stringify(row.eventName)},${row.ttl},${row.keysOnly},${JSON.stringify(row.sourceTable)},${changedAt},${Date.now()}]`;
+  return `[${JSON.stringify(row.pk)},${projection.dataJson},${aux},${JSON.stringify(row.data)},${row.deleted},${row.version},${JSON.stringify(paddedSeq(row.sequence))},${JSON.stringify(row.eventId)},${JSON.stringify(row.eventName)},${row.ttl},${row.keysOnly},${JSON.stringify(row.sourceTable)},${changedAt},${Date.now()}${typed.json.map((v) => `,${v}`).join('')}]`;
 }
 
 function changeArgs(c: ChangeLogRow): string {

@@ -1,4 +1,6 @@
+import type { ColumnSpec } from '../../config/column-map.js';
 import { qualified, quoteIdent, quoteLiteral } from './identifiers.js';
+import { CRATE_TYPES } from './typed-columns.js';
 import { changeLogSuffix } from '../sql/identifiers.js';
 
 /**
@@ -73,7 +75,20 @@ export function createDeadLetterTable(schema: string, table: string, settings: T
 )${withClause(settings)}`;
 }
 
-/** Parameter order of `upsertRows`. */
+/**
+ * COLUMN_MAP's typed columns a table lacks, added in one statement. CrateDB 6.4.3 has no
+ * `ADD COLUMN IF NOT EXISTS` (ParsingException): the sink reads the table's columns first.
+ */
+export function addTypedColumns(schema: string, table: string, columns: readonly ColumnSpec[]): string {
+  return `ALTER TABLE ${qualified(schema, table)}
+  ${columns.map((c) => `ADD COLUMN ${quoteIdent(c.name)} ${CRATE_TYPES[c.type]}`).join(',\n  ')}`;
+}
+
+/** A table's top-level columns (sub-columns are spelled `data['a']`). */
+export const selectTableColumns = `SELECT column_name FROM information_schema.columns
+WHERE table_schema = ? AND table_name = ? AND column_name NOT LIKE '%[%'`;
+
+/** Parameter order of `upsertRows` (then COLUMN_MAP's typed columns, in the map's order). */
 export const upsertColumns = [
   'pk',
   'data',
@@ -99,24 +114,26 @@ export const upsertColumns = [
  * `rewrite`: the same change may replace itself too (greater or equal), to write a row again
  * with a better projection of the same item once CrateDB has shown it cast a value.
  */
-export function upsertRows(schema: string, table: string, rewrite = false): string {
+export function upsertRows(schema: string, table: string, rewrite = false, typed: readonly ColumnSpec[] = []): string {
   const same = rewrite ? '>=' : '>';
   const newer = `(excluded."version" > "version" OR (excluded."version" = "version" AND (excluded."seq" > "seq" OR (excluded."seq" = "seq" AND excluded."event_id" ${same} "event_id"))))`;
   const keepItem = `(excluded."keys_only" AND NOT "deleted")`;
   const assign = (column: string, value = `excluded.${quoteIdent(column)}`) =>
     `${quoteIdent(column)} = CASE WHEN ${newer} THEN ${value} ELSE ${quoteIdent(column)} END`;
   const itemColumn = (column: string) => assign(column, `CASE WHEN ${keepItem} THEN ${quoteIdent(column)} ELSE excluded.${quoteIdent(column)} END`);
-  const sets = [itemColumn('data'), itemColumn('aux'), itemColumn('item'), ...upsertColumns.slice(4).map((c) => assign(c))];
-  return `INSERT INTO ${qualified(schema, table)} (${upsertColumns.map(quoteIdent).join(', ')})
-VALUES (${upsertColumns.map(() => '?').join(', ')})
+  // Typed columns are computed from the item: a keys-only change keeps them as it keeps the item.
+  const typedSets = typed.map((c) => itemColumn(c.name));
+  const sets = [itemColumn('data'), itemColumn('aux'), itemColumn('item'), ...typedSets, ...upsertColumns.slice(4).map((c) => assign(c))];
+  return `${insertRows(schema, table, typed)}
 ON CONFLICT ("pk") DO UPDATE SET
   ${sets.join(',\n  ')}`;
 }
 
 /** A plain insert of rows not stored yet: a key already there fails its row with 4091 (observed on 6.4.3). */
-export function insertRows(schema: string, table: string): string {
-  return `INSERT INTO ${qualified(schema, table)} (${upsertColumns.map(quoteIdent).join(', ')})
-VALUES (${upsertColumns.map(() => '?').join(', ')})`;
+export function insertRows(schema: string, table: string, typed: readonly ColumnSpec[] = []): string {
+  const columns = [...upsertColumns, ...typed.map((c) => c.name)];
+  return `INSERT INTO ${qualified(schema, table)} (${columns.map(quoteIdent).join(', ')})
+VALUES (${columns.map(() => '?').join(', ')})`;
 }
 
 export const changeLogColumns = [
