@@ -25,6 +25,11 @@ export interface ThroughputFigures {
   readonly ratio: number;
   /** The service's CPU during the first pass, in cores (1 = one core busy throughout). */
   readonly serviceCores: number;
+  /**
+   * Records of the first pass per second of the service's CPU (user + system, all its threads,
+   * from /proc): what the service costs per record, whatever else the machine's cores are doing.
+   */
+  readonly perServiceCpuSecond: number;
 }
 
 export interface LatencyFigures {
@@ -72,11 +77,13 @@ export async function benchThroughput(target: Target, shape: ItemShape, deliveri
   let servicePerSecond: number;
   let redeliveryPerSecond: number;
   let serviceCores: number;
+  let perServiceCpuSecond: number;
   try {
     await service.post(warm!.body, warm!.requestId, false); // creates the table
     const first = await postAllTimed(service, timed, CONCURRENCY);
     servicePerSecond = records / first.seconds;
     serviceCores = first.cores;
+    perServiceCpuSecond = records / first.cpuSeconds;
     redeliveryPerSecond = records / (await postAllTimed(service, timed, CONCURRENCY)).seconds;
   } finally {
     await service.stop();
@@ -104,7 +111,7 @@ export async function benchThroughput(target: Target, shape: ItemShape, deliveri
     await sink.close();
     await dropSchema(target, floorSchema);
   }
-  return { target: target.kind, shape, records, servicePerSecond, redeliveryPerSecond, floorPerSecond, ratio: servicePerSecond / floorPerSecond, serviceCores };
+  return { target: target.kind, shape, records, servicePerSecond, redeliveryPerSecond, floorPerSecond, ratio: servicePerSecond / floorPerSecond, serviceCores, perServiceCpuSecond };
 }
 
 function percentile(sorted: readonly number[], p: number): number {
