@@ -31,9 +31,10 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startService(env: Record<string, string>): Promise<ServiceProcess> {
+/** `nodeFlags` go before the start script's own (bench/profile.ts passes `--cpu-prof`). */
+export async function startService(env: Record<string, string>, nodeFlags: readonly string[] = []): Promise<ServiceProcess> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, NODE_ARGS, {
+  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, ...NODE_ARGS], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ACCESS_KEY: BENCH_KEY, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
