@@ -67,13 +67,13 @@ function batchOf(delivery: Delivery): WriteBatch {
  * written by the sink's own bulk upsert from this process, with no HTTP, decode or translate.
  * Both at the same concurrency, each into a fresh schema.
  */
-export async function benchThroughput(target: Target, shape: ItemShape, deliveries: number, recordsPerDelivery: number): Promise<ThroughputFigures> {
+export async function benchThroughput(target: Target, shape: ItemShape, deliveries: number, recordsPerDelivery: number, serviceEnv: Record<string, string> = {}): Promise<ThroughputFigures> {
   const plan = Array.from({ length: deliveries + 1 }, (_, i) => deliveryOf(shape, i * recordsPerDelivery, Infinity, recordsPerDelivery));
   const [warm, ...timed] = plan;
   const records = timed.reduce((n, d) => n + d.records, 0);
 
   const serviceSchema = `bench_${randomBytes(4).toString('hex')}`;
-  const service = await startService(sinkEnv(target, serviceSchema));
+  const service = await startService({ ...sinkEnv(target, serviceSchema), ...serviceEnv });
   let servicePerSecond: number;
   let redeliveryPerSecond: number;
   let serviceCores: number;

@@ -11,6 +11,7 @@ import { deliveryOf } from './generate.js';
  * floors measured in the same run where a target is a ratio. Prints a table, writes JSON to
  * bench-results/. BENCH_QUICK=1 runs smaller sizes (a smoke run, not the figures). With
  * CRATEDB_URL, (b) also runs into that CrateDB; BENCH_ONLY=cratedb runs that alone.
+ * BENCH_DECODE_WORKERS=1,2 runs (b) into PostgreSQL again with each of those DECODE_WORKERS.
  */
 const MiB = 1024 * 1024;
 const quick = process.env.BENCH_QUICK === '1';
@@ -88,6 +89,20 @@ for (const target of targets) {
     met: target.kind === 'postgres' ? cpuMet : null,
   });
   rows.push({ figure: `(b) the same deliveries again into ${target.kind} (all duplicates)`, value: `${fmt(b.redeliveryPerSecond)} rec/s`, target: '(reported)', met: null });
+}
+
+// (b) into PostgreSQL with decoding in worker threads
+const postgresTarget = targets.find((t) => t.kind === 'postgres');
+for (const workers of (process.env.BENCH_DECODE_WORKERS ?? '').split(',').filter(Boolean)) {
+  if (!postgresTarget) break;
+  const b = await benchThroughput(postgresTarget, 'sensor', quick ? 3 : 30, 5_000, { DECODE_WORKERS: workers });
+  results[`throughput_postgres_workers_${workers}`] = b;
+  rows.push({
+    figure: `(b) into postgres, DECODE_WORKERS=${workers}`,
+    value: `${fmt(b.servicePerSecond)} rec/s vs floor ${fmt(b.floorPerSecond)} → ${b.ratio.toFixed(2)}; ${fmt(b.perServiceCpuSecond)} rec/CPU-s (${b.serviceCores.toFixed(2)} cores)`,
+    target: '(reported)',
+    met: null,
+  });
 }
 
 // (c) latency per delivery, gzip

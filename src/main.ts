@@ -3,6 +3,7 @@ import { createApp } from './app.js';
 import { configOrExit } from './cli/startup.js';
 import { redactUrl } from './log/credentials.js';
 import { configSecrets, createLogger } from './log/logger.js';
+import { bodyDecoder } from './pipeline/body-decoder.js';
 import { createSink } from './sink/create-sink.js';
 import { EmbeddedDatabaseError } from './sink/pglite/data-dir-lock.js';
 
@@ -21,7 +22,8 @@ const sink = await createSink(config.sink, log).catch((error: unknown) => {
   log.fatal({ code: error.code }, error.message);
   process.exit(1);
 });
-const app = createApp({ config, sink, log });
+const decoder = bodyDecoder(config.decodeWorkers);
+const app = createApp({ config, sink, log, decoder });
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
   log.info(
     { port: info.port, host: config.host, sink: sink.kind, target: config.sink.url ? redactUrl(config.sink.url) : config.sink.pgliteDir },
@@ -64,6 +66,7 @@ async function shutdown(signal: string): Promise<void> {
   await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1000))]);
   (server as { closeAllConnections?: () => void }).closeAllConnections?.();
   let code = 0;
+  await decoder.close();
   try {
     await sink.close();
   } catch (error) {

@@ -1,4 +1,3 @@
-import { decodeFirehoseBody } from '../decode/firehose-body.js';
 import type { DeliveryDeps } from './deliver.js';
 import { deliveryHandler, type DeliveryEndpoint } from './delivery-handler.js';
 import { FIREHOSE_HEADERS, firehoseResponse } from './firehose-protocol.js';
@@ -9,8 +8,8 @@ const firehoseEndpoint: DeliveryEndpoint = {
   name: 'firehose',
   requestId: (c) => c.req.header(FIREHOSE_HEADERS.requestId) ?? '',
   presentedKey: (c) => c.req.header(FIREHOSE_HEADERS.accessKey),
-  parse(bytes, headerId, c, bounds) {
-    const result = decodeFirehoseBody(bytes, bounds);
+  async parse(bytes, headerId, c, bounds, decoder) {
+    const result = await decoder.decode(bytes, bounds);
     if (!result.ok) throw new BadRequestError(result.error);
     const { body } = result;
     if (c.req.header(FIREHOSE_HEADERS.requestId) !== undefined && headerId !== body.requestId) {
