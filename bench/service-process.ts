@@ -39,7 +39,10 @@ export async function startService(env: Record<string, string>, nodeFlags: reado
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
-  const pool = new Pool(url, { connections: 8, headersTimeout: 180_000, bodyTimeout: 180_000 });
+  // Idle connections are let go after a second, well before the service's keep-alive timeout
+  // (5 s): on a busy machine a POST sent on a connection the service was just closing failed the
+  // whole run ("other side closed").
+  const pool = new Pool(url, { connections: 8, headersTimeout: 180_000, bodyTimeout: 180_000, keepAliveTimeout: 1000, keepAliveMaxTimeout: 1000 });
   for (let i = 0; ; i++) {
     try {
       const r = await pool.request({ method: 'GET', path: '/readyz' });
@@ -56,7 +59,7 @@ export async function startService(env: Record<string, string>, nodeFlags: reado
     pid: child.pid!,
     async post(body, requestId, gzip) {
       const started = performance.now();
-      const response = await pool.request({
+      const send = () => pool.request({
         method: 'POST',
         path: '/firehose',
         headers: {
@@ -67,6 +70,11 @@ export async function startService(env: Record<string, string>, nodeFlags: reado
           ...(gzip ? { 'content-encoding': 'gzip' } : {}),
         },
         body,
+      });
+      // A delivery is idempotent, and Firehose would retry it too: once, if the connection was lost before any answer.
+      const response = await send().catch((error: { code?: string }) => {
+        if (error.code !== 'UND_ERR_SOCKET') throw error;
+        return send();
       });
       await response.body.dump();
       return { status: response.statusCode, ms: performance.now() - started };

@@ -89,17 +89,28 @@ function readRecord(c: JsonCursor, bounds: ChangeBounds): Change {
   if (aheadOfBounds(version, bounds) !== null) throw UNUSUAL;
   return {
     format: 'kinesis',
-    sourceTable: tableName,
-    eventId,
+    sourceTable: detached(tableName),
+    eventId: detached(eventId),
     eventName: eventName as EventName,
     ttl: eventName === 'REMOVE' && isTtlPrincipal(identity),
     version,
     sequence: null,
-    pk: key.pk,
-    keysJson: key.keysJson,
-    newImageJson: eventName === 'REMOVE' ? null : newImage,
-    oldImageJson: oldImage,
+    pk: detached(key.pk),
+    keysJson: detached(key.keysJson),
+    newImageJson: eventName === 'REMOVE' || newImage === null ? null : detached(newImage),
+    oldImageJson: oldImage === null ? null : detached(oldImage),
   };
+}
+
+/**
+ * `text` in characters of its own. What the reader writes is made of slices of the record's text,
+ * and V8 keeps a slice's whole parent alive: held until the write, the 10,000 records of a 64 MiB
+ * delivery would stay in memory beside their items (peak RSS grew by a seventh). Prepending a
+ * character and slicing it off again copies the characters into one flat string (V8 flattens
+ * before slicing), which is also what the sink would do later.
+ */
+function detached(text: string): string {
+  return text.length < 13 ? text : ` ${text}`.slice(1); // shorter slices are copies already
 }
 
 const NO_PATH = () => '';
