@@ -4,7 +4,7 @@
 # scripts/check-release.sh, which starts the release with this file's CMD and HEALTHCHECK.
 
 # Build: install, compile, and assemble /release with production dependencies only.
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json openapi.yaml ./
 COPY scripts/build-release.sh scripts/
@@ -12,7 +12,7 @@ COPY src src
 RUN scripts/build-release.sh /release
 
 # Run: the release only, owned by root and run as the unprivileged `node` user.
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /release ./

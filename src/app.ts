@@ -16,13 +16,15 @@ import { bodyDecoder, type BodyDecoder } from './pipeline/body-decoder.js';
 import { deliveryRecorder } from './pipeline/delivery-metrics.js';
 import { instrumentSink } from './pipeline/instrument-sink.js';
 import type { Sink } from './sink/sink.js';
-import { TargetTables } from './pipeline/target-tables.js';
-import { tableNaming } from './translate/target-name.js';
+import { StreamRoutes } from './pipeline/stream-routes.js';
+import { targetTables } from './pipeline/target-tables.js';
 
 export interface AppDeps {
   readonly config: Config;
   readonly sink: Sink;
   readonly log: Logger;
+  /** A sink over the same connections into another schema, for delivery streams that name one (TARGET_SCHEMA attribute). */
+  readonly sinkFor?: (schema: string) => Sink;
   /** A registry of its own per app; created when not given. */
   readonly metrics?: Metrics;
   /** Where Firehose bodies are decoded (main.ts: DECODE_WORKERS); this thread when not given. */
@@ -36,8 +38,9 @@ export type App = Hono & {
 };
 
 /** Builds the HTTP app from its dependencies; importing this module does no I/O. */
-export function createApp({ config, sink: rawSink, log, metrics = createMetrics(), decoder = bodyDecoder(0) }: AppDeps): App {
+export function createApp({ config, sink: rawSink, log, sinkFor, metrics = createMetrics(), decoder = bodyDecoder(0) }: AppDeps): App {
   const sink = instrumentSink(rawSink, metrics);
+  const targets = targetTables(config, sink);
   const gate = new DeliveryGate({
     maxInFlight: config.maxConcurrentDeliveries,
     deadlineMs: config.deliveryTimeoutMs,
@@ -49,7 +52,7 @@ export function createApp({ config, sink: rawSink, log, metrics = createMetrics(
     log,
     access: { keys: config.accessKeys, allowUnauthenticated: config.allowUnauthenticated },
     limits: { maxBodyBytes: config.maxBodyBytes, maxDecompressedBytes: config.maxDecompressedBytes },
-    targets: new TargetTables(tableNaming(config.tableMap, config.sink.deadLetterTable), sink),
+    targets,
     changeLog: config.sink.changeLog,
     futureChangeMarginSeconds: config.futureChangeMarginSeconds,
     gate,
@@ -58,10 +61,14 @@ export function createApp({ config, sink: rawSink, log, metrics = createMetrics(
     recordDelivery: deliveryRecorder(metrics),
     decoder,
     status,
+    routes: new StreamRoutes(
+      { sink, targets, tableMap: config.tableMap, deadLetterTable: config.sink.deadLetterTable },
+      sinkFor && ((schema) => instrumentSink(sinkFor(schema), metrics)),
+    ),
     scrub: redactCredentials,
   };
   const app = new Hono();
-  app.post('/firehose', firehoseHandler(deliveryDeps));
+  app.post('/firehose', firehoseHandler(deliveryDeps, config.sink.deadLetterTable));
   app.post('/records', recordsHandler(deliveryDeps));
   registerHealthRoutes(app, sink);
   app.get('/status', statusHandler({ sink, gate, metrics, status }));

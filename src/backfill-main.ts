@@ -3,29 +3,25 @@ import { parseBackfillArgs, USAGE } from './backfill/cli-args.js';
 import { progressLine, summaryText } from './backfill/progress-line.js';
 import { pruneGone } from './backfill/prune-gone.js';
 import { runBackfill, type BackfillProgress } from './backfill/run-backfill.js';
-import { argsOrExit, configOrExit } from './cli/startup.js';
-import { configSecrets, createLogger, logScrubber } from './log/logger.js';
-import { TargetTables } from './pipeline/target-tables.js';
-import { createSink } from './sink/create-sink.js';
-import { EmbeddedDatabaseError } from './sink/pglite/data-dir-lock.js';
-import { tableNaming } from './translate/target-name.js';
+import { argsOrExit, bootOrExit } from './cli/startup.js';
+import { openSink } from './pipeline/bootstrap.js';
+import { targetTables } from './pipeline/target-tables.js';
 
 // `npm run backfill`: the only side effects of the backfill command (arguments, environment,
 // terminal, signals). Exit codes: 0 complete, 1 failed (cursors saved), 2 usage, 130 interrupted.
 const args = argsOrExit(parseBackfillArgs(process.argv.slice(2)), USAGE);
-const config = configOrExit(process.env);
 // The progress bar is the info; keys and the database password never appear, as in the service.
-const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { secrets: configSecrets(config) });
-const scrub = logScrubber(configSecrets(config));
+const { config, log, scrub } = bootOrExit(process.env, { quiet: true });
 const region = args.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? (args.endpoint ? 'us-east-1' : undefined);
 const client = new DynamoDBClient({ endpoint: args.endpoint, region, maxAttempts: 10 });
-const sink = await createSink(config.sink, log).catch((error: unknown) => {
+const opened = await openSink(config, log);
+if (!opened.ok) {
   // The embedded database is in use (by the service, say) or damaged: say so, write nothing.
-  if (!(error instanceof EmbeddedDatabaseError)) throw error;
-  process.stderr.write(`error: ${error.message}\n`);
+  process.stderr.write(`error: ${opened.error.message}\n`);
   process.exit(1);
-});
-const targets = new TargetTables(tableNaming(config.tableMap, config.sink.deadLetterTable), sink);
+}
+const { sink } = opened;
+const targets = targetTables(config, sink);
 
 const interrupt = new AbortController();
 process.once('SIGINT', () => {

@@ -1,24 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { serve } from '@hono/node-server';
-import { argsOrExit, configOrExit } from './cli/startup.js';
+import { argsOrExit, bootOrExit, exitOnListenError } from './cli/startup.js';
 import { parseConsumeArgs, CONSUME_USAGE } from './consume/cli-args.js';
 import { createConsumerApp } from './consume/consumer-app.js';
 import { openSource } from './consume/open-source.js';
 import { runConsumer } from './consume/run-consumer.js';
 import { redactUrl } from './log/credentials.js';
-import { configSecrets, createLogger } from './log/logger.js';
 import { createMetrics } from './metrics/create-metrics.js';
 import { instrumentSink } from './pipeline/instrument-sink.js';
-import { TargetTables } from './pipeline/target-tables.js';
-import { openTarget } from './sink/create-sink.js';
-import { tableNaming } from './translate/target-name.js';
+import { openSink } from './pipeline/bootstrap.js';
+import { targetTables } from './pipeline/target-tables.js';
 
 // `npm run consume`: the only side effects of the stream consumer (arguments, environment,
 // HTTP port, signals). Exit codes: 0 stopped (SIGTERM/SIGINT) or the stream ended, 1 failed, 2 usage.
 const args = argsOrExit(parseConsumeArgs(process.argv.slice(2)), CONSUME_USAGE);
-const config = configOrExit(process.env);
-const log = createLogger(config.logLevel, { secrets: configSecrets(config) });
+const { config, log } = bootOrExit(process.env);
 const region = args.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? (args.endpoint ? 'us-east-1' : undefined);
 
 const stop = new AbortController();
@@ -38,7 +35,11 @@ try {
   process.exit(1);
 }
 const metrics = createMetrics();
-const target = await openTarget(config.sink, log);
+const target = await openSink(config, log);
+if (!target.ok) {
+  log.fatal({ code: target.error.code }, target.error.message);
+  process.exit(1);
+}
 const sink = instrumentSink(target.sink, metrics);
 const app = createConsumerApp(sink, metrics);
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
@@ -47,6 +48,7 @@ const server = serve({ fetch: app.fetch, port: config.port, hostname: config.hos
     'listening',
   );
 });
+exitOnListenError(server, { port: config.port, host: config.host }, log, () => sink.close());
 
 let code = 0;
 try {
@@ -54,7 +56,7 @@ try {
     source,
     store: target.checkpoints,
     sink,
-    targets: new TargetTables(tableNaming(config.tableMap, config.sink.deadLetterTable), sink),
+    targets: targetTables(config, sink),
     changeLog: config.sink.changeLog,
     start: args.start,
     reset: args.reset,

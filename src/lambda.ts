@@ -1,9 +1,6 @@
-import { loadConfig } from './config/config.js';
 import { createLambdaHandler, type BatchResponse } from './lambda/lambda-handler.js';
-import { configSecrets, createLogger } from './log/logger.js';
-import { TargetTables } from './pipeline/target-tables.js';
-import { createSink } from './sink/create-sink.js';
-import { tableNaming } from './translate/target-name.js';
+import { boot, openSink } from './pipeline/bootstrap.js';
+import { targetTables } from './pipeline/target-tables.js';
 
 // The Lambda entry point (handler `lambda.handler`): Kinesis event source mappings on the
 // table's Kinesis data stream, or DynamoDB Streams event sources. Configured by the same
@@ -21,18 +18,19 @@ export async function handler(event: unknown, context?: { awsRequestId?: string 
 }
 
 async function init(): Promise<Handle> {
-  const loaded = loadConfig(process.env);
-  if (!loaded.ok) throw new Error(`invalid configuration: ${loaded.problems.join('; ')}`);
-  const { config } = loaded;
-  const log = createLogger(config.logLevel, { secrets: configSecrets(config) });
+  const booted = boot(process.env);
+  if (!booted.ok) throw new Error(`invalid configuration: ${booted.problems.join('; ')}`);
+  const { config, log } = booted;
   if (config.sink.url === undefined && process.env.AWS_LAMBDA_FUNCTION_NAME) {
     log.warn({ pgliteDir: config.sink.pgliteDir }, 'no SINK_URL: writing to an embedded database inside this Lambda instance, lost when it is recycled');
   }
-  const sink = await createSink(config.sink, log);
+  const opened = await openSink(config, log);
+  if (!opened.ok) throw opened.error;
+  const { sink } = opened;
   return createLambdaHandler({
     sink,
     log,
-    targets: new TargetTables(tableNaming(config.tableMap, config.sink.deadLetterTable), sink),
+    targets: targetTables(config, sink),
     changeLog: config.sink.changeLog,
     futureChangeMarginSeconds: config.futureChangeMarginSeconds,
   });

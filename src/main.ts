@@ -1,35 +1,34 @@
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
-import { configOrExit } from './cli/startup.js';
+import { bootOrExit, exitOnListenError } from './cli/startup.js';
 import { redactUrl } from './log/credentials.js';
-import { configSecrets, createLogger } from './log/logger.js';
+import { openSink } from './pipeline/bootstrap.js';
 import { bodyDecoder } from './pipeline/body-decoder.js';
-import { createSink } from './sink/create-sink.js';
-import { EmbeddedDatabaseError } from './sink/pglite/data-dir-lock.js';
 
 // The only module with side effects: read the environment, build the parts, serve, stop cleanly.
-const config = configOrExit(process.env);
-const log = createLogger(config.logLevel, { secrets: configSecrets(config) });
+const { config, log } = bootOrExit(process.env);
 
 if (config.accessKeys.length === 0) {
   if (config.allowUnauthenticated) log.warn('ALLOW_UNAUTHENTICATED=true: anyone who can reach this port can write. Development only.');
   else log.warn('no ACCESS_KEY configured: every write is refused with 401 until one is set');
 }
 
-const sink = await createSink(config.sink, log).catch((error: unknown) => {
+const opened = await openSink(config, log);
+if (!opened.ok) {
   // The embedded database is in use by another process, or damaged: one clear line, never serve.
-  if (!(error instanceof EmbeddedDatabaseError)) throw error;
-  log.fatal({ code: error.code }, error.message);
+  log.fatal({ code: opened.error.code }, opened.error.message);
   process.exit(1);
-});
+}
+const { sink, sinkFor } = opened;
 const decoder = bodyDecoder(config.decodeWorkers);
-const app = createApp({ config, sink, log, decoder });
+const app = createApp({ config, sink, sinkFor, log, decoder });
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
   log.info(
     { port: info.port, host: config.host, sink: sink.kind, target: config.sink.url ? redactUrl(config.sink.url) : config.sink.pgliteDir },
     'listening',
   );
 });
+exitOnListenError(server, { port: config.port, host: config.host }, log, () => sink.close());
 // Firehose waits up to 3 minutes for an answer; Node's default request timeout is shorter.
 server.setTimeout?.(0);
 (server as { requestTimeout?: number }).requestTimeout = 0;

@@ -47,7 +47,7 @@ export async function pruneGone(options: PruneOptions): Promise<PruneResult> {
         sourceTable: options.table,
       }),
     );
-    const batch: WriteBatch = { requestId: eventId, tables: [{ table: target, rows, changes: [] }], deadLetters: [] };
+    const batch: WriteBatch = { requestId: eventId, tables: [{ table: target, columns: [], rows, changes: [] }], deadLetters: [] };
     const written = await options.sink.write(batch);
     if (!written.ok) return { ok: false, error: written.error };
     const pruned = written.tables[0]!.outcomes.filter((o) => o.outcome === 'applied').length;

@@ -1,6 +1,7 @@
 import { DescribeTableCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { decodeScannedRecord } from '../decode/decode-record.js';
 import type { ScanMeta } from '../decode/scanned-item.js';
+import { addTally, emptyTally, type OutcomeTally } from '../outcome/outcomes.js';
 import { applyRecords } from '../pipeline/apply-records.js';
 import { retryApply } from '../pipeline/retry-apply.js';
 import type { Sink } from '../sink/sink.js';
@@ -44,11 +45,7 @@ export interface BackfillProgress {
   readonly totalSegments: number;
 }
 
-export interface BackfillTally {
-  applied: number;
-  stale: number;
-  duplicate: number;
-  deadLettered: number;
+export interface BackfillTally extends OutcomeTally {
   pages: number;
 }
 
@@ -85,7 +82,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
 
   const version = backfillVersion(state.runStartMicros);
   const meta: ScanMeta = { table: options.table, keyNames: described.keyNames, version, runId: `backfill:${state.runStartMicros}` };
-  const tally: BackfillTally = { applied: 0, stale: 0, duplicate: 0, deadLettered: 0, pages: 0 };
+  const tally: BackfillTally = { ...emptyTally(), pages: 0 };
   let scannedNow = 0;
   const progress = (): BackfillProgress => ({
     scanned: state.segments.reduce((sum, s) => sum + s.scanned, 0),
@@ -131,11 +128,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
       if (!written.ok) {
         throw new BackfillError('SINK_FAILED', `segment ${segment}: writing ${items.length} items failed: ${written.error.message}`, { cause: written.error });
       }
-      const { report } = written;
-      tally.applied += report.applied;
-      tally.stale += report.stale;
-      tally.duplicate += report.duplicate;
-      tally.deadLettered += report.deadLettered;
+      addTally(tally, written.report);
       tally.pages++;
       scannedNow += items.length;
       at.scanned += items.length;

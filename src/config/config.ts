@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { parseColumnMap, type ColumnMap, type ColumnMapResult } from './column-map.js';
 import { internalTables, nameFamily, parseTableMap } from '../translate/target-name.js';
 import { DEFAULT_FUTURE_MARGIN_SECONDS } from '../decode/change-bounds.js';
 import { crateDbUrlProblem, isCrateDbUrl } from '../sink/cratedb/cratedb-url.js';
@@ -10,7 +12,9 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const identifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _, at most 63');
+/** A schema or table the service creates: lower-case letters, digits and _, at most 63 (PostgreSQL's limit). */
+export const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+const identifier = z.string().regex(IDENTIFIER, 'lower-case letters, digits and _, at most 63');
 
 /**
  * Every environment variable the service reads, with its default. README's configuration table
@@ -31,8 +35,11 @@ export const envSchema = z.object({
     })
     .optional(),
   PGLITE_DIR: z.string().min(1).default('./data/pglite'),
+  EMBEDDED_SQL_PORT: int(0, 65535).optional(),
+  EMBEDDED_SQL_HOST: z.string().min(1).default('127.0.0.1'),
   TARGET_SCHEMA: identifier.optional(),
   TABLE_MAP: z.string().optional(),
+  COLUMN_MAP: z.string().optional(),
   CHANGE_LOG: bool.default(false),
   DEAD_LETTER_TABLE: identifier.default('cdc_dead_letters'),
   TOMBSTONE_RETENTION_HOURS: int(0, 100 * 365 * 24).default(0),
@@ -60,6 +67,8 @@ export interface SinkConfig {
   /** Unset: the embedded database. */
   readonly url: string | undefined;
   readonly pgliteDir: string;
+  /** Serve the embedded database over the PostgreSQL wire protocol here; null: not at all. */
+  readonly embeddedSql: { readonly port: number; readonly host: string } | null;
   /** Unset: `public` in PostgreSQL, the URL's `schema` parameter or `doc` in CrateDB. */
   readonly schema: string | undefined;
   readonly deadLetterTable: string;
@@ -79,6 +88,8 @@ export interface Config {
   readonly accessKeys: readonly string[];
   readonly allowUnauthenticated: boolean;
   readonly tableMap: ReadonlyMap<string, string>;
+  /** COLUMN_MAP: typed columns per target table; empty without the variable. */
+  readonly columnMap: ColumnMap;
   readonly sink: SinkConfig;
   readonly tombstoneRetentionHours: number;
   readonly tombstonePurgeIntervalSeconds: number;
@@ -100,8 +111,15 @@ export interface Config {
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
 
-/** Reads the environment once; reports every problem at once. */
-export function loadConfig(env: Record<string, string | undefined>, cores?: number): ConfigResult {
+export interface LoadOptions {
+  /** Cores available (DECODE_WORKERS=auto); the machine's when not given. */
+  readonly cores?: number;
+  /** Reads the COLUMN_MAP file; the file system when not given. */
+  readonly readText?: (path: string) => string;
+}
+
+/** Reads the environment once (and the COLUMN_MAP file it names); reports every problem at once. */
+export function loadConfig(env: Record<string, string | undefined>, { cores, readText = (path) => readFileSync(path, 'utf8') }: LoadOptions = {}): ConfigResult {
   // An empty variable means "not set", as in most deployment tools.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(present);
@@ -115,8 +133,21 @@ export function loadConfig(env: Record<string, string | undefined>, cores?: numb
     problems.push(`TABLE_MAP: ${(error as Error).message}`);
   }
   problems.push(...internalTargets(tableMap, parsed.success ? parsed.data.DEAD_LETTER_TABLE : 'cdc_dead_letters'));
+  let columnMap: ColumnMap = new Map();
+  if (present.COLUMN_MAP !== undefined) {
+    const read = readColumnMap(present.COLUMN_MAP, readText);
+    if (read.ok) columnMap = read.map;
+    else problems.push(...read.problems.map((p) => `COLUMN_MAP: ${p}`));
+    // Said at start rather than found missing in the tables.
+    if (present.SINK_URL !== undefined && URL.canParse(present.SINK_URL) && isCrateDbUrl(present.SINK_URL)) {
+      problems.push('COLUMN_MAP: typed columns are written to PostgreSQL and the embedded database; the CrateDB sink does not write them yet');
+    }
+  }
   const accessKeys = (present.ACCESS_KEY ?? '').split(',').map((k) => k.trim()).filter(Boolean);
   if (accessKeys.some((key) => Buffer.byteLength(key) > 4096)) problems.push('ACCESS_KEY: each key is at most 4096 bytes');
+  if (present.EMBEDDED_SQL_PORT !== undefined && present.SINK_URL !== undefined) {
+    problems.push('EMBEDDED_SQL_PORT: serves the embedded database only; with SINK_URL, connect to that database instead (unset EMBEDDED_SQL_PORT)');
+  }
   if (!parsed.success || problems.length > 0) return { ok: false, problems };
   const e = parsed.data;
   const config: Config = {
@@ -125,9 +156,11 @@ export function loadConfig(env: Record<string, string | undefined>, cores?: numb
     accessKeys,
     allowUnauthenticated: e.ALLOW_UNAUTHENTICATED,
     tableMap,
+    columnMap,
     sink: {
       url: e.SINK_URL,
       pgliteDir: e.PGLITE_DIR,
+      embeddedSql: e.EMBEDDED_SQL_PORT === undefined ? null : { port: e.EMBEDDED_SQL_PORT, host: e.EMBEDDED_SQL_HOST },
       schema: e.TARGET_SCHEMA,
       deadLetterTable: e.DEAD_LETTER_TABLE,
       changeLog: e.CHANGE_LOG,
@@ -153,8 +186,18 @@ export function loadConfig(env: Record<string, string | undefined>, cores?: numb
   return { ok: true, config: deepFreeze(config) };
 }
 
+function readColumnMap(path: string, readText: (path: string) => string): ColumnMapResult {
+  let text: string;
+  try {
+    text = readText(path);
+  } catch (error) {
+    return { ok: false, problems: [`${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`] };
+  }
+  return parseColumnMap(text, path);
+}
+
 /** TABLE_MAP onto a table the sinks keep for themselves (or onto its change-log name): refused at start. */
-function internalTargets(tableMap: ReadonlyMap<string, string>, deadLetterTable: string): string[] {
+export function internalTargets(tableMap: ReadonlyMap<string, string>, deadLetterTable: string): string[] {
   const internal = internalTables(deadLetterTable);
   const problems: string[] = [];
   for (const [source, target] of tableMap) {

@@ -6,9 +6,10 @@ import type { BodyDecoder } from '../pipeline/body-decoder.js';
 import type { DeliveryRecorder } from '../pipeline/delivery-metrics.js';
 import type { Sink } from '../sink/sink.js';
 import type { TargetTables } from '../pipeline/target-tables.js';
+import type { Route, StreamRoutes } from '../pipeline/stream-routes.js';
 import { checkAccessKey, type AccessPolicy } from './access-key.js';
 import { untilAborted, type DeliveryGate, type DeliverySlot } from './delivery-gate.js';
-import { UnauthorizedError } from './http-errors.js';
+import { unauthorized } from './http-errors.js';
 import type { ProcessingBudget } from './processing-budget.js';
 import type { BodyLimits } from './read-body.js';
 import type { ServiceStatus } from './service-status.js';
@@ -32,6 +33,8 @@ export interface DeliveryDeps {
   /** Decodes Firehose bodies: on this thread, or in worker threads (DECODE_WORKERS). */
   readonly decoder: BodyDecoder;
   readonly status: ServiceStatus;
+  /** Each delivery stream's schema and table map (X-Amz-Firehose-Common-Attributes). */
+  readonly routes: StreamRoutes;
   /**
    * Removes credentials from text a client or /status will see, by structure (log/credentials.ts):
    * never by matching the configured values, which would tell a client whether its text is one.
@@ -41,7 +44,7 @@ export interface DeliveryDeps {
 
 export function requireAccess(presented: string | undefined, deps: DeliveryDeps): void {
   const decision = checkAccessKey(presented, deps.access);
-  if (!decision.ok) throw new UnauthorizedError(decision.reason);
+  if (!decision.ok) throw unauthorized(decision.reason);
 }
 
 /**
@@ -52,12 +55,15 @@ export function requireAccess(presented: string | undefined, deps: DeliveryDeps)
 export async function deliver(
   decoded: readonly DecodedRecord[],
   received: number,
-  meta: { requestId: string; source: string },
+  meta: { requestId: string; source: string; sourceArn?: string },
   deps: DeliveryDeps,
   slot: DeliverySlot,
+  route: Route = deps,
 ): Promise<DeliveryReport> {
   const started = performance.now();
-  const work = applyRecords(decoded, received, { ...meta, targets: deps.targets, changeLog: deps.changeLog }, deps.sink);
+  // Dead letters say which delivery stream sent them.
+  const source = meta.sourceArn === undefined ? meta.source : `${meta.source} ${meta.sourceArn}`;
+  const work = applyRecords(decoded, received, { requestId: meta.requestId, source, targets: route.targets, changeLog: deps.changeLog }, route.sink);
   slot.hold(work);
   // Counted when written, even if the answer has gone out as 503 by then: the rows are there.
   work.then(

@@ -1,8 +1,8 @@
-import { DeadlineExceededError, OverloadedError, ShuttingDownError } from './http-errors.js';
+import { deadlineExceeded, overloaded, shuttingDown } from './http-errors.js';
 
 /** One delivery's place in the gate. */
 export interface DeliverySlot {
-  /** Aborted at the delivery's deadline (DeadlineExceededError) or when shutdown cuts it off (ShuttingDownError). */
+  /** Aborted at the delivery's deadline (DEADLINE_EXCEEDED) or when shutdown cuts it off (SHUTTING_DOWN). */
   readonly signal: AbortSignal;
   /** Keeps the slot taken until `work` settles, even once the delivery is answered (a write past its deadline). */
   hold(work: Promise<unknown>): void;
@@ -49,16 +49,16 @@ export class DeliveryGate {
     return this.open;
   }
 
-  /** Takes a slot, or throws OverloadedError / ShuttingDownError. */
+  /** Takes a slot, or throws HttpError OVERLOADED / SHUTTING_DOWN. */
   enter(): DeliverySlot {
-    if (!this.open) throw new ShuttingDownError();
-    if (this.slots.size >= this.options.maxInFlight) throw new OverloadedError(this.options.maxInFlight);
+    if (!this.open) throw shuttingDown();
+    if (this.slots.size >= this.options.maxInFlight) throw overloaded(this.options.maxInFlight);
     const state: SlotState = { controller: new AbortController(), answered: false, holds: 0 };
     let free!: () => void;
     const freed = new Promise<void>((resolve) => (free = resolve));
     this.slots.add(state);
     this.changed();
-    const timer = setTimeout(() => state.controller.abort(new DeadlineExceededError(this.options.deadlineMs)), this.options.deadlineMs);
+    const timer = setTimeout(() => state.controller.abort(deadlineExceeded(this.options.deadlineMs)), this.options.deadlineMs);
     timer.unref();
     const settle = () => {
       if (state.answered && state.holds === 0 && this.slots.delete(state)) {
@@ -93,7 +93,7 @@ export class DeliveryGate {
   async drain(timeoutMs: number): Promise<boolean> {
     this.open = false;
     if (await this.until(() => this.slots.size === 0, timeoutMs)) return true;
-    for (const state of this.slots) state.controller.abort(new ShuttingDownError('the service is shutting down: delivery cut off; retry'));
+    for (const state of this.slots) state.controller.abort(shuttingDown('the service is shutting down: delivery cut off; retry'));
     await this.until(() => [...this.slots].every((s) => s.answered), 5000);
     return false;
   }

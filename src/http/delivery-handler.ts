@@ -7,7 +7,9 @@ import type { BodyDecoder } from '../pipeline/body-decoder.js';
 import { deliver, requireAccess, type DeliveryDeps } from './deliver.js';
 import type { DeliverySlot } from './delivery-gate.js';
 import { publicMessage, statusFor } from './error-response.js';
-import { OverloadedError, ShuttingDownError } from './http-errors.js';
+import { badRequest, isHttpError } from './http-errors.js';
+import type { StreamSettings } from './common-attributes.js';
+import { FIREHOSE_HEADERS } from './firehose-protocol.js';
 import { inflateWithinBudget } from './inflate-within-budget.js';
 import { receiveBody } from './read-body.js';
 
@@ -16,6 +18,10 @@ export interface ParsedDelivery {
   /** Records in the request, empty ones included. */
   readonly received: number;
   readonly decoded: readonly DecodedRecord[];
+  /** The delivery stream's own settings (Firehose's common attributes). */
+  readonly settings?: StreamSettings;
+  /** Why the common attributes header was ignored (not Firehose's JSON). */
+  readonly settingsIgnored?: string;
 }
 
 /** What differs between the write endpoints: where the key and request id are, the body, the answers. */
@@ -23,7 +29,7 @@ export interface DeliveryEndpoint {
   readonly name: Endpoint;
   requestId(c: Context): string;
   presentedKey(c: Context): string | undefined;
-  /** The body → records, each dated within `bounds` (Firehose bodies by `decoder`); throws BadRequestError. */
+  /** The body → records, each dated within `bounds` (Firehose bodies by `decoder`); throws HttpError BAD_REQUEST. */
   parse(body: Buffer, requestId: string, c: Context, bounds: ChangeBounds, decoder: BodyDecoder): ParsedDelivery | Promise<ParsedDelivery>;
   success(c: Context, requestId: string, report: DeliveryReport): Response;
   failure(c: Context, requestId: string, status: number, message: string): Response;
@@ -39,6 +45,8 @@ export function deliveryHandler(endpoint: DeliveryEndpoint, deps: DeliveryDeps) 
     const stopTimer = deps.metrics.deliveryDuration.startTimer(labels);
     const bounds = changeBounds(Date.now(), deps.futureChangeMarginSeconds);
     let requestId = endpoint.requestId(c);
+    // The delivery stream that sent it (Firehose only), for logs and dead letters.
+    const sourceArn = c.req.header(FIREHOSE_HEADERS.sourceArn)?.trim().slice(0, 512) || undefined;
     let status = 500;
     let slot: DeliverySlot | undefined;
     try {
@@ -50,19 +58,22 @@ export function deliveryHandler(endpoint: DeliveryEndpoint, deps: DeliveryDeps) 
       const parsed = await endpoint.parse(await inflateWithinBudget(received, deps.limits, deps.budget, slot), requestId, c, bounds, deps.decoder);
       requestId = parsed.requestId;
       deps.metrics.deliveryRecords.observe(labels, parsed.received);
-      deps.log.debug({ ...labels, requestId, bytes: received.raw.byteLength, records: parsed.received }, 'delivery received');
-      const report = await deliver(parsed.decoded, parsed.received, { requestId, source: endpoint.name }, deps, slot);
+      deps.log.debug({ ...labels, requestId, sourceArn, bytes: received.raw.byteLength, records: parsed.received }, 'delivery received');
+      if (parsed.settingsIgnored) deps.log.warn({ ...labels, requestId, sourceArn }, `${parsed.settingsIgnored}: ignored`);
+      const routed = deps.routes.route(parsed.settings ?? {});
+      if (!routed.ok) throw badRequest(`X-Amz-Firehose-Common-Attributes: ${routed.error}`);
+      const report = await deliver(parsed.decoded, parsed.received, { requestId, source: endpoint.name, sourceArn }, deps, slot, routed.route);
       status = 200;
       return endpoint.success(c, requestId, report);
     } catch (error) {
       status = statusFor(error, endpoint.name);
       const message = deps.scrub(publicMessage(error));
       // Refused by the gate (no slot taken); a delivery cut off during shutdown is not a refusal.
-      const rejected = slot === undefined && (error instanceof OverloadedError || error instanceof ShuttingDownError);
-      if (rejected) deps.metrics.rejections.inc({ ...labels, reason: error instanceof OverloadedError ? 'overloaded' : 'shutting_down' });
+      const rejected = slot === undefined && isHttpError(error, 'OVERLOADED', 'SHUTTING_DOWN');
+      if (rejected) deps.metrics.rejections.inc({ ...labels, reason: isHttpError(error, 'OVERLOADED') ? 'overloaded' : 'shutting_down' });
       deps.status.recordError({ endpoint: endpoint.name, requestId, status, message });
       // Refusals under overload are expected and can be many: a warning each, not an error.
-      deps.log[status >= 500 && !rejected ? 'error' : 'warn']({ endpoint: endpoint.name, requestId, status, err: error }, 'delivery refused');
+      deps.log[status >= 500 && !rejected ? 'error' : 'warn']({ endpoint: endpoint.name, requestId, sourceArn, status, err: error }, 'delivery refused');
       return endpoint.failure(c, requestId, status, message);
     } finally {
       slot?.answered();

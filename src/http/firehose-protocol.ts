@@ -7,6 +7,7 @@ export const FIREHOSE_HEADERS = {
   accessKey: 'x-amz-firehose-access-key',
   protocolVersion: 'x-amz-firehose-protocol-version',
   sourceArn: 'x-amz-firehose-source-arn',
+  commonAttributes: 'x-amz-firehose-common-attributes',
 } as const;
 
 const MAX_ERROR_MESSAGE = 8192;

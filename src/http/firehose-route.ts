@@ -1,24 +1,33 @@
+import { streamSettings } from './common-attributes.js';
 import type { DeliveryDeps } from './deliver.js';
 import { deliveryHandler, type DeliveryEndpoint } from './delivery-handler.js';
 import { FIREHOSE_HEADERS, firehoseResponse } from './firehose-protocol.js';
-import { BadRequestError } from './http-errors.js';
+import { badRequest } from './http-errors.js';
 
 /** POST /firehose: one Firehose delivery → 200 only once every record is written or dead-lettered. */
-const firehoseEndpoint: DeliveryEndpoint = {
+const firehoseEndpoint = (deadLetterTable: string): DeliveryEndpoint => ({
   name: 'firehose',
   requestId: (c) => c.req.header(FIREHOSE_HEADERS.requestId) ?? '',
   presentedKey: (c) => c.req.header(FIREHOSE_HEADERS.accessKey),
   async parse(bytes, headerId, c, bounds, decoder) {
     const result = await decoder.decode(bytes, bounds);
-    if (!result.ok) throw new BadRequestError(result.error);
+    if (!result.ok) throw badRequest(result.error);
     const { body } = result;
     if (c.req.header(FIREHOSE_HEADERS.requestId) !== undefined && headerId !== body.requestId) {
-      throw new BadRequestError('requestId in the body differs from the X-Amz-Firehose-Request-Id header');
+      throw badRequest('requestId in the body differs from the X-Amz-Firehose-Request-Id header');
     }
-    return { requestId: body.requestId, received: body.received, decoded: body.decoded };
+    const settings = streamSettings(c.req.header(FIREHOSE_HEADERS.commonAttributes), deadLetterTable);
+    if (!settings.ok) throw badRequest(settings.error);
+    return {
+      requestId: body.requestId,
+      received: body.received,
+      decoded: body.decoded,
+      settings: settings.settings,
+      ...(settings.ignored === undefined ? {} : { settingsIgnored: settings.ignored }),
+    };
   },
   success: (_c, requestId) => firehoseResponse(requestId, 200),
   failure: (_c, requestId, status, message) => firehoseResponse(requestId, status, message),
-};
+});
 
-export const firehoseHandler = (deps: DeliveryDeps) => deliveryHandler(firehoseEndpoint, deps);
+export const firehoseHandler = (deps: DeliveryDeps, deadLetterTable: string) => deliveryHandler(firehoseEndpoint(deadLetterTable), deps);

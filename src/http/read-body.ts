@@ -1,5 +1,5 @@
 import { createGunzip } from 'node:zlib';
-import { BadRequestError, BodyTooLargeError } from './http-errors.js';
+import { badRequest, bodyTooLarge, type HttpError } from './http-errors.js';
 
 export interface BodyLimits {
   readonly maxBodyBytes: number;
@@ -20,7 +20,7 @@ export async function receiveBody(request: Request, limits: BodyLimits, signal: 
   const encoding = (request.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
   if (encoding !== 'gzip' && encoding !== 'identity') {
     // The header's text is not echoed: an answer never carries text a client chose.
-    throw new BadRequestError('unsupported Content-Encoding (expected gzip or none)');
+    throw badRequest('unsupported Content-Encoding (expected gzip or none)');
   }
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (declared > limits.maxBodyBytes) throw tooLarge(limits.maxBodyBytes);
@@ -68,7 +68,7 @@ function gunzipInto(raw: Buffer, size: number, max: number, signal: AbortSignal,
     signal.addEventListener('abort', onAbort, { once: true });
     gunzip.on('data', (chunk: Buffer) => {
       const needed = length + chunk.length;
-      if (needed > max) return fail(new BodyTooLargeError(`decompressed body exceeds ${max} bytes`));
+      if (needed > max) return fail(bodyTooLarge(`decompressed body exceeds ${max} bytes`));
       try {
         hold(needed);
       } catch (error) {
@@ -82,7 +82,7 @@ function gunzipInto(raw: Buffer, size: number, max: number, signal: AbortSignal,
       chunk.copy(out, length);
       length = needed;
     });
-    gunzip.on('error', (error) => fail(new BadRequestError(`body is not valid gzip: ${error.message}`, { cause: error })));
+    gunzip.on('error', (error) => fail(badRequest(`body is not valid gzip: ${error.message}`, { cause: error })));
     gunzip.on('end', () => {
       signal.removeEventListener('abort', onAbort);
       // zlib checks each member's stated size, so a trailer can understate the body (concatenated
@@ -120,6 +120,6 @@ async function readLimited(request: Request, max: number, signal: AbortSignal): 
   return Buffer.concat(chunks, size);
 }
 
-function tooLarge(max: number): BodyTooLargeError {
-  return new BodyTooLargeError(`body exceeds ${max} bytes`);
+function tooLarge(max: number): HttpError {
+  return bodyTooLarge(`body exceeds ${max} bytes`);
 }

@@ -6,7 +6,7 @@ import { bearerToken } from './access-key.js';
 import type { DeliveryDeps } from './deliver.js';
 import { deliveryHandler, type DeliveryEndpoint } from './delivery-handler.js';
 import { FIREHOSE_HEADERS } from './firehose-protocol.js';
-import { BadRequestError } from './http-errors.js';
+import { badRequest } from './http-errors.js';
 
 /** POST /records: CDC records posted by hand (replays, backfills, tests); answers with the tally. */
 const recordsEndpoint: DeliveryEndpoint = {
@@ -15,7 +15,7 @@ const recordsEndpoint: DeliveryEndpoint = {
   presentedKey: (c) => c.req.header(FIREHOSE_HEADERS.accessKey) ?? bearerToken(c.req.header('authorization')),
   parse(body, requestId, _c, bounds) {
     const parsed = parseRecordsBody(bodyText(body));
-    if (!parsed.ok) throw new BadRequestError(parsed.error);
+    if (!parsed.ok) throw badRequest(parsed.error);
     const decoded: DecodedRecord[] = parsed.entries.map((entry, index) =>
       entry.ok
         ? decodeParsedRecord(entry.value, index, entry.path, bounds)
@@ -36,7 +36,7 @@ function bodyText(body: Buffer): string {
   try {
     return decodeUtf8(body, '');
   } catch {
-    throw new BadRequestError('body is not valid UTF-8: nothing was written (send the records as UTF-8)');
+    throw badRequest('body is not valid UTF-8: nothing was written (send the records as UTF-8)');
   }
 }
 

@@ -1,14 +1,12 @@
 import type { Context } from 'hono';
 import type { Metrics } from '../metrics/create-metrics.js';
+import { emptyTally as emptyOutcomeTally, TALLY_KEYS, type OutcomeTally } from '../outcome/outcomes.js';
 import type { Sink } from '../sink/sink.js';
 import type { DeliveryGate } from './delivery-gate.js';
 import type { LastError, ServiceStatus } from './service-status.js';
 
-export interface Tally {
-  applied: number;
-  stale: number;
-  duplicate: number;
-  deadLettered: number;
+/** Records by outcome, and the values kept aside in applied ones. */
+export interface Tally extends OutcomeTally {
   diverted: number;
 }
 export interface TableStatus extends Tally {
@@ -30,14 +28,8 @@ export interface StatusBody {
   lastError: LastError | null;
 }
 
-const TALLY_KEYS: Record<string, keyof Tally> = {
-  applied: 'applied',
-  stale: 'stale',
-  duplicate: 'duplicate',
-  dead_lettered: 'deadLettered',
-  diverted: 'diverted',
-};
-const emptyTally = (): Tally => ({ applied: 0, stale: 0, duplicate: 0, deadLettered: 0, diverted: 0 });
+const KEYS: Readonly<Record<string, keyof Tally>> = TALLY_KEYS;
+const emptyTally = (): Tally => ({ ...emptyOutcomeTally(), diverted: 0 });
 
 /**
  * GET /status, in the spirit of Kafka Connect's connector status. Counts come from the metrics
@@ -49,13 +41,21 @@ export function statusHandler(deps: { sink: Sink; gate: DeliveryGate; metrics: M
     const records = emptyTally();
     const tables: Record<string, TableStatus> = {};
     for (const { labels, value } of (await deps.metrics.records.get()).values) {
-      const key = TALLY_KEYS[String(labels.outcome)];
+      const key = KEYS[String(labels.outcome)];
       if (!key) continue;
       records[key] += value;
       const table = String(labels.table ?? '');
       if (table === '') continue;
       tables[table] ??= { ...emptyTally(), newestChangeAt: null };
       tables[table][key] += value;
+    }
+    // Diverted values (not records) come from their own counter.
+    for (const { labels, value } of (await deps.metrics.valuesDiverted.get()).values) {
+      records.diverted += value;
+      const table = String(labels.table ?? '');
+      if (table === '') continue;
+      tables[table] ??= { ...emptyTally(), newestChangeAt: null };
+      tables[table].diverted += value;
     }
     for (const { labels, value } of (await deps.metrics.newestChange.get()).values) {
       const table = tables[String(labels.table)];

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { changeBounds } from '../decode/change-bounds.js';
 import type { DecodedRecord } from '../decode/decode-record.js';
+import { addTally, emptyTally } from '../outcome/outcomes.js';
 import type { Sink } from '../sink/sink.js';
 import type { TargetTables } from '../pipeline/target-tables.js';
-import { applyByTable } from './apply-by-table.js';
+import { applyByTable } from '../pipeline/apply-by-table.js';
 import { parseLambdaEvent } from './lambda-event.js';
 
 export interface LambdaDeps {
@@ -54,12 +55,12 @@ export function createLambdaHandler(deps: LambdaDeps) {
     const outcomes = await applyByTable(decoded, { requestId, source: 'lambda', targets: deps.targets, changeLog: deps.changeLog }, deps.sink);
 
     const failed = new Set<number>();
-    let applied = 0;
-    let deadLettered = 0;
+    // Every record once: applied, stale, duplicate, dead-lettered, empty, or failed (reported for retry).
+    const tally = { ...emptyTally(), empty: 0 };
     for (const outcome of outcomes) {
       if (outcome.result.ok) {
-        applied += outcome.result.report.applied;
-        deadLettered += outcome.result.report.deadLettered;
+        addTally(tally, outcome.result.report);
+        tally.empty += outcome.result.report.empty;
         for (const f of outcome.result.report.failures.slice(0, 10)) deps.log.warn({ requestId, ...f }, 'record dead-lettered');
         continue;
       }
@@ -76,7 +77,7 @@ export function createLambdaHandler(deps: LambdaDeps) {
       }
       batchItemFailures.push({ itemIdentifier: entry.identifier });
     }
-    deps.log.info({ requestId, received: entries.length, applied, deadLettered, failed: batchItemFailures.length }, 'lambda batch applied');
+    deps.log.info({ requestId, received: entries.length, ...tally, failed: batchItemFailures.length }, 'lambda batch applied');
     return { batchItemFailures };
   };
 }

@@ -4,6 +4,8 @@
  * configuration and DynamoDB bound; never request ids or raw paths.
  */
 
+import { RECORD_OUTCOMES } from '../outcome/outcomes.js';
+
 type Kind = 'counter' | 'gauge' | 'histogram';
 
 export interface MetricDefinition<K extends Kind = Kind, L extends string = string> {
@@ -44,10 +46,11 @@ const RECORD_BUCKETS = [0, 1, 10, 100, 500, 1000, 2500, 5000, 10_000, 50_000];
 /** From "just now" to "a day behind" (a replay, or a Firehose backlog). */
 const LAG_BUCKETS = [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600, 24 * 3600];
 
-/** Label value '' (no label) where the operation is not known: undecodable records, diverted values. */
-export const OPERATIONS = ['insert', 'modify', 'remove', 'ttl_remove'] as const;
-export type Operation = (typeof OPERATIONS)[number];
-export const OUTCOMES = ['applied', 'stale', 'duplicate', 'dead_lettered', 'diverted'] as const;
+/**
+ * The `operation` label takes OPERATIONS (outcome/outcomes.ts), or '' (no label) where the
+ * operation is not known: undecodable records. The `outcome` label takes a record's outcome.
+ */
+export const OUTCOMES = RECORD_OUTCOMES;
 export type Outcome = (typeof OUTCOMES)[number];
 export const ENDPOINTS = ['firehose', 'records'] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
@@ -76,8 +79,8 @@ export const METRIC_DEFINITIONS = {
   records: counter(
     'cdc_records_total',
     'Records by target table, operation and outcome. Every record is counted once as applied, stale, duplicate or ' +
-      'dead_lettered (without table and operation when it could not be decoded). Outcome diverted counts values the ' +
-      'database kept aside (CrateDB) in records also counted as applied, without operation: leave it out when summing records.',
+      'dead_lettered (without table and operation when it could not be decoded), so the series add up to the records ' +
+      'received. Values kept aside are counted by cdc_values_diverted_total.',
     ['table', 'operation', 'outcome'],
   ),
   valuesDiverted: counter(

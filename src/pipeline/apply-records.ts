@@ -1,5 +1,5 @@
-import type { Change } from '../decode/change.js';
 import type { DecodedRecord } from '../decode/decode-record.js';
+import { operationOf, tallyOf, type OutcomeTally, type RecordFate } from '../outcome/outcomes.js';
 import type { SinkError, Sink } from '../sink/sink.js';
 import { translate, type TranslateOptions } from '../translate/translate.js';
 import type { TargetTables } from './target-tables.js';
@@ -9,15 +9,9 @@ export interface RecordFailure {
   readonly error: string;
 }
 
-/** What happened to the records of one delivery. */
-export interface DeliveryReport {
+/** What happened to the records of one delivery: each counted once by outcome (`stale` includes records superseded in the delivery). */
+export interface DeliveryReport extends Readonly<OutcomeTally> {
   readonly received: number;
-  readonly applied: number;
-  /** Older than what the table holds, or superseded by a newer change in the same delivery. */
-  readonly stale: number;
-  /** Already applied (a redelivery). */
-  readonly duplicate: number;
-  readonly deadLettered: number;
   /** Records with empty data: nothing to apply. */
   readonly empty: number;
   /** Values the database kept aside in applied records (CrateDB); not a count of records. */
@@ -25,19 +19,6 @@ export interface DeliveryReport {
   readonly failures: readonly RecordFailure[];
   /** Applied changes per target table, for logs. */
   readonly tables: Readonly<Record<string, number>>;
-}
-
-export type Operation = 'insert' | 'modify' | 'remove' | 'ttl_remove';
-export type RecordOutcome = 'applied' | 'stale' | 'duplicate' | 'dead_lettered';
-
-/** One record's fate, for metrics: where it went, what it did, and the change time it carried. */
-export interface RecordFate {
-  /** Target table; null when the record could not be decoded. */
-  readonly table: string | null;
-  readonly operation: Operation | null;
-  readonly outcome: RecordOutcome;
-  /** ApproximateCreationDateTime in microseconds (0: unknown). */
-  readonly version: number;
 }
 
 export interface DeliveryDetail {
@@ -49,12 +30,6 @@ export interface DeliveryDetail {
 }
 
 export type ApplyResult = ({ ok: true } & DeliveryDetail) | { ok: false; error: SinkError };
-
-/** INSERT/MODIFY/REMOVE, and a REMOVE by DynamoDB's TTL process apart. */
-export function operationOf(change: { readonly eventName: string; readonly ttl: boolean }): Operation {
-  if (change.eventName === 'REMOVE') return change.ttl ? 'ttl_remove' : 'remove';
-  return change.eventName === 'INSERT' ? 'insert' : 'modify';
-}
 
 export interface ApplyOptions extends Omit<TranslateOptions, 'targetOf'> {
   /** Claims the target tables of the records' source tables. */
@@ -71,7 +46,7 @@ export async function applyRecords(
   const resolved = await options.targets.resolve(records.flatMap((r) => (r.ok ? [r.change.sourceTable] : [])));
   if (!resolved.ok) return resolved;
   const { targetOf } = resolved;
-  const { batch, superseded } = translate(records, { ...options, targetOf });
+  const { batch, settled } = translate(records, { ...options, targetOf });
   const written = await sink.write(batch);
   if (!written.ok) return written;
 
@@ -79,37 +54,31 @@ export async function applyRecords(
   const failures: RecordFailure[] = [];
   const tables: Record<string, number> = {};
   const diverted: { table: string; reason: string; n: number }[] = [];
-  for (const d of batch.deadLetters) {
-    failures.push({ index: d.recordIndex, error: d.error });
-    fates.push({ table: null, operation: null, outcome: 'dead_lettered', version: 0 });
-  }
-  const changeAt = new Map<number, Change>();
-  for (const record of records) if (record.ok) changeAt.set(record.index, record.change);
-  for (const s of superseded) {
-    const change = changeAt.get(s.index)!;
-    const target = targetOf(change.sourceTable);
-    const table = target.ok ? target.table : null;
-    fates.push({ table, operation: operationOf(change), outcome: s.outcome, version: change.version });
+  for (const s of settled) {
+    if (s.error !== undefined) failures.push({ index: s.index, error: s.error });
+    fates.push(s.fate);
   }
   written.tables.forEach((result, t) => {
     const rows = batch.tables[t]!.rows;
     tables[result.table] = 0;
+    let unconverted = 0;
     result.outcomes.forEach((outcome, r) => {
       const row = rows[r]!;
-      if (outcome.outcome === 'applied') tables[result.table]!++;
+      if (outcome.outcome === 'applied') {
+        tables[result.table]!++;
+        unconverted += row.columns?.unconverted ?? 0;
+      }
       if (outcome.outcome === 'dead_lettered') failures.push({ index: row.recordIndex, error: outcome.error });
       fates.push({ table: result.table, operation: operationOf(row), outcome: outcome.outcome, version: row.version });
     });
     for (const [reason, n] of Object.entries(result.diverted ?? {})) diverted.push({ table: result.table, reason, n });
+    // A typed column's value that did not convert: the column is NULL, the item holds the value.
+    if (unconverted > 0) diverted.push({ table: result.table, reason: 'column_type', n: unconverted });
   });
   failures.sort((a, b) => a.index - b.index);
-  const count = (outcome: RecordOutcome) => fates.filter((f) => f.outcome === outcome).length;
   const report: DeliveryReport = {
     received,
-    applied: count('applied'),
-    stale: count('stale'),
-    duplicate: count('duplicate'),
-    deadLettered: failures.length,
+    ...tallyOf(fates),
     empty: received - records.length,
     diverted: diverted.reduce((sum, d) => sum + d.n, 0),
     failures,

@@ -37,9 +37,8 @@ export function deliveryRecorder(metrics: Metrics): DeliveryRecorder {
       }
     }
     for (const { table, operation, outcome, n } of counts.values()) metrics.records.inc({ table, operation, outcome }, n);
-    for (const { table, reason, n } of detail.diverted) {
-      metrics.records.inc({ table, operation: '', outcome: 'diverted' }, n);
-      metrics.valuesDiverted.inc({ table, reason }, n);
-    }
+    // Diverted values are values, not records: they have a counter of their own, so that every
+    // cdc_records_total series adds up to the records received.
+    for (const { table, reason, n } of detail.diverted) metrics.valuesDiverted.inc({ table, reason }, n);
   };
 }

@@ -1,5 +1,7 @@
+import type { ColumnMap } from '../config/column-map.js';
+import type { Config } from '../config/config.js';
 import { SinkError, type ClaimResult, type Sink } from '../sink/sink.js';
-import { claimOrder, nameFamily, targetPlan, type Target, type TableNaming, type TargetOf } from '../translate/target-name.js';
+import { claimOrder, nameFamily, tableNaming, targetPlan, type Target, type TableNaming, type TargetOf } from '../translate/target-name.js';
 
 export type Resolved = { readonly ok: true; readonly targetOf: TargetOf } | { readonly ok: false; readonly error: SinkError };
 
@@ -18,6 +20,8 @@ export class TargetTables {
   constructor(
     private readonly naming: TableNaming,
     private readonly sink: Sink,
+    /** COLUMN_MAP: the typed columns of each target table. */
+    readonly columnMap: ColumnMap = new Map(),
   ) {}
 
   async resolve(sources: Iterable<string>): Promise<Resolved> {
@@ -27,8 +31,9 @@ export class TargetTables {
     for (const source of fresh) {
       const target = await this.resolveOne(source);
       if (target instanceof SinkError) return { ok: false, error: target };
-      targets.set(source, target);
-      if (target.ok) this.known.set(source, target);
+      const columns = target.ok ? this.columnMap.get(target.table) : undefined;
+      targets.set(source, target.ok && columns ? { ...target, columns } : target);
+      if (target.ok) this.known.set(source, targets.get(source)!);
     }
     return { ok: true, targetOf: (source) => targets.get(source) ?? this.known.get(source)! };
   }
@@ -56,4 +61,9 @@ export class TargetTables {
     if (holder === undefined) for (const n of names) this.local.set(n, source);
     return Promise.resolve({ ok: true, heldBy: holder === undefined ? null : `DynamoDB table ${JSON.stringify(holder)}` });
   }
+}
+
+/** The target tables of the configuration (TABLE_MAP, the internal tables, COLUMN_MAP), claimed through `sink`. */
+export function targetTables(config: Pick<Config, 'tableMap' | 'sink' | 'columnMap'>, sink: Sink): TargetTables {
+  return new TargetTables(tableNaming(config.tableMap, config.sink.deadLetterTable), sink, config.columnMap);
 }

@@ -1,8 +1,9 @@
+import type { RecordOutcome } from '../outcome/outcomes.js';
 import type { WriteBatch } from '../translate/write-batch.js';
 
 /** The fate of one row of a table write, aligned with `TableWrite.rows`. */
 export type RowOutcome =
-  | { readonly outcome: 'applied' | 'stale' | 'duplicate' }
+  | { readonly outcome: Exclude<RecordOutcome, 'dead_lettered'> }
   | { readonly outcome: 'dead_lettered'; readonly error: string };
 
 export interface TableResult {

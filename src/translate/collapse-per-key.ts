@@ -10,7 +10,7 @@ export interface Collapsed {
   /** The newest change per (target table, pk): tables in first-seen order, keys in first-seen order within each. */
   readonly winners: IndexedChange[];
   /** Changes superseded inside the delivery: `duplicate` when the winner is the same event. */
-  readonly superseded: { index: number; outcome: 'stale' | 'duplicate' }[];
+  readonly superseded: (IndexedChange & { outcome: 'stale' | 'duplicate' })[];
 }
 
 /** Keeps the last writer per key so that each key is written once per delivery. */
@@ -35,7 +35,7 @@ export function collapsePerKey(changes: readonly IndexedChange[], targetOf: (c: 
   const superseded = losers.map((loser) => {
     const winner = newest.get(targetOf(loser.change))!.get(loser.change.pk)!;
     const same = winner.change.eventId === loser.change.eventId && winner.change.version === loser.change.version;
-    return { index: loser.index, outcome: same ? ('duplicate' as const) : ('stale' as const) };
+    return { ...loser, outcome: same ? ('duplicate' as const) : ('stale' as const) };
   });
   const winners: IndexedChange[] = [];
   for (const byPk of newest.values()) for (const entry of byPk.values()) winners.push(entry);

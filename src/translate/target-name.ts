@@ -1,3 +1,4 @@
+import type { ColumnSpec } from '../config/column-map.js';
 import { createHash } from 'node:crypto';
 
 // Long enough for every database we write to (PostgreSQL's identifiers stop at 63 bytes) with
@@ -92,8 +93,13 @@ export function claimOrder(a: string, b: string): number {
   return own(a) - own(b) || (a < b ? -1 : a > b ? 1 : 0);
 }
 
-/** Where one source table's records go, once its name is claimed, or why they cannot go anywhere. */
-export type Target = { readonly ok: true; readonly table: string } | { readonly ok: false; readonly error: string };
+/**
+ * Where one source table's records go, once its name is claimed, or why they cannot go anywhere;
+ * with the typed columns COLUMN_MAP gives that table.
+ */
+export type Target =
+  | { readonly ok: true; readonly table: string; readonly columns?: readonly ColumnSpec[] }
+  | { readonly ok: false; readonly error: string };
 
 export type TargetOf = (sourceTable: string) => Target;
 

@@ -1,6 +1,9 @@
 import type { Change } from '../decode/change.js';
 import type { DecodedRecord } from '../decode/decode-record.js';
+import { operationOf, type RecordFate } from '../outcome/outcomes.js';
+import type { ColumnSpec } from '../config/column-map.js';
 import { collapsePerKey, type IndexedChange } from './collapse-per-key.js';
+import { typedColumns } from './typed-columns.js';
 import type { TargetOf } from './target-name.js';
 import type { ChangeLogRow, DeadLetter, RowWrite, TableWrite, WriteBatch } from './write-batch.js';
 
@@ -13,10 +16,18 @@ export interface TranslateOptions {
   readonly targetOf: TargetOf;
 }
 
+/** A record whose fate translate decides: dead-lettered (with the reason), or superseded inside its delivery. */
+export interface SettledRecord {
+  readonly index: number;
+  readonly fate: RecordFate;
+  /** Why it was dead-lettered. */
+  readonly error?: string;
+}
+
 export interface Translated {
   readonly batch: WriteBatch;
-  /** Records settled before the sink: superseded inside the delivery. */
-  readonly superseded: readonly { index: number; outcome: 'stale' | 'duplicate' }[];
+  /** Every record settled before the sink, in no particular order; the others are the batch's rows. */
+  readonly settled: readonly SettledRecord[];
 }
 
 /** Decoded records → one write per target table (collapsed per key) plus the dead letters. */
@@ -24,6 +35,7 @@ export function translate(records: readonly DecodedRecord[], options: TranslateO
   const changes: IndexedChange[] = [];
   const deadLetters: DeadLetter[] = [];
   const targets = new Map<string, string>();
+  const columnsOf = new Map<string, readonly ColumnSpec[]>();
   for (const record of records) {
     if (!record.ok) {
       deadLetters.push(deadLetter(record, options));
@@ -33,6 +45,7 @@ export function translate(records: readonly DecodedRecord[], options: TranslateO
     const target = options.targetOf(sourceTable);
     if (target.ok) {
       targets.set(sourceTable, target.table);
+      if (target.columns?.length) columnsOf.set(target.table, target.columns);
       changes.push(record); // already an { index, change }
     } else {
       deadLetters.push(refusedTable(record.index, record.change, target.error, options));
@@ -40,6 +53,14 @@ export function translate(records: readonly DecodedRecord[], options: TranslateO
   }
   const targetOf = (change: Change) => targets.get(change.sourceTable)!;
   const { winners, superseded } = collapsePerKey(changes, targetOf);
+  const settled: SettledRecord[] = deadLetters.map((d) => ({
+    index: d.recordIndex,
+    fate: { table: null, operation: null, outcome: 'dead_lettered', version: 0 },
+    error: d.error,
+  }));
+  for (const { index, change, outcome } of superseded) {
+    settled.push({ index, fate: { table: targetOf(change), operation: operationOf(change), outcome, version: change.version } });
+  }
 
   const byTable = new Map<string, { rows: RowWrite[]; changes: ChangeLogRow[] }>();
   const tableFor = (name: string) => {
@@ -47,7 +68,10 @@ export function translate(records: readonly DecodedRecord[], options: TranslateO
     if (!entry) byTable.set(name, (entry = { rows: [], changes: [] }));
     return entry;
   };
-  for (const { index, change } of winners) tableFor(targetOf(change)).rows.push(toRow(index, change));
+  for (const { index, change } of winners) {
+    const table = targetOf(change);
+    tableFor(table).rows.push(toRow(index, change, columnsOf.get(table)));
+  }
   if (options.changeLog) {
     const seen = new Set<string>();
     for (const { index, change } of changes) {
@@ -58,17 +82,20 @@ export function translate(records: readonly DecodedRecord[], options: TranslateO
       tableFor(target).changes.push(toChangeLogRow(index, change));
     }
   }
-  const tables: TableWrite[] = [...byTable].map(([table, entry]) => ({ table, rows: entry.rows, changes: entry.changes }));
-  return { batch: { requestId: options.requestId, tables, deadLetters }, superseded };
+  const tables: TableWrite[] = [...byTable].map(([table, entry]) => ({ table, columns: columnsOf.get(table) ?? [], rows: entry.rows, changes: entry.changes }));
+  return { batch: { requestId: options.requestId, tables, deadLetters }, settled };
 }
 
-function toRow(recordIndex: number, change: Change): RowWrite {
+function toRow(recordIndex: number, change: Change, columns: readonly ColumnSpec[] | undefined): RowWrite {
   const deleted = change.eventName === 'REMOVE';
   const image = deleted ? null : change.newImageJson;
+  const data = image ?? change.keysJson;
+  // A tombstone's columns come from its key; a keys-only change keeps the stored ones (as its item).
+  const typed = columns === undefined ? undefined : typedColumns(columns, data);
   return {
     recordIndex,
     pk: change.pk,
-    data: image ?? change.keysJson,
+    data,
     deleted,
     version: change.version,
     sequence: change.sequence,
@@ -77,6 +104,7 @@ function toRow(recordIndex: number, change: Change): RowWrite {
     ttl: change.ttl,
     keysOnly: !deleted && image === null,
     sourceTable: change.sourceTable,
+    ...(typed && { columns: typed }),
   };
 }
 

@@ -1,3 +1,5 @@
+import type { ColumnSpec } from '../config/column-map.js';
+import type { TypedColumns } from './typed-columns.js';
 /** What the translate step hands to a sink: plain data, independent of any database. */
 
 export interface RowWrite {
@@ -15,6 +17,8 @@ export interface RowWrite {
   /** The change carried no new image (KEYS_ONLY/OLD_IMAGE streams): keep the stored item. */
   readonly keysOnly: boolean;
   readonly sourceTable: string;
+  /** The table's typed columns (TableWrite.columns), in their order; absent without any. */
+  readonly columns?: TypedColumns;
 }
 
 export interface ChangeLogRow {
@@ -32,6 +36,8 @@ export interface ChangeLogRow {
 
 export interface TableWrite {
   readonly table: string;
+  /** Typed columns computed from each row's item (COLUMN_MAP); empty without any. */
+  readonly columns: readonly ColumnSpec[];
   /** At most one row per pk: collapsed to the newest change. */
   readonly rows: readonly RowWrite[];
   /** Every distinct change, for the `<table>_changes` log; empty when the log is off. */

@@ -66,7 +66,7 @@ describe('Kinesis consumer against kinesalite', () => {
             const owner = `owner-${randomUUID().slice(0, 8)}`;
             return startConsumer(stream.source(), h.checkpoints, timedSink(h.sink, owner, writes), { owner, batchLimit: 3 });
           };
-          let consumers: RunningConsumer[] = [start(), start()];
+          const consumers: RunningConsumer[] = [start(), start()];
           for (const [i, record] of records.entries()) {
             if (killAt.includes(i)) {
               const victim = i % 2;

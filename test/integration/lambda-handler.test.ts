@@ -43,6 +43,19 @@ describeTargets('lambda handler into', sinkTargets, {}, (h) => {
     expect(await rows('table_testdrive')).toHaveLength(2);
   });
 
+  it('logs one line per batch counting every record: applied, stale, duplicate, dead-lettered, empty, failed', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const counting = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const handler = createLambdaHandler({ sink: h.sink, log: counting, targets: new TargetTables(tableNaming(new Map(), 'cdc_dead_letters'), h.sink), changeLog: false, futureChangeMarginSeconds: 24 * 3600 });
+    const records = [kinesisRecord({ table: 'lambda-log', id: 'a', micros: 1_720_740_233_000_010 }), kinesisRecord({ table: 'lambda-log', id: 'b', micros: 1_720_740_233_000_011 })];
+    await handler(kinesisEvent(records), context);
+    // Again, plus an older change of `a`: two duplicates and one stale.
+    await handler(kinesisEvent([...records, kinesisRecord({ table: 'lambda-log', id: 'a', micros: 1_720_740_233_000_001, eventName: 'MODIFY' })]), context);
+    const batches = lines.filter((l) => l.msg === 'lambda batch applied');
+    expect(batches[0]).toMatchObject({ received: 2, applied: 2, stale: 0, duplicate: 0, deadLettered: 0, empty: 0, failed: 0 });
+    expect(batches[1]).toMatchObject({ received: 3, applied: 0, stale: 1, duplicate: 2, deadLettered: 0, empty: 0, failed: 0 });
+  });
+
   it('applies the DynamoDB Streams event of the AWS documentation', async () => {
     const response = await handlerWith()(fixture('streams/lambda-event.json'), context);
     expect(response).toEqual({ batchItemFailures: [] });

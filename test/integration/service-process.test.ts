@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -53,6 +54,30 @@ describe('the service process', () => {
       expect(await stop(second)).toBe(0);
     }
   });
+
+  it('a taken PORT: one line naming it, exit 1, the embedded folder released', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+        cwd: root,
+        env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', SINK_URL: '', ACCESS_KEY: 'dev-secret', PGLITE_DIR: dataDir },
+      });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      const code = await new Promise((resolve) => child.on('exit', resolve));
+      expect(code).toBe(1);
+      const fatal = output.split('\n').filter((line) => line.includes('"level":60'));
+      expect(fatal).toHaveLength(1);
+      expect(JSON.parse(fatal[0]!).msg).toBe(`PORT ${port}: 127.0.0.1:${port} is already in use; pick another PORT or stop what listens there`);
+      expect(output).not.toMatch(/Unhandled 'error' event|\n\s+at /);
+      expect(existsSync(join(dataDir, 'cdc-sink.lock'))).toBe(false);
+    } finally {
+      taken.close();
+    }
+  }, 120_000);
 
   it('refuses to start with an invalid configuration and names every problem', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {

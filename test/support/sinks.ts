@@ -9,7 +9,8 @@ import { canonicalNumber } from '../../src/decode/dynamo-number.js';
 import { TargetTables } from '../../src/pipeline/target-tables.js';
 import { parseCrateDbUrl } from '../../src/sink/cratedb/cratedb-url.js';
 import type { CheckpointStore } from '../../src/sink/checkpoint-store.js';
-import { openTarget } from '../../src/sink/create-sink.js';
+import { openTarget, postgresTarget } from '../../src/sink/create-sink.js';
+import { pgliteExecutor } from '../../src/sink/pglite/pglite-executor.js';
 import { tableNaming } from '../../src/translate/target-name.js';
 import type { Sink } from '../../src/sink/sink.js';
 import { crateDbUrl, liveQuery } from './cratedb-live.js';
@@ -126,7 +127,9 @@ export async function createHarness(target: TargetName, env: Record<string, stri
   if (!loaded.ok) throw new Error(loaded.problems.join('; '));
   const { config } = loaded;
   const log = pino({ level: 'silent' });
-  const { sink, checkpoints } = await openTarget(config.sink, log);
+  // PGlite lives in this process: the harness reads it through the very executor the sink writes with.
+  const embedded = target === 'pglite' ? await pgliteExecutor(config.sink.pgliteDir) : undefined;
+  const { sink, checkpoints } = embedded ? postgresTarget(embedded, config.sink, 'pglite') : await openTarget(config.sink, log);
   const app = createApp({ config, sink, log });
   let query: Harness['query'];
   let closeQuery: () => Promise<void>;
@@ -151,9 +154,7 @@ export async function createHarness(target: TargetName, env: Record<string, stri
     query = (text, params) => standIn.query(text, params) as Promise<never[]>;
     closeQuery = () => standIn.close();
   } else {
-    // PGlite lives in this process: reach it through the sink's own executor.
-    const executor = (sink as unknown as { db: { query: Harness['query'] } }).db;
-    query = (text, params) => executor.query(text, params);
+    query = (text, params) => embedded!.query(text, params) as Promise<never[]>;
     closeQuery = async () => undefined;
   }
   const flavour: RowFlavour = target === 'cratedb' || target === 'cratedb-stand-in' ? target : 'postgres';

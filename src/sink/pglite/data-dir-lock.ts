@@ -6,7 +6,12 @@ import { join, resolve } from 'node:path';
 /** The embedded database cannot be used by this process; the message says why and what to do. */
 export class EmbeddedDatabaseError extends Error {
   constructor(
-    readonly code: 'PGLITE_DIR_IN_USE' | 'PGLITE_DIR_UNLOCKABLE' | 'PGLITE_DIR_UNOPENABLE',
+    readonly code:
+      | 'PGLITE_DIR_IN_USE'
+      | 'PGLITE_DIR_UNLOCKABLE'
+      | 'PGLITE_DIR_UNOPENABLE'
+      | 'EMBEDDED_SQL_PORT_IN_USE'
+      | 'EMBEDDED_SQL_PORT_UNAVAILABLE',
     message: string,
     options?: { cause?: unknown },
   ) {

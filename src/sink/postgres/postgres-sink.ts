@@ -1,3 +1,5 @@
+import type { ColumnSpec } from '../../config/column-map.js';
+import type { ColumnValue } from '../../translate/typed-columns.js';
 import type { ChangeLogRow, DeadLetter, RowWrite, TableWrite, WriteBatch } from '../../translate/write-batch.js';
 import { SinkError, type ClaimResult, type RowOutcome, type Sink, type SinkWriteResult, type StoredVersion, type TableResult } from '../sink.js';
 import { chunkRows } from '../sql/chunk-rows.js';
@@ -35,6 +37,8 @@ export class PostgresSink implements Sink {
   readonly kind: string;
   private readonly ready = new Map<string, Promise<void>>();
   private readonly layouts = new Map<string, sql.KeyLayout>();
+  /** COLUMN_MAP's columns of each state table this process ensured. */
+  private readonly typed = new Map<string, readonly ColumnSpec[]>();
 
   constructor(
     private readonly db: SqlExecutor,
@@ -103,7 +107,7 @@ export class PostgresSink implements Sink {
   }
 
   private async writeTable(table: TableWrite, requestId: string, failedRows: DeadLetter[]): Promise<TableResult> {
-    await this.ensureStateTable(table.table);
+    await this.ensureStateTable(table.table, table.columns);
     let layout = this.layouts.get(table.table) ?? 'hashed';
     // A key too long for a table keyed by pk: unless the table was migrated meanwhile (README).
     if (layout === 'legacy' && table.rows.some((row) => legacyKeyRefusal(row.pk) !== null)) layout = await this.learnLayout(table.table);
@@ -116,7 +120,7 @@ export class PostgresSink implements Sink {
     // Refusals known in advance cost no statement; the rest are written, refused rows isolated.
     const writable: Serialized<RowWrite>[] = [];
     table.rows.forEach((row, index) => {
-      const json = rowJson(row);
+      const json = rowJson(row, table.columns);
       const predicted = jsonbRefusal(json) ?? (layout === 'legacy' ? legacyKeyRefusal(row.pk) : null);
       if (predicted === null) writable.push({ index, row, json });
       else outcomes[index] = refuse(row, json, predicted);
@@ -131,7 +135,7 @@ export class PostgresSink implements Sink {
         {
           maxFailedSplits: EACH_ROW_AFTER_SPLITS,
           writeEach: async (rows) => {
-            const statement = sql.upsertRows(this.options.schema, table.table, this.layouts.get(table.table) ?? 'hashed');
+            const statement = sql.upsertRows(this.options.schema, table.table, this.layouts.get(table.table) ?? 'hashed', this.typed.get(table.table));
             const answers = await this.retryOnChangedTable(table.table, () => this.writeEachRow(statement, rows));
             return answers.map((a, i) => (a.ok ? upsertOutcome(a.answer as UpsertResultRow | null) : refuse(rows[i]!.row, rows[i]!.json, a.error)));
           },
@@ -144,7 +148,7 @@ export class PostgresSink implements Sink {
   }
 
   private async upsert(table: string, rows: readonly Serialized<RowWrite>[]): Promise<RowOutcome[]> {
-    const statement = sql.upsertRows(this.options.schema, table, this.layouts.get(table) ?? 'hashed');
+    const statement = sql.upsertRows(this.options.schema, table, this.layouts.get(table) ?? 'hashed', this.typed.get(table));
     const result = await this.db.query<UpsertResultRow>(statement, [jsonArray(rows)]);
     const byPk = new Map(result.map((r) => [r.pk, r]));
     return rows.map(({ row }) => upsertOutcome(byPk.get(row.pk)));
@@ -196,9 +200,12 @@ export class PostgresSink implements Sink {
     }
   }
 
-  private ensureStateTable(table: string): Promise<void> {
+  private ensureStateTable(table: string, columns: readonly ColumnSpec[]): Promise<void> {
     return this.ensure(`state:${table}`, async () => {
       await this.db.query(sql.createStateTable(this.options.schema, table));
+      // COLUMN_MAP's columns: added to the table when it lacks them (a column new in the map).
+      if (columns.length > 0) await this.db.query(sql.addTypedColumns(this.options.schema, table, columns));
+      this.typed.set(table, columns);
       await this.learnLayout(table);
     });
   }
@@ -245,7 +252,7 @@ export class PostgresSink implements Sink {
     } catch (error) {
       if (!TABLE_CHANGED_CODES.has(sqlState(error) ?? '')) throw error;
       this.ready.delete(`state:${table}`);
-      await this.ensureStateTable(table);
+      await this.ensureStateTable(table, this.typed.get(table) ?? []);
       return run();
     }
   }
@@ -288,12 +295,18 @@ function jsonArray(rows: readonly Serialized<unknown>[]): string {
 
 // Rows are serialized by hand: `data` is already JSON text with exact numbers, and must not be
 // parsed into JS numbers on the way.
-function rowJson(r: RowWrite): string {
+/** A row's typed columns as a JSON array, in COLUMN_MAP's order: json and object values as JSON, not text. */
+function colsJson(columns: readonly ColumnSpec[], values: readonly ColumnValue[]): string {
+  return `[${values.map((v, i) => (v === null ? 'null' : columns[i]!.type === 'json' || columns[i]!.type === 'object' ? (v as string) : JSON.stringify(v))).join(',')}]`;
+}
+
+function rowJson(r: RowWrite, columns: readonly ColumnSpec[] = []): string {
   return (
     `{"pk":${JSON.stringify(r.pk)},"data":${r.data},"deleted":${r.deleted},"version":${r.version},` +
     `"seq":${r.sequence === null ? 'null' : `"${r.sequence}"`},"event_id":${JSON.stringify(r.eventId)},` +
     `"event_name":${JSON.stringify(r.eventName)},"ttl":${r.ttl},"keys_only":${r.keysOnly},` +
-    `"source_table":${JSON.stringify(r.sourceTable)}}`
+    `"source_table":${JSON.stringify(r.sourceTable)}` +
+    (r.columns && columns.length > 0 ? `,"cols":${colsJson(columns, r.columns.values)}}` : '}')
   );
 }
 

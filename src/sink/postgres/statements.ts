@@ -1,3 +1,4 @@
+import type { ColumnSpec, ColumnType } from '../../config/column-map.js';
 import { qualified, quoteIdent } from './identifiers.js';
 
 /**
@@ -51,6 +52,23 @@ export function createStateTable(schema: string, table: string): string {
 )`;
 }
 
+const PG_TYPES: Record<ColumnType, string> = {
+  text: 'text',
+  bigint: 'bigint',
+  numeric: 'numeric',
+  double: 'double precision',
+  boolean: 'boolean',
+  timestamp: 'timestamptz',
+  json: 'jsonb',
+  object: 'jsonb',
+};
+
+/** COLUMN_MAP's typed columns, added to a table that lacks them (new or older). */
+export function addTypedColumns(schema: string, table: string, columns: readonly ColumnSpec[]): string {
+  return `ALTER TABLE ${qualified(schema, table)}
+  ${columns.map((c) => `ADD COLUMN IF NOT EXISTS ${quoteIdent(c.name)} ${PG_TYPES[c.type]}`).join(',\n  ')}`;
+}
+
 /** Whether the table is keyed by `pk_hash` (one row when it is). */
 export const selectKeyLayout = `SELECT 1 AS hashed FROM information_schema.columns
 WHERE table_schema = $1 AND table_name = $2 AND column_name = 'pk_hash'`;
@@ -93,24 +111,28 @@ export function createDeadLetterTable(schema: string, table: string): string {
  * row, and a redelivery of 10,000 rows took 45 s instead of half a second.
  * A row without a new image (keys-only streams) keeps the stored item.
  */
-export function upsertRows(schema: string, table: string, layout: KeyLayout = 'hashed'): string {
+export function upsertRows(schema: string, table: string, layout: KeyLayout = 'hashed', columns: readonly ColumnSpec[] = []): string {
   const target = qualified(schema, table);
   const key = keyColumn[layout];
   const hashed = layout === 'hashed';
+  // Typed columns travel as one JSON array per row (`cols`), in COLUMN_MAP's order.
+  const names = columns.map((c) => `, ${quoteIdent(c.name)}`).join('');
+  const values = columns.map((c, i) => (PG_TYPES[c.type] === 'jsonb' ? `, NULLIF(cols->${i}, 'null'::jsonb)` : `, (cols->>${i})::${PG_TYPES[c.type]}`)).join('');
+  const sets = columns.map((c) => `\n    ${quoteIdent(c.name)} = CASE WHEN excluded.keys_only AND NOT t.deleted THEN t.${quoteIdent(c.name)} ELSE excluded.${quoteIdent(c.name)} END,`).join('');
   return `WITH input AS (
   SELECT x.*${hashed ? `, sha256(convert_to(x.pk, 'UTF8')) AS pk_hash` : ''} FROM jsonb_to_recordset($1::jsonb) AS x(
     pk text, data jsonb, deleted boolean, version bigint, seq numeric, event_id text,
-    event_name text, ttl boolean, keys_only boolean, source_table text)
+    event_name text, ttl boolean, keys_only boolean, source_table text${columns.length > 0 ? ', cols jsonb' : ''})
 ), prior AS MATERIALIZED (
   SELECT t.${key}, t.version, t.event_id FROM ${target} AS t JOIN input AS i ON i.${key} = t.${key}
 ), written AS (
   INSERT INTO ${target} AS t (pk, ${hashed ? 'pk_hash, ' : ''}data, deleted, version, seq, event_id, event_name, ttl_expired,
-    keys_only, source_table, changed_at, written_at)
+    keys_only, source_table, changed_at, written_at${names})
   SELECT pk, ${hashed ? 'pk_hash, ' : ''}data, deleted, version, seq, event_id, event_name, ttl, keys_only, source_table,
-    to_timestamp(version / 1000000.0), now()
+    to_timestamp(version / 1000000.0), now()${values}
   FROM input
   ON CONFLICT (${key}) DO UPDATE SET
-    data = CASE WHEN excluded.keys_only AND NOT t.deleted THEN t.data ELSE excluded.data END,
+    data = CASE WHEN excluded.keys_only AND NOT t.deleted THEN t.data ELSE excluded.data END,${sets}
     deleted = excluded.deleted,
     version = excluded.version,
     seq = excluded.seq,

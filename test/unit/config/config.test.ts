@@ -18,6 +18,16 @@ describe('loadConfig', () => {
     expect(result.config.maxBodyBytes).toBeGreaterThan(64 * 1024 * 1024);
   });
 
+  it('serves the embedded database over SQL only when EMBEDDED_SQL_PORT is set, on loopback unless told otherwise', () => {
+    expect(loadConfig({}).ok && (loadConfig({}) as { config: { sink: { embeddedSql: unknown } } }).config.sink.embeddedSql).toBeNull();
+    const on = loadConfig({ EMBEDDED_SQL_PORT: '5433' });
+    expect(on.ok && on.config.sink.embeddedSql).toEqual({ port: 5433, host: '127.0.0.1' });
+    const wide = loadConfig({ EMBEDDED_SQL_PORT: '5433', EMBEDDED_SQL_HOST: '0.0.0.0' });
+    expect(wide.ok && wide.config.sink.embeddedSql).toEqual({ port: 5433, host: '0.0.0.0' });
+    const both = loadConfig({ EMBEDDED_SQL_PORT: '5433', SINK_URL: 'postgres://db/app' });
+    expect(both.ok ? [] : both.problems).toEqual([expect.stringMatching(/^EMBEDDED_SQL_PORT: serves the embedded database only/)]);
+  });
+
   it('reports every problem at once', () => {
     const result = loadConfig({ PORT: 'eighty', SINK_URL: 'mysql://x', TABLE_MAP: 'a=B-ad,c', CHANGE_LOG: 'maybe', MAX_BODY_BYTES: '1000' });
     expect(result.ok).toBe(false);

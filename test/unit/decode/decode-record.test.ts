@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, } from 'vitest';
 import { decodeBase64Record, decodeBytesRecord, decodeFirehoseRecord, decodeParsedRecord, type DecodedRecord } from '../../../src/decode/decode-record.js';
 import { fixture } from '../../support/fixtures.js';
 import { encodeRecord } from '../../support/firehose.js';

@@ -36,8 +36,11 @@ describe('Dockerfile', () => {
     expect(build.instructions).toContainEqual({ op: 'RUN', args: 'scripts/build-release.sh /release' });
     expect(final('COPY')).toEqual([{ op: 'COPY', args: '--from=build /release ./' }]);
     expect(run.instructions.some((i) => i.op === 'RUN' && /npm (ci|install)/.test(i.args))).toBe(false);
-    // Same Node major as the engines field allows, slim.
-    expect(run.from).toMatch(/^node:20-[a-z]+-slim$/);
+    // A current LTS (README, "Supported Node versions"), the same in both stages, slim.
+    expect(run.from).toMatch(/^node:(22|24)-[a-z]+-slim$/);
+    expect(build.from.replace(/ AS build$/, '')).toBe(run.from);
+    const major = run.from.match(/^node:(\d+)/)![1];
+    expect(read('README.md')).toContain(`the image runs Node ${major}`);
   });
 
   it('copies into the build stage only files that exist, and the script CI runs too', () => {

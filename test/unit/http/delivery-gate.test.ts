@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DeliveryGate, untilAborted } from '../../../src/http/delivery-gate.js';
-import { DeadlineExceededError, OverloadedError, ShuttingDownError } from '../../../src/http/http-errors.js';
+import { HttpError } from '../../../src/http/http-errors.js';
+
+const withCode = (code: string) => expect.objectContaining({ name: 'HttpError', code });
 
 const deferred = () => {
   let resolve!: () => void;
@@ -14,7 +16,7 @@ describe('DeliveryGate', () => {
     const gate = new DeliveryGate({ maxInFlight: 2, deadlineMs: 10_000, onChange: (n) => counts.push(n) });
     const a = gate.enter();
     gate.enter();
-    expect(() => gate.enter()).toThrow(OverloadedError);
+    expect(() => gate.enter()).toThrow(withCode('OVERLOADED'));
     expect(gate.inFlight).toBe(2);
     a.answered();
     a.answered(); // twice is harmless
@@ -30,19 +32,19 @@ describe('DeliveryGate', () => {
     slot.hold(work.promise);
     slot.answered();
     expect(gate.inFlight).toBe(1);
-    expect(() => gate.enter()).toThrow(OverloadedError);
+    expect(() => gate.enter()).toThrow(withCode('OVERLOADED'));
     work.resolve();
     await work.promise;
     await Promise.resolve();
     expect(gate.inFlight).toBe(0);
   });
 
-  it('aborts the slot signal at the deadline with DeadlineExceededError', async () => {
+  it('aborts the slot signal at the deadline with DEADLINE_EXCEEDED', async () => {
     const gate = new DeliveryGate({ maxInFlight: 1, deadlineMs: 30 });
     const slot = gate.enter();
     const never = new Promise<never>(() => undefined);
     const started = Date.now();
-    await expect(untilAborted(never, slot.signal)).rejects.toBeInstanceOf(DeadlineExceededError);
+    await expect(untilAborted(never, slot.signal)).rejects.toEqual(withCode('DEADLINE_EXCEEDED'));
     expect(Date.now() - started).toBeGreaterThanOrEqual(25);
     expect((slot.signal.reason as Error).message).toMatch(/within 30 ms/);
   });
@@ -58,13 +60,13 @@ describe('DeliveryGate', () => {
     const slot = gate.enter();
     const drained = gate.drain(5000);
     expect(gate.accepting).toBe(false);
-    expect(() => gate.enter()).toThrow(ShuttingDownError);
+    expect(() => gate.enter()).toThrow(withCode('SHUTTING_DOWN'));
     setTimeout(() => slot.answered(), 20);
     await expect(drained).resolves.toBe(true);
     expect(slot.signal.aborted).toBe(false);
   });
 
-  it('drains with a timeout: cuts off what is left with ShuttingDownError and waits for its answer only', async () => {
+  it('drains with a timeout: cuts off what is left with SHUTTING_DOWN and waits for its answer only', async () => {
     const gate = new DeliveryGate({ maxInFlight: 2, deadlineMs: 10_000 });
     const slot = gate.enter();
     slot.hold(new Promise(() => undefined)); // a write that never ends
@@ -75,6 +77,7 @@ describe('DeliveryGate', () => {
     const started = Date.now();
     await expect(gate.drain(50)).resolves.toBe(false);
     expect(Date.now() - started).toBeLessThan(2000);
-    expect(await cutOff).toBeInstanceOf(ShuttingDownError);
+    expect(await cutOff).toBeInstanceOf(HttpError);
+    expect(await cutOff).toMatchObject({ code: 'SHUTTING_DOWN' });
   });
 });

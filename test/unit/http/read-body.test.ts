@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { BadRequestError, BodyTooLargeError } from '../../../src/http/http-errors.js';
+import { bodyTooLarge } from '../../../src/http/http-errors.js';
 import { inflateBody, inflatedSizeOf, type BodyLimits } from '../../../src/http/read-body.js';
 
 const MiB = 1024 * 1024;
@@ -59,11 +59,11 @@ describe('inflateBody', () => {
 
   it('refuses a body that inflates past the limit, whatever the trailer says', async () => {
     const raw = withClaimedSize(gzipSync(Buffer.alloc(5 * MiB)), 100);
-    await expect(inflateBody({ raw, gzip: true }, limits, signal())).rejects.toThrow(new BodyTooLargeError(`decompressed body exceeds ${4 * MiB} bytes`));
+    await expect(inflateBody({ raw, gzip: true }, limits, signal())).rejects.toThrow(bodyTooLarge(`decompressed body exceeds ${4 * MiB} bytes`));
   });
 
   it('refuses bytes that are not gzip, or are cut short', async () => {
-    await expect(inflateBody({ raw: Buffer.from('not gzip at all'), gzip: true }, limits, signal())).rejects.toThrow(BadRequestError);
+    await expect(inflateBody({ raw: Buffer.from('not gzip at all'), gzip: true }, limits, signal())).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     const cut = gzipSync(text).subarray(0, 1000);
     await expect(inflateBody({ raw: cut, gzip: true }, limits, signal())).rejects.toThrow(/^body is not valid gzip: unexpected end of file$/);
   });

@@ -56,7 +56,7 @@ describe('bodyDecoder: decoding in worker threads', () => {
 describe('DECODE_WORKERS', () => {
   it('is off by default; auto takes a worker per core beyond the first, none on two cores', () => {
     const config = (env: Record<string, string>, cores?: number) => {
-      const loaded = loadConfig({ PGLITE_DIR: 'memory://', ...env }, cores);
+      const loaded = loadConfig({ PGLITE_DIR: 'memory://', ...env }, { cores });
       if (!loaded.ok) throw new Error(loaded.problems.join('; '));
       return loaded.config.decodeWorkers;
     };

@@ -13,7 +13,7 @@ const QUX = '{"device":"qux","timestamp":"2024-07-12T01:17:42"}';
 
 describe('translate', () => {
   it('writes the seed delivery as one live row for qux and a tombstone for foo', () => {
-    const { batch, superseded } = translate(decodeAll(seedRecords()), options);
+    const { batch, settled } = translate(decodeAll(seedRecords()), options);
     expect(batch.requestId).toBe('req-1');
     expect(batch.deadLetters).toEqual([]);
     expect(batch.tables).toHaveLength(1);
@@ -48,7 +48,7 @@ describe('translate', () => {
         sourceTable: 'table-testdrive',
       },
     ]);
-    expect(superseded).toEqual([{ index: 1, outcome: 'stale' }]);
+    expect(settled).toEqual([{ index: 1, fate: { table: 'table_testdrive', operation: 'modify', outcome: 'stale', version: expect.any(Number) } }]);
   });
 
   it('gives the same rows whatever the order of the records', () => {
@@ -62,9 +62,9 @@ describe('translate', () => {
 
   it('settles a redelivered record as a duplicate', () => {
     const insert = fixture('kinesis/seed-insert.json');
-    const { batch, superseded } = translate(decodeAll([insert, insert]), options);
+    const { batch, settled } = translate(decodeAll([insert, insert]), options);
     expect(batch.tables[0]!.rows.map((r) => r.recordIndex)).toEqual([0]);
-    expect(superseded).toEqual([{ index: 1, outcome: 'duplicate' }]);
+    expect(settled).toMatchObject([{ index: 1, fate: { table: 'table_testdrive', operation: 'insert', outcome: 'duplicate' } }]);
   });
 
   it('marks TTL deletes', () => {
@@ -93,12 +93,12 @@ describe('translate', () => {
     event.Records[0].eventID = 'z-insert';
     event.Records[1].eventID = 'a-modify';
     const decoded = event.Records.reverse().map((r: unknown, i: number) => decodeParsedRecord(r, i, `Records[${i}]`, nowBounds));
-    const { batch, superseded } = translate(decoded, options);
+    const { batch, settled } = translate(decoded, options);
     expect(batch.tables.map((t) => t.table)).toEqual(['testtable']);
     expect(batch.tables[0]!.rows).toMatchObject([
       { recordIndex: 0, eventName: 'MODIFY', sequence: '222', data: '{"Message":"This item has changed","Id":101}' },
     ]);
-    expect(superseded).toEqual([{ index: 1, outcome: 'stale' }]);
+    expect(settled).toMatchObject([{ index: 1, fate: { table: 'testtable', operation: 'insert', outcome: 'stale' } }]);
   });
 
   it('routes tables through the table map', () => {
@@ -139,7 +139,12 @@ describe('translate', () => {
 
   it('turns records that failed to decode into dead letters, and writes the rest', () => {
     const decoded = [decodeFirehoseRecord('not base64', 0, nowBounds), ...decodeAll(seedRecords()).map((r) => ({ ...r, index: r.index + 1 }))];
-    const { batch } = translate(decoded, { ...options, source: 'records' });
+    const { batch, settled } = translate(decoded, { ...options, source: 'records' });
+    expect(settled).toContainEqual({
+      index: 0,
+      fate: { table: null, operation: null, outcome: 'dead_lettered', version: 0 },
+      error: 'records[0].data: not valid base64',
+    });
     expect(batch.deadLetters).toEqual([
       {
         requestId: 'req-1',
@@ -154,6 +159,30 @@ describe('translate', () => {
   });
 
   it('translates nothing into an empty batch', () => {
-    expect(translate([], options)).toEqual({ batch: { requestId: 'req-1', tables: [], deadLetters: [] }, superseded: [] });
+    expect(translate([], options)).toEqual({ batch: { requestId: 'req-1', tables: [], deadLetters: [] }, settled: [] });
+  });
+});
+
+describe('translate with typed columns (COLUMN_MAP)', () => {
+  const columns = [
+    { name: 'device', path: ['device'], type: 'text', from: null },
+    { name: 'reading_time', path: ['timestamp'], type: 'timestamp', from: 'iso8601' },
+    { name: 'temperature', path: ['temperature'], type: 'double', from: null },
+  ] as const;
+  const withColumns: TranslateOptions = { ...options, targetOf: () => ({ ok: true, table: 'table_testdrive', columns }) };
+
+  it("computes each row's columns from what the row holds: the item, or a tombstone's key", () => {
+    const { batch } = translate(decodeAll(seedRecords()), withColumns);
+    const [table] = batch.tables;
+    expect(table!.columns).toEqual(columns);
+    const byPk = new Map(table!.rows.map((r) => [r.pk, r]));
+    expect(byPk.get(QUX)!.columns).toEqual({ values: ['qux', '2024-07-12T01:17:42.000000Z', 42.42], unconverted: 0 });
+    expect(byPk.get(FOO)!.columns, 'the tombstone: its key only').toEqual({ values: ['foo', '2024-07-12T01:17:42.000000Z', null], unconverted: 0 });
+  });
+
+  it('leaves rows without columns where the table has none', () => {
+    const { batch } = translate(decodeAll(seedRecords()), options);
+    expect(batch.tables[0]!.columns).toEqual([]);
+    expect(batch.tables[0]!.rows.every((r) => r.columns === undefined)).toBe(true);
   });
 });

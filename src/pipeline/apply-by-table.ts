@@ -1,6 +1,6 @@
 import type { Change } from '../decode/change.js';
 import type { DecodedRecord } from '../decode/decode-record.js';
-import { applyRecords, type ApplyOptions, type DeliveryReport } from '../pipeline/apply-records.js';
+import { applyRecords, type ApplyOptions, type DeliveryReport } from './apply-records.js';
 import type { Sink, SinkError } from '../sink/sink.js';
 
 export interface TableOutcome {
