@@ -46,13 +46,20 @@ export async function benchCrateDb(url: string, shape: ItemShape, deliveries: nu
   const pool = new Pool(target.origin, { connections: CONCURRENCY + 1 });
   const auth = `Basic ${Buffer.from(`${target.username}:${target.password}`).toString('base64')}`;
   const run = async (stmt: string, body?: string): Promise<{ duration?: number }> => {
-    const response = await pool.request({ method: 'POST', path: '/_sql', headers: { 'content-type': 'application/json', authorization: auth }, body: body ?? JSON.stringify({ stmt }) });
+    const response = await pool.request({
+      method: 'POST',
+      path: '/_sql',
+      headers: { 'content-type': 'application/json', authorization: auth },
+      body: body ?? JSON.stringify({ stmt }),
+    });
     const text = await response.body.text();
     if (response.statusCode !== 200) throw new Error(`CrateDB ${response.statusCode}: ${text.slice(0, 300)}`);
     return JSON.parse(text) as { duration?: number };
   };
   const dropSchema = async (schema: string) => {
-    const answer = (await run('', JSON.stringify({ stmt: 'SELECT table_name FROM information_schema.tables WHERE table_schema = ?', args: [schema] }))) as { rows?: [string][] };
+    const answer = (await run('', JSON.stringify({ stmt: 'SELECT table_name FROM information_schema.tables WHERE table_schema = ?', args: [schema] }))) as {
+      rows?: [string][];
+    };
     for (const [table] of answer.rows ?? []) await run(`DROP TABLE IF EXISTS "${schema}"."${table}"`);
   };
 
@@ -62,7 +69,12 @@ export async function benchCrateDb(url: string, shape: ItemShape, deliveries: nu
   const proxy = await countingProxy(target.origin);
 
   const serviceSchema = `bench_${randomBytes(4).toString('hex')}`;
-  const service = await startService({ SINK_URL: `${proxy.url}/?schema=${serviceSchema}`.replace('http://', `http://${encodeURIComponent(target.username)}:${encodeURIComponent(target.password)}@`) });
+  const service = await startService({
+    SINK_URL: `${proxy.url}/?schema=${serviceSchema}`.replace(
+      'http://',
+      `http://${encodeURIComponent(target.username)}:${encodeURIComponent(target.password)}@`,
+    ),
+  });
   let servicePerSecond: number;
   let redeliveryPerSecond: number;
   let serviceCores: number;
@@ -99,7 +111,10 @@ export async function benchCrateDb(url: string, shape: ItemShape, deliveries: nu
     const bodies = timed.map((d) => `{"stmt":${JSON.stringify(insert)},"bulk_args":[${finalRows(batchOf(d), columns).join(',')}]}`);
     await run('', `{"stmt":${JSON.stringify(insert)},"bulk_args":[${finalRows(batchOf(warm!), columns).join(',')}]}`);
     const started = performance.now();
-    await runConcurrently(bodies.map((body) => () => run(insert, body)), CONCURRENCY);
+    await runConcurrently(
+      bodies.map((body) => () => run(insert, body)),
+      CONCURRENCY,
+    );
     floorPerSecond = records / ((performance.now() - started) / 1000);
   } finally {
     await dropSchema(floorSchema);
@@ -146,7 +161,12 @@ export async function countingProxy(origin: string) {
       for await (const chunk of req) chunks.push(chunk as Buffer);
       const body = Buffer.concat(chunks);
       state.requests++;
-      const answer = await upstream.request({ method: 'POST', path: req.url ?? '/_sql', headers: { 'content-type': 'application/json', authorization: req.headers.authorization ?? '' }, body });
+      const answer = await upstream.request({
+        method: 'POST',
+        path: req.url ?? '/_sql',
+        headers: { 'content-type': 'application/json', authorization: req.headers.authorization ?? '' },
+        body,
+      });
       const text = await answer.body.text();
       const kind = kindOf(body.toString('utf8', 0, 200));
       const duration = /"duration":([\d.]+)/.exec(text.slice(0, 120))?.[1] ?? /"duration":([\d.]+)/.exec(text.slice(-200))?.[1];

@@ -18,7 +18,12 @@ export interface DecodeFigures {
 function ours(body: Buffer): number {
   const parsed = decodeFirehoseBody(body, changeBounds(Date.now(), 24 * 3600));
   if (!parsed.ok) throw new Error(parsed.error);
-  const { batch } = translate(parsed.body.decoded, { requestId: parsed.body.requestId, source: 'bench', changeLog: false, targetOf: unclaimedTargets(new Map()) });
+  const { batch } = translate(parsed.body.decoded, {
+    requestId: parsed.body.requestId,
+    source: 'bench',
+    changeLog: false,
+    targetOf: unclaimedTargets(new Map()),
+  });
   return batch.tables.reduce((n, t) => n + t.rows.length, 0);
 }
 

@@ -67,7 +67,13 @@ function batchOf(delivery: Delivery): WriteBatch {
  * written by the sink's own bulk upsert from this process, with no HTTP, decode or translate.
  * Both at the same concurrency, each into a fresh schema.
  */
-export async function benchThroughput(target: Target, shape: ItemShape, deliveries: number, recordsPerDelivery: number, serviceEnv: Record<string, string> = {}): Promise<ThroughputFigures> {
+export async function benchThroughput(
+  target: Target,
+  shape: ItemShape,
+  deliveries: number,
+  recordsPerDelivery: number,
+  serviceEnv: Record<string, string> = {},
+): Promise<ThroughputFigures> {
   const plan = Array.from({ length: deliveries + 1 }, (_, i) => deliveryOf(shape, i * recordsPerDelivery, Infinity, recordsPerDelivery));
   const [warm, ...timed] = plan;
   const records = timed.reduce((n, d) => n + d.records, 0);
@@ -111,7 +117,17 @@ export async function benchThroughput(target: Target, shape: ItemShape, deliveri
     await sink.close();
     await dropSchema(target, floorSchema);
   }
-  return { target: target.kind, shape, records, servicePerSecond, redeliveryPerSecond, floorPerSecond, ratio: servicePerSecond / floorPerSecond, serviceCores, perServiceCpuSecond };
+  return {
+    target: target.kind,
+    shape,
+    records,
+    servicePerSecond,
+    redeliveryPerSecond,
+    floorPerSecond,
+    ratio: servicePerSecond / floorPerSecond,
+    serviceCores,
+    perServiceCpuSecond,
+  };
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -119,7 +135,12 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 /** (c) Per-delivery latency of gzip deliveries of a given (uncompressed) size. */
-export async function benchLatency(target: Target, sizesMiB: readonly number[], concurrencies: readonly number[], deliveries: (sizeMiB: number) => number): Promise<LatencyFigures[]> {
+export async function benchLatency(
+  target: Target,
+  sizesMiB: readonly number[],
+  concurrencies: readonly number[],
+  deliveries: (sizeMiB: number) => number,
+): Promise<LatencyFigures[]> {
   const schema = `bench_${randomBytes(4).toString('hex')}`;
   const service = await startService(sinkEnv(target, schema));
   const figures: LatencyFigures[] = [];
@@ -135,8 +156,22 @@ export async function benchLatency(target: Target, sizesMiB: readonly number[], 
         });
         // The first round warms up (table creation, JIT) and is not counted.
         const warm = plan.splice(0, concurrency);
-        await runConcurrently(warm.map(({ d, body }) => () => service.post(body, d.requestId, true)), concurrency);
-        const results = await runConcurrently(plan.map(({ d, body }) => () => service.post(body, d.requestId, true)), concurrency);
+        await runConcurrently(
+          warm.map(
+            ({ d, body }) =>
+              () =>
+                service.post(body, d.requestId, true),
+          ),
+          concurrency,
+        );
+        const results = await runConcurrently(
+          plan.map(
+            ({ d, body }) =>
+              () =>
+                service.post(body, d.requestId, true),
+          ),
+          concurrency,
+        );
         if (results.some((r) => r.status !== 200)) throw new Error(`a ${sizeMiB} MiB delivery failed`);
         const ms = results.map((r) => r.ms).sort((a, b) => a - b);
         figures.push({ sizeMiB, concurrency, deliveries: count, p50Ms: percentile(ms, 50), p99Ms: percentile(ms, 99) });
@@ -150,7 +185,11 @@ export async function benchLatency(target: Target, sizesMiB: readonly number[], 
 }
 
 /** (d) Peak resident memory of the service with `inFlight` deliveries of `sizeMiB` at once. */
-export async function benchPeakRss(target: Target, sizeMiB: number, inFlight: number): Promise<{ sizeMiB: number; inFlight: number; idleRssBytes: number; peakRssBytes: number; statuses: number[] }> {
+export async function benchPeakRss(
+  target: Target,
+  sizeMiB: number,
+  inFlight: number,
+): Promise<{ sizeMiB: number; inFlight: number; idleRssBytes: number; peakRssBytes: number; statuses: number[] }> {
   const schema = `bench_${randomBytes(4).toString('hex')}`;
   const plan = Array.from({ length: inFlight }, (_, i) => {
     // 10,000 wide records of about sizeMiB / 10,000 each (base64 is 4/3 of the JSON).
@@ -161,7 +200,14 @@ export async function benchPeakRss(target: Target, sizeMiB: number, inFlight: nu
   const service = await startService(sinkEnv(target, schema));
   try {
     const idleRssBytes = service.peakRss();
-    const results = await runConcurrently(plan.map(({ d, body }) => () => service.post(body, d.requestId, true)), inFlight);
+    const results = await runConcurrently(
+      plan.map(
+        ({ d, body }) =>
+          () =>
+            service.post(body, d.requestId, true),
+      ),
+      inFlight,
+    );
     return { sizeMiB, inFlight, idleRssBytes, peakRssBytes: service.peakRss(), statuses: results.map((r) => r.status) };
   } finally {
     await service.stop();

@@ -26,10 +26,14 @@ function sensorImage(n: number): Record<string, unknown> {
 }
 
 function wideImage(n: number, notes: number): Record<string, unknown> {
-  const readings = Array.from({ length: 12 }, (_, i) => ({ M: { at: { N: String(1_720_000_000 + i) }, value: { N: `${i}.${n % 97}` }, ok: { BOOL: i % 3 !== 0 } } }));
+  const readings = Array.from({ length: 12 }, (_, i) => ({
+    M: { at: { N: String(1_720_000_000 + i) }, value: { N: `${i}.${n % 97}` }, ok: { BOOL: i % 3 !== 0 } },
+  }));
   return {
     ...sensorImage(n),
-    site: { M: { name: { S: `site ${n % 40}` }, geo: { M: { lat: { N: '52.5200' }, lon: { N: '13.4050' } } }, tags: { SS: ['north', 'cold', `rack-${n % 9}`] } } },
+    site: {
+      M: { name: { S: `site ${n % 40}` }, geo: { M: { lat: { N: '52.5200' }, lon: { N: '13.4050' } } }, tags: { SS: ['north', 'cold', `rack-${n % 9}`] } },
+    },
     readings: { L: readings },
     firmware: { S: `v${n % 7}.${n % 13}.${n % 5}` },
     counters: { NS: ['1', '2', String(n)] },

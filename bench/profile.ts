@@ -31,7 +31,10 @@ const schema = `profile_${Date.now().toString(36)}`;
 const env: Record<string, string> = target === 'pglite' ? { PGLITE_DIR: 'memory://', TARGET_SCHEMA: schema } : { SINK_URL: postgresUrl, TARGET_SCHEMA: schema };
 const plan = Array.from({ length: deliveries + 1 }, (_, i) => deliveryOf('sensor', i * 5_000, Infinity, 5_000));
 const [warm, ...timed] = plan;
-const service = await startService({ ...env, ...(process.env.PROFILE_ENV ? (JSON.parse(process.env.PROFILE_ENV) as Record<string, string>) : {}) }, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+const service = await startService({ ...env, ...(process.env.PROFILE_ENV ? (JSON.parse(process.env.PROFILE_ENV) as Record<string, string>) : {}) }, [
+  '--cpu-prof',
+  `--cpu-prof-dir=${dir}`,
+]);
 let figures: { seconds: number; cpuSeconds: number; cores: number };
 try {
   await service.post(warm!.body, warm!.requestId, false);
@@ -46,7 +49,9 @@ try {
   }
 }
 const records = timed.reduce((n, d) => n + d.records, 0);
-console.log(`${target}: ${Math.round(records / figures.seconds)} rec/s, ${Math.round(records / figures.cpuSeconds)} rec per service CPU-second (${figures.cores.toFixed(2)} cores)`);
+console.log(
+  `${target}: ${Math.round(records / figures.seconds)} rec/s, ${Math.round(records / figures.cpuSeconds)} rec per service CPU-second (${figures.cores.toFixed(2)} cores)`,
+);
 
 const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
 if (!file) throw new Error(`no profile written to ${dir}`);
@@ -91,6 +96,10 @@ function summarize(profile: CpuProfile): string {
     functions.set(where, (functions.get(where) ?? 0) + micros);
   }
   const pct = (m: number) => `${((100 * m) / busy).toFixed(1).padStart(5)}%`;
-  const top = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => `  ${pct(v)}  ${k}`);
+  const top = (m: Map<string, number>, n: number) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, v]) => `  ${pct(v)}  ${k}`);
   return [`busy ${(busy / 1e6).toFixed(1)} s of the main thread; by part:`, ...top(parts, 20), 'top functions (self time):', ...top(functions, 30)].join('\n');
 }

@@ -45,15 +45,27 @@ const results: Record<string, unknown> = { at: new Date().toISOString(), node: p
 if (crateDbUrl) {
   const e = await benchCrateDb(crateDbUrl, 'sensor', quick ? 3 : 20, 5_000);
   results.throughput_cratedb = e;
-  const ms = Object.entries(e.crateMsPerDelivery).map(([kind, v]) => `${kind} ${v.toFixed(0)}`).join(', ');
+  const ms = Object.entries(e.crateMsPerDelivery)
+    .map(([kind, v]) => `${kind} ${v.toFixed(0)}`)
+    .join(', ');
   rows.push({
     figure: '(b) end to end into CrateDB, small items',
     value: `${fmt(e.servicePerSecond)} rec/s vs bulk_args floor ${fmt(e.floorPerSecond)} → ${e.ratio.toFixed(2)}; ${fmt(e.perServiceCpuSecond)} rec per service CPU-second (${e.serviceCores.toFixed(2)} cores)`,
     target: '(reported)',
     met: null,
   });
-  rows.push({ figure: '(b) CrateDB requests per delivery (first pass / redelivery)', value: `${e.requestsPerDelivery.toFixed(1)} / ${e.requestsPerRedelivery.toFixed(1)}; CrateDB ms per delivery: ${ms}`, target: '(reported)', met: null });
-  rows.push({ figure: '(b) the same deliveries again into CrateDB (all duplicates)', value: `${fmt(e.redeliveryPerSecond)} rec/s`, target: '(reported)', met: null });
+  rows.push({
+    figure: '(b) CrateDB requests per delivery (first pass / redelivery)',
+    value: `${e.requestsPerDelivery.toFixed(1)} / ${e.requestsPerRedelivery.toFixed(1)}; CrateDB ms per delivery: ${ms}`,
+    target: '(reported)',
+    met: null,
+  });
+  rows.push({
+    figure: '(b) the same deliveries again into CrateDB (all duplicates)',
+    value: `${fmt(e.redeliveryPerSecond)} rec/s`,
+    target: '(reported)',
+    met: null,
+  });
 }
 
 // (a) decode + translate
@@ -61,7 +73,12 @@ for (const shape of only === 'cratedb' ? [] : (['sensor', 'wide'] as const)) {
   const deliveries = Array.from({ length: quick ? 2 : 8 }, (_, i) => deliveryOf(shape, i * 10_000, (quick ? 1 : 4) * MiB));
   const a = benchDecode(deliveries, quick ? 2 : 7);
   results[`decode_${shape}`] = a;
-  rows.push({ figure: `(a) decode+translate, ${shape} items`, value: `${fmt(a.oursPerSecond)} rec/s vs floor ${fmt(a.floorPerSecond)} → ${a.ratio.toFixed(2)}`, target: '≥ 0.60 of floor', met: a.ratio >= 0.6 });
+  rows.push({
+    figure: `(a) decode+translate, ${shape} items`,
+    value: `${fmt(a.oursPerSecond)} rec/s vs floor ${fmt(a.floorPerSecond)} → ${a.ratio.toFixed(2)}`,
+    target: '≥ 0.60 of floor',
+    met: a.ratio >= 0.6,
+  });
 }
 
 // (b) end to end, PostgreSQL server and embedded
@@ -88,7 +105,12 @@ for (const target of targets) {
     target: target.kind === 'postgres' ? '≥ 70,000' : '(reported)',
     met: target.kind === 'postgres' ? cpuMet : null,
   });
-  rows.push({ figure: `(b) the same deliveries again into ${target.kind} (all duplicates)`, value: `${fmt(b.redeliveryPerSecond)} rec/s`, target: '(reported)', met: null });
+  rows.push({
+    figure: `(b) the same deliveries again into ${target.kind} (all duplicates)`,
+    value: `${fmt(b.redeliveryPerSecond)} rec/s`,
+    target: '(reported)',
+    met: null,
+  });
 }
 
 // (b) into PostgreSQL with decoding in worker threads
@@ -108,30 +130,31 @@ for (const workers of (process.env.BENCH_DECODE_WORKERS ?? '').split(',').filter
 // (c) latency per delivery, gzip
 const latencyTarget = targets[0];
 if (latencyTarget) {
-const c = await benchLatency(latencyTarget, quick ? [1] : [1, 8], [1, 4], (size) => (quick ? 4 : size === 1 ? 40 : 12));
-results.latency = { target: latencyTarget.kind, figures: c };
-for (const l of c) {
+  const c = await benchLatency(latencyTarget, quick ? [1] : [1, 8], [1, 4], (size) => (quick ? 4 : size === 1 ? 40 : 12));
+  results.latency = { target: latencyTarget.kind, figures: c };
+  for (const l of c) {
+    rows.push({
+      figure: `(c) ${l.sizeMiB} MiB gzip delivery, concurrency ${l.concurrency} (${latencyTarget.kind})`,
+      value: `p50 ${l.p50Ms.toFixed(0)} ms, p99 ${l.p99Ms.toFixed(0)} ms (${l.deliveries} deliveries)`,
+      target: l.sizeMiB === 1 ? 'p99 < 1000 ms' : '(reported)',
+      met: l.sizeMiB === 1 ? l.p99Ms < 1000 : null,
+    });
+  }
+
+  // (d) peak memory
+  const d = await benchPeakRss(latencyTarget, quick ? 8 : 64, 4);
+  results.peakRss = d;
   rows.push({
-    figure: `(c) ${l.sizeMiB} MiB gzip delivery, concurrency ${l.concurrency} (${latencyTarget.kind})`,
-    value: `p50 ${l.p50Ms.toFixed(0)} ms, p99 ${l.p99Ms.toFixed(0)} ms (${l.deliveries} deliveries)`,
-    target: l.sizeMiB === 1 ? 'p99 < 1000 ms' : '(reported)',
-    met: l.sizeMiB === 1 ? l.p99Ms < 1000 : null,
+    figure: `(d) peak RSS, ${d.inFlight} × ${d.sizeMiB} MiB deliveries in flight`,
+    value: `${(d.peakRssBytes / MiB).toFixed(0)} MiB (idle ${(d.idleRssBytes / MiB).toFixed(0)} MiB; statuses ${d.statuses.join(',')})`,
+    target: '< 512 MiB',
+    met: d.peakRssBytes < 512 * MiB && d.statuses.every((s) => s === 200),
   });
 }
 
-// (d) peak memory
-const d = await benchPeakRss(latencyTarget, quick ? 8 : 64, 4);
-results.peakRss = d;
-rows.push({
-  figure: `(d) peak RSS, ${d.inFlight} × ${d.sizeMiB} MiB deliveries in flight`,
-  value: `${(d.peakRssBytes / MiB).toFixed(0)} MiB (idle ${(d.idleRssBytes / MiB).toFixed(0)} MiB; statuses ${d.statuses.join(',')})`,
-  target: '< 512 MiB',
-  met: d.peakRssBytes < 512 * MiB && d.statuses.every((s) => s === 200),
-});
-}
-
 const width = (k: keyof Row) => Math.max(...rows.map((r) => String(r[k]).length), k.length);
-const line = (r: Record<string, string>) => `${r.figure!.padEnd(width('figure'))}  ${r.value!.padEnd(width('value'))}  ${r.target!.padEnd(width('target'))}  ${r.met}`;
+const line = (r: Record<string, string>) =>
+  `${r.figure!.padEnd(width('figure'))}  ${r.value!.padEnd(width('value'))}  ${r.target!.padEnd(width('target'))}  ${r.met}`;
 console.log(line({ figure: 'figure', value: 'value', target: 'target', met: 'met' }));
 for (const r of rows) console.log(line({ ...r, met: r.met === null ? '' : r.met ? 'yes' : 'NO' }));
 mkdirSync('bench-results', { recursive: true });

@@ -59,18 +59,19 @@ export async function startService(env: Record<string, string>, nodeFlags: reado
     pid: child.pid!,
     async post(body, requestId, gzip) {
       const started = performance.now();
-      const send = () => pool.request({
-        method: 'POST',
-        path: '/firehose',
-        headers: {
-          'content-type': 'application/json',
-          'x-amz-firehose-protocol-version': '1.0',
-          'x-amz-firehose-request-id': requestId,
-          'x-amz-firehose-access-key': BENCH_KEY,
-          ...(gzip ? { 'content-encoding': 'gzip' } : {}),
-        },
-        body,
-      });
+      const send = () =>
+        pool.request({
+          method: 'POST',
+          path: '/firehose',
+          headers: {
+            'content-type': 'application/json',
+            'x-amz-firehose-protocol-version': '1.0',
+            'x-amz-firehose-request-id': requestId,
+            'x-amz-firehose-access-key': BENCH_KEY,
+            ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+          },
+          body,
+        });
       // A delivery is idempotent, and Firehose would retry it too: once, if the connection was lost before any answer.
       const response = await send().catch((error: { code?: string }) => {
         if (error.code !== 'UND_ERR_SOCKET') throw error;
@@ -86,7 +87,9 @@ export async function startService(env: Record<string, string>, nodeFlags: reado
     },
     cpuSeconds() {
       // /proc/<pid>/stat: utime and stime are fields 14 and 15, in clock ticks (100 per second on Linux).
-      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8')
+        .replace(/^.*\) /, '')
+        .split(' ');
       return (Number(fields[11]) + Number(fields[12])) / 100;
     },
     async stop() {
@@ -124,7 +127,10 @@ export async function postAllTimed(
 ): Promise<{ seconds: number; cpuSeconds: number; cores: number }> {
   const started = performance.now();
   const cpuBefore = service.cpuSeconds();
-  const results = await runConcurrently(deliveries.map((d) => () => service.post(d.body, d.requestId, false)), concurrency);
+  const results = await runConcurrently(
+    deliveries.map((d) => () => service.post(d.body, d.requestId, false)),
+    concurrency,
+  );
   const seconds = (performance.now() - started) / 1000;
   const failed = results.filter((r) => r.status !== 200);
   if (failed.length > 0) throw new Error(`${failed.length} deliveries failed: ${failed[0]!.status}`);

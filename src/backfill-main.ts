@@ -63,7 +63,10 @@ if (args.prune && result.ok) {
     process.stderr.write('--prune skipped: the run is not complete (resume it, then prune)\n');
   } else {
     const pruned = await pruneGone({ sink, table: args.table, targets, version: result.summary.version });
-    if (pruned.ok) process.stdout.write(`  pruned ${pruned.pruned} rows of items gone before the stream was on${pruned.kept ? ` (${pruned.kept} kept: the stream changed them meanwhile)` : ''}\n`);
+    if (pruned.ok)
+      process.stdout.write(
+        `  pruned ${pruned.pruned} rows of items gone before the stream was on${pruned.kept ? ` (${pruned.kept} kept: the stream changed them meanwhile)` : ''}\n`,
+      );
     else process.stderr.write(scrub(`prune failed: ${pruned.error.message}\n`));
     pruneFailed = !pruned.ok;
   }

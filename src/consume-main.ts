@@ -44,7 +44,14 @@ const sink = instrumentSink(target.sink, metrics);
 const app = createConsumerApp(sink, metrics);
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
   log.info(
-    { port: info.port, host: config.host, sink: sink.kind, target: config.sink.url ? redactUrl(config.sink.url) : config.sink.pgliteDir, source: source.kind, stream: source.label },
+    {
+      port: info.port,
+      host: config.host,
+      sink: sink.kind,
+      target: config.sink.url ? redactUrl(config.sink.url) : config.sink.pgliteDir,
+      source: source.kind,
+      stream: source.label,
+    },
     'listening',
   );
 });

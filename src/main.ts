@@ -23,10 +23,7 @@ const { sink, sinkFor } = opened;
 const decoder = bodyDecoder(config.decodeWorkers);
 const app = createApp({ config, sink, sinkFor, log, decoder });
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
-  log.info(
-    { port: info.port, host: config.host, sink: sink.kind, target: config.sink.url ? redactUrl(config.sink.url) : config.sink.pgliteDir },
-    'listening',
-  );
+  log.info({ port: info.port, host: config.host, sink: sink.kind, target: config.sink.url ? redactUrl(config.sink.url) : config.sink.pgliteDir }, 'listening');
 });
 exitOnListenError(server, { port: config.port, host: config.host }, log, () => sink.close());
 // Firehose waits up to 3 minutes for an answer; Node's default request timeout is shorter.

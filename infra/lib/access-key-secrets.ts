@@ -29,11 +29,7 @@ export function createFirehoseKeySecret(scope: Construct, id: string): secretsma
  * during a rotation it can hold "old,new" while Firehose still sends the old key. It starts out
  * as the key Firehose sends: CloudFormation resolves the reference, the template never holds it.
  */
-export function createAcceptedKeysSecret(
-  scope: Construct,
-  id: string,
-  firehoseKey: secretsmanager.ISecret,
-): secretsmanager.Secret {
+export function createAcceptedKeysSecret(scope: Construct, id: string, firehoseKey: secretsmanager.ISecret): secretsmanager.Secret {
   const secret = new secretsmanager.Secret(scope, id, {
     description: 'ACCESS_KEY of the CDC sink service: the accepted keys, comma-separated',
     secretStringValue: firehoseKey.secretValueFromJson('api_key'),

@@ -16,10 +16,23 @@ export const PLACEHOLDER_ENDPOINT_URL = 'https://cdc-sink.example.com/firehose';
  * default. README's Deploy section documents the same list.
  */
 export const CONTEXT_KEYS = [
-  'stackName', 'account', 'region',
-  'tableName', 'partitionKey', 'sortKey', 'existingTableName',
-  'endpointUrl', 'service', 'domainName', 'certificateArn', 'sinkUrlSecretArn', 'hostedZoneId', 'hostedZoneName', 'serviceImage',
-  'accessKeySecretArn', 'alarmTopicArn',
+  'stackName',
+  'account',
+  'region',
+  'tableName',
+  'partitionKey',
+  'sortKey',
+  'existingTableName',
+  'endpointUrl',
+  'service',
+  'domainName',
+  'certificateArn',
+  'sinkUrlSecretArn',
+  'hostedZoneId',
+  'hostedZoneName',
+  'serviceImage',
+  'accessKeySecretArn',
+  'alarmTopicArn',
   ...(Object.keys(LIMITS) as Tunable[]),
 ] as const;
 
@@ -42,10 +55,7 @@ const KEY_TYPES = { S: dynamodb.AttributeType.STRING, N: dynamodb.AttributeType.
  * Turns the context into stack props; every problem is reported at once. Needs no AWS access:
  * nothing here is looked up.
  */
-export function readAppSettings(
-  get: (key: ContextKey) => unknown,
-  env: Record<string, string | undefined> = {},
-): AppSettingsResult {
+export function readAppSettings(get: (key: ContextKey) => unknown, env: Record<string, string | undefined> = {}): AppSettingsResult {
   const problems: string[] = [];
   const text = (key: ContextKey): string | undefined => {
     const value = get(key);
@@ -117,7 +127,10 @@ export function readAppSettings(
   const formatOf = { sinkUrlSecretArn: SECRET_ARN, accessKeySecretArn: SECRET_ARN, certificateArn: CERTIFICATE_ARN };
   for (const [key, format] of Object.entries(formatOf) as [keyof typeof formatOf, RegExp][]) {
     const arn = text(key);
-    if (arn !== undefined && !format.test(arn)) problems.push(`${key}: ${JSON.stringify(arn)} is not ${format === SECRET_ARN ? 'a complete Secrets Manager ARN (…:secret:<name>-<6 characters>)' : 'an ACM certificate ARN'}`);
+    if (arn !== undefined && !format.test(arn))
+      problems.push(
+        `${key}: ${JSON.stringify(arn)} is not ${format === SECRET_ARN ? 'a complete Secrets Manager ARN (…:secret:<name>-<6 characters>)' : 'an ACM certificate ARN'}`,
+      );
   }
 
   if (problems.length > 0 || !source) return { ok: false, problems };

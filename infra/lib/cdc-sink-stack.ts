@@ -83,9 +83,7 @@ export class CdcSinkStack extends Stack {
 
   private createService(options: ServiceOptions, firehoseKey: secretsmanager.ISecret): CdcSinkService {
     const acceptedKeys = createAcceptedKeysSecret(this, 'ServiceAccessKeys', firehoseKey);
-    const image = options.image
-      ? ecs.ContainerImage.fromRegistry(options.image)
-      : imageFromDockerfile(options.imageDirectory ?? '.');
+    const image = options.image ? ecs.ContainerImage.fromRegistry(options.image) : imageFromDockerfile(options.imageDirectory ?? '.');
     const hostedZone = options.hostedZone
       ? route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', { hostedZoneId: options.hostedZone.id, zoneName: options.hostedZone.name })
       : undefined;

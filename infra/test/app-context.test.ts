@@ -44,8 +44,14 @@ describe('app context', () => {
 
   it('reads keys, tuning numbers given as CLI strings, and an external endpoint', () => {
     const result = read({
-      tableName: 'devices', partitionKey: 'device:S', sortKey: 'at:N', endpointUrl: 'https://sink.example.org/firehose',
-      bufferSizeMiB: '16', bufferIntervalSeconds: 0, retryDurationSeconds: '7200', streamRetentionHours: '168',
+      tableName: 'devices',
+      partitionKey: 'device:S',
+      sortKey: 'at:N',
+      endpointUrl: 'https://sink.example.org/firehose',
+      bufferSizeMiB: '16',
+      bufferIntervalSeconds: 0,
+      retryDurationSeconds: '7200',
+      streamRetentionHours: '168',
     });
     expect(result.ok).toBe(true);
     if (!result.ok) return;
@@ -94,7 +100,10 @@ describe('app context', () => {
 describe("README's context table", () => {
   const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
   const table = /<!-- cdk-context:start -->([\s\S]*?)<!-- cdk-context:end -->/.exec(readme)?.[1] ?? '';
-  const rows = table.split('\n').filter((line) => line.startsWith('| `')).map((line) => line.split(' | '));
+  const rows = table
+    .split('\n')
+    .filter((line) => line.startsWith('| `'))
+    .map((line) => line.split(' | '));
 
   it('lists exactly the context keys the app reads', () => {
     const documented = rows.flatMap(([keys]) => [...keys!.matchAll(/`(\w+)`/g)].map((m) => m[1]));

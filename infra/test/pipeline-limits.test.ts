@@ -28,10 +28,16 @@ describe('AWS limits of the tunables', () => {
   });
 
   it.each([
-    ['bufferSizeMiB', 0], ['bufferSizeMiB', 65], ['bufferSizeMiB', 1.5],
-    ['bufferIntervalSeconds', -1], ['bufferIntervalSeconds', 901],
-    ['retryDurationSeconds', -1], ['retryDurationSeconds', 7201],
-    ['streamRetentionHours', 23], ['streamRetentionHours', 8761], ['bufferSizeMiB', Number.NaN],
+    ['bufferSizeMiB', 0],
+    ['bufferSizeMiB', 65],
+    ['bufferSizeMiB', 1.5],
+    ['bufferIntervalSeconds', -1],
+    ['bufferIntervalSeconds', 901],
+    ['retryDurationSeconds', -1],
+    ['retryDurationSeconds', 7201],
+    ['streamRetentionHours', 23],
+    ['streamRetentionHours', 8761],
+    ['bufferSizeMiB', Number.NaN],
   ])('refuses %s = %s, naming the range', (name, value) => {
     const [problem, ...rest] = tuningProblems({ [name]: value });
     expect(rest).toEqual([]);
@@ -41,7 +47,10 @@ describe('AWS limits of the tunables', () => {
 
   it('fills in the documented defaults', () => {
     expect(resolveTuning({ retryDurationSeconds: 0 })).toEqual({
-      bufferSizeMiB: 5, bufferIntervalSeconds: 10, retryDurationSeconds: 0, streamRetentionHours: 24,
+      bufferSizeMiB: 5,
+      bufferIntervalSeconds: 10,
+      retryDurationSeconds: 0,
+      streamRetentionHours: 24,
     });
   });
 
@@ -69,9 +78,7 @@ describe('DynamoDbCdcToHttpEndpoint refuses props AWS would refuse', () => {
 
   it('refuses a zero buffer size and a non-positive alarm threshold', () => {
     expect(rejection({ bufferSizeMiB: 0 }).problems).toEqual(['bufferSizeMiB: 0 is not an integer from 1 to 64']);
-    expect(rejection({ alarmThresholds: { dataFreshnessSeconds: 0 } }).problems).toEqual([
-      'alarmThresholds.dataFreshnessSeconds: 0 is not a positive number',
-    ]);
+    expect(rejection({ alarmThresholds: { dataFreshnessSeconds: 0 } }).problems).toEqual(['alarmThresholds.dataFreshnessSeconds: 0 is not a positive number']);
   });
 
   it('accepts the extremes AWS allows', () => {

@@ -51,7 +51,10 @@ describe('the pipeline stack with a new table and an external endpoint', () => {
       DeletionPolicy: 'Retain',
       Properties: {
         TableName: 'table-testdrive',
-        KeySchema: [{ AttributeName: 'device', KeyType: 'HASH' }, { AttributeName: 'timestamp', KeyType: 'RANGE' }],
+        KeySchema: [
+          { AttributeName: 'device', KeyType: 'HASH' },
+          { AttributeName: 'timestamp', KeyType: 'RANGE' },
+        ],
         BillingMode: 'PAY_PER_REQUEST',
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         KinesisStreamSpecification: {
@@ -101,27 +104,37 @@ describe('the pipeline stack with a new table and an external endpoint', () => {
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: ids.bucket },
       PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-        ]),
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
       },
     });
   });
 
   it('gives Firehose least-privilege roles: read the stream, read the key, write the bucket and its logs', () => {
     const all = statements(template);
-    expect(all.filter((s) => s.Resource === '*'), 'no statement on every resource').toEqual([]);
+    expect(
+      all.filter((s) => s.Resource === '*'),
+      'no statement on every resource',
+    ).toEqual([]);
     const on = (resource: unknown) => all.filter((s) => JSON.stringify(s.Resource) === JSON.stringify(resource));
 
     const streamActions = on({ 'Fn::GetAtt': [ids.stream, 'Arn'] }).flatMap((s) => asList(s.Action));
-    expect(streamActions.every((a) => /^kinesis:(Describe|Get|List|SubscribeToShard)/.test(a)), streamActions.join()).toBe(true);
+    expect(
+      streamActions.every((a) => /^kinesis:(Describe|Get|List|SubscribeToShard)/.test(a)),
+      streamActions.join(),
+    ).toBe(true);
     expect(streamActions).toEqual(expect.arrayContaining(['kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:DescribeStreamSummary']));
 
-    expect(on({ Ref: ids.secret }).flatMap((s) => asList(s.Action)).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
-    expect(on({ 'Fn::GetAtt': [ids.logs, 'Arn'] }).flatMap((s) => asList(s.Action)).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
-    const bucketActions = all
-      .filter((s) => JSON.stringify(s.Resource).includes(ids.bucket))
-      .flatMap((s) => asList(s.Action));
+    expect(
+      on({ Ref: ids.secret })
+        .flatMap((s) => asList(s.Action))
+        .sort(),
+    ).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+    expect(
+      on({ 'Fn::GetAtt': [ids.logs, 'Arn'] })
+        .flatMap((s) => asList(s.Action))
+        .sort(),
+    ).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    const bucketActions = all.filter((s) => JSON.stringify(s.Resource).includes(ids.bucket)).flatMap((s) => asList(s.Action));
     expect(bucketActions).toContain('s3:PutObject');
     expect(bucketActions.every((a) => a.startsWith('s3:'))).toBe(true);
 
@@ -145,15 +158,21 @@ describe('the pipeline stack with a new table and an external endpoint', () => {
       });
     alarm('AWS/Firehose', 'DeliveryToHttpEndpoint.Success', {
       Dimensions: [{ Name: 'DeliveryStreamName', Value: { Ref: ids.delivery } }],
-      ComparisonOperator: 'LessThanThreshold', Threshold: 1, Statistic: 'Average',
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      Statistic: 'Average',
     });
     alarm('AWS/Firehose', 'DeliveryToHttpEndpoint.DataFreshness', {
       Dimensions: [{ Name: 'DeliveryStreamName', Value: { Ref: ids.delivery } }],
-      ComparisonOperator: 'GreaterThanThreshold', Threshold: 900, Statistic: 'Maximum',
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 900,
+      Statistic: 'Maximum',
     });
     alarm('AWS/Kinesis', 'GetRecords.IteratorAgeMilliseconds', {
       Dimensions: [{ Name: 'StreamName', Value: { Ref: ids.stream } }],
-      ComparisonOperator: 'GreaterThanThreshold', Threshold: 900_000, Statistic: 'Maximum',
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 900_000,
+      Statistic: 'Maximum',
     });
     template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
   });
@@ -193,7 +212,10 @@ describe('the pipeline stack with an existing table', () => {
   it('lets the enabling call touch only that table and stream', () => {
     const all = statements(template);
     const dynamo = all.filter((s) => asList(s.Action).some((a) => a.startsWith('dynamodb:')));
-    expect(dynamo.flatMap((s) => asList(s.Action)).sort()).toEqual(['dynamodb:DisableKinesisStreamingDestination', 'dynamodb:EnableKinesisStreamingDestination']);
+    expect(dynamo.flatMap((s) => asList(s.Action)).sort()).toEqual([
+      'dynamodb:DisableKinesisStreamingDestination',
+      'dynamodb:EnableKinesisStreamingDestination',
+    ]);
     expect(JSON.stringify(dynamo.map((s) => s.Resource))).toContain(':table/orders');
     // Only kinesis:ListStreams, which has no resource-level permissions, is on "*".
     expect(all.filter((s) => s.Resource === '*').flatMap((s) => asList(s.Action))).toEqual(['kinesis:ListStreams']);

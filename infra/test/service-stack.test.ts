@@ -82,11 +82,14 @@ describe('the pipeline stack running the service on Fargate', () => {
   it('lets the task execution role read exactly those two secrets; the task role none', () => {
     const policies = Object.values(template.findResources('AWS::IAM::Policy') as Record<string, Resource>);
     const secretReads = policies.flatMap((p) =>
-      (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement
-        .filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'))
-        .flatMap((s) => [s.Resource].flat().map((resource) => ({ roles: JSON.stringify(p.Properties.Roles), resource: JSON.stringify(resource) }))),
+      (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement.filter((s) =>
+        [s.Action].flat().includes('secretsmanager:GetSecretValue'),
+      ).flatMap((s) => [s.Resource].flat().map((resource) => ({ roles: JSON.stringify(p.Properties.Roles), resource: JSON.stringify(resource) }))),
     );
-    const execution = secretReads.filter((s) => s.roles.includes('ExecutionRole')).map((s) => s.resource).sort();
+    const execution = secretReads
+      .filter((s) => s.roles.includes('ExecutionRole'))
+      .map((s) => s.resource)
+      .sort();
     expect(execution).toEqual([JSON.stringify(SINK_URL_SECRET_ARN), JSON.stringify({ Ref: acceptedKeys })].sort());
     expect(secretReads.filter((s) => s.roles.includes('TaskRole'))).toEqual([]);
   });
@@ -101,7 +104,11 @@ describe('the pipeline stack running the service on Fargate', () => {
   });
 
   it('scales between 2 and 10 tasks on CPU and on requests per target', () => {
-    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 2, MaxCapacity: 10, ScalableDimension: 'ecs:service:DesiredCount' });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      MinCapacity: 2,
+      MaxCapacity: 10,
+      ScalableDimension: 'ecs:service:DesiredCount',
+    });
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
       TargetTrackingScalingPolicyConfiguration: { PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' }, TargetValue: 60 },
     });
@@ -135,7 +142,10 @@ describe('the service image', () => {
   });
 
   it('uses a prebuilt image when one is given', () => {
-    const stack = buildStack({ source: NEW_TABLE, service: serviceOptions({ image: 'ghcr.io/example/dynamodb-cdc-sink:1.2.3', imageDirectory: '/nonexistent' }) });
+    const stack = buildStack({
+      source: NEW_TABLE,
+      service: serviceOptions({ image: 'ghcr.io/example/dynamodb-cdc-sink:1.2.3', imageDirectory: '/nonexistent' }),
+    });
     Template.fromStack(stack).hasResourceProperties('AWS::ECS::TaskDefinition', {
       ContainerDefinitions: [Match.objectLike({ Image: 'ghcr.io/example/dynamodb-cdc-sink:1.2.3' })],
     });

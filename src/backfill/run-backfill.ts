@@ -77,7 +77,11 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
   try {
     await saver.save();
   } catch (error) {
-    return { ok: false, error: new BackfillError('STATE_WRITE_FAILED', `cannot write ${options.statePath}: ${(error as Error).message}`, { cause: error }), summary: null };
+    return {
+      ok: false,
+      error: new BackfillError('STATE_WRITE_FAILED', `cannot write ${options.statePath}: ${(error as Error).message}`, { cause: error }),
+      summary: null,
+    };
   }
 
   const version = backfillVersion(state.runStartMicros);
@@ -185,7 +189,10 @@ async function prepareState(
     // Segments of a different split cover different items: a cursor of one is meaningless in another.
     return {
       ok: false,
-      error: new BackfillError('STATE_MISMATCH', `${options.statePath} holds a run with ${state.totalSegments} segments: resume with --segments ${state.totalSegments}, or pass --restart`),
+      error: new BackfillError(
+        'STATE_MISMATCH',
+        `${options.statePath} holds a run with ${state.totalSegments} segments: resume with --segments ${state.totalSegments}, or pass --restart`,
+      ),
     };
   }
   return { ok: true, state, resumed: true };

@@ -7,10 +7,18 @@ export type Parsed<O extends Options> = ReturnType<typeof parseArgs<{ options: O
  * The commands' argv (without node and the script) → option values, or the parser's complaint,
  * or help. `-h`/`--help` is added to every command.
  */
-export function parseOptions<O extends Options>(argv: readonly string[], options: O): { ok: true; values: Parsed<O> } | { ok: true; help: true } | { ok: false; problems: string[] } {
+export function parseOptions<O extends Options>(
+  argv: readonly string[],
+  options: O,
+): { ok: true; values: Parsed<O> } | { ok: true; help: true } | { ok: false; problems: string[] } {
   let values: Parsed<O> & { help?: boolean };
   try {
-    ({ values } = parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean', short: 'h', default: false } }, strict: true, allowPositionals: false }) as {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: { ...options, help: { type: 'boolean', short: 'h', default: false } },
+      strict: true,
+      allowPositionals: false,
+    }) as {
       values: Parsed<O> & { help?: boolean };
     });
   } catch (error) {

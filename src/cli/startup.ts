@@ -35,7 +35,10 @@ export function exitOnListenError(
   close: () => Promise<void>,
 ): void {
   server.on('error', (error) => {
-    const problem = error.code === 'EADDRINUSE' ? 'is already in use; pick another PORT or stop what listens there' : `cannot be listened on (${error.code ?? error.message})`;
+    const problem =
+      error.code === 'EADDRINUSE'
+        ? 'is already in use; pick another PORT or stop what listens there'
+        : `cannot be listened on (${error.code ?? error.message})`;
     log.fatal({ code: error.code, port: where.port, host: where.host }, `PORT ${where.port}: ${where.host}:${where.port} ${problem}`);
     void close()
       .catch(() => undefined)

@@ -38,8 +38,21 @@ export type ColumnMap = ReadonlyMap<string, readonly ColumnSpec[]>;
 
 /** Column names every sink already uses for itself, in some database. */
 export const RESERVED_COLUMNS = new Set([
-  'pk', 'pk_hash', 'data', 'aux', 'item', 'deleted', 'version', 'seq', 'event_id', 'event_name',
-  'ttl_expired', 'keys_only', 'source_table', 'changed_at', 'written_at',
+  'pk',
+  'pk_hash',
+  'data',
+  'aux',
+  'item',
+  'deleted',
+  'version',
+  'seq',
+  'event_id',
+  'event_name',
+  'ttl_expired',
+  'keys_only',
+  'source_table',
+  'changed_at',
+  'written_at',
 ]);
 
 // Lower-case SQL identifiers, so that every database spells them alike without quoting surprises.
@@ -88,7 +101,9 @@ export function parseColumnMap(text: string, file: string): ColumnMapResult {
       const { path, type, from } = parsed.data;
       const segments = typeof path === 'string' ? parsePath(path) : path;
       if (segments === null) {
-        problems.push(`${at}.path: "${path as string}" is not a path (names joined by ".", [n] for list elements; a list of segments for names holding "." or "[")`);
+        problems.push(
+          `${at}.path: "${path as string}" is not a path (names joined by ".", [n] for list elements; a list of segments for names holding "." or "[")`,
+        );
         continue;
       }
       if (type === 'timestamp' && from === undefined) problems.push(`${at}.from: a timestamp column says what it reads: ${TIMESTAMP_SOURCES.join(', ')}`);
@@ -129,7 +144,8 @@ export function parsePath(text: string): PathSegment[] | null {
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   const field = issue.path[0];
-  if (issue.code === 'unrecognized_keys') return `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')} (a column has path, type and, for timestamps, from)`;
+  if (issue.code === 'unrecognized_keys')
+    return `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')} (a column has path, type and, for timestamps, from)`;
   if (field === undefined) return 'expected {path, type}';
   if (field === 'type') return `one of ${COLUMN_TYPES.join(', ')}`;
   if (field === 'from') return `one of ${TIMESTAMP_SOURCES.join(', ')}`;

@@ -8,9 +8,7 @@ import { crateDbUrlProblem, isCrateDbUrl } from '../sink/cratedb/cratedb-url.js'
 
 const MiB = 1024 * 1024;
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 /** A schema or table the service creates: lower-case letters, digits and _, at most 63 (PostgreSQL's limit). */
 export const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -53,7 +51,10 @@ export const envSchema = z.object({
   SINK_MAX_BYTES_PER_STATEMENT: int(1024, 512 * MiB).default(4 * MiB),
   SINK_REQUEST_TIMEOUT_MS: int(100, 170_000).default(60_000),
   CRATEDB_SHARDS: int(1, 1000).optional(),
-  CRATEDB_REPLICAS: z.string().regex(/^(\d+|\d+-(\d+|all))$/, 'a number or a range such as 0-1').optional(),
+  CRATEDB_REPLICAS: z
+    .string()
+    .regex(/^(\d+|\d+-(\d+|all))$/, 'a number or a range such as 0-1')
+    .optional(),
   CRATEDB_MAX_DATA_COLUMNS: int(10, 100_000).default(900),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAX_CONCURRENT_DELIVERIES: int(1, 1000).default(4),
@@ -119,13 +120,14 @@ export interface LoadOptions {
 }
 
 /** Reads the environment once (and the COLUMN_MAP file it names); reports every problem at once. */
-export function loadConfig(env: Record<string, string | undefined>, { cores, readText = (path) => readFileSync(path, 'utf8') }: LoadOptions = {}): ConfigResult {
+export function loadConfig(
+  env: Record<string, string | undefined>,
+  { cores, readText = (path) => readFileSync(path, 'utf8') }: LoadOptions = {},
+): ConfigResult {
   // An empty variable means "not set", as in most deployment tools.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(present);
-  const problems = parsed.success
-    ? []
-    : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`);
+  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`);
   let tableMap = new Map<string, string>();
   try {
     tableMap = parseTableMap(present.TABLE_MAP ?? '');
@@ -143,7 +145,10 @@ export function loadConfig(env: Record<string, string | undefined>, { cores, rea
       problems.push('COLUMN_MAP: typed columns are written to PostgreSQL and the embedded database; the CrateDB sink does not write them yet');
     }
   }
-  const accessKeys = (present.ACCESS_KEY ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  const accessKeys = (present.ACCESS_KEY ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   if (accessKeys.some((key) => Buffer.byteLength(key) > 4096)) problems.push('ACCESS_KEY: each key is at most 4096 bytes');
   if (present.EMBEDDED_SQL_PORT !== undefined && present.SINK_URL !== undefined) {
     problems.push('EMBEDDED_SQL_PORT: serves the embedded database only; with SINK_URL, connect to that database instead (unset EMBEDDED_SQL_PORT)');

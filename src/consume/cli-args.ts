@@ -59,9 +59,11 @@ export function parseConsumeArgs(argv: readonly string[]): ConsumeArgsResult {
   const table = values['dynamodb-table'];
   if (table !== undefined && !/^[a-zA-Z0-9_.-]{3,255}$/.test(table)) problems.push('--dynamodb-table: 3 to 255 of a-z A-Z 0-9 _ . -');
   const arn = values['dynamodb-stream'];
-  if (arn !== undefined && !/^arn:[^:]+:dynamodb:[^:]*:[^:]*:table\/[^/]+\/stream\/.+$/.test(arn)) problems.push('--dynamodb-stream: expected arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>');
+  if (arn !== undefined && !/^arn:[^:]+:dynamodb:[^:]*:[^:]*:table\/[^/]+\/stream\/.+$/.test(arn))
+    problems.push('--dynamodb-stream: expected arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>');
   const kinesis = values['kinesis-stream'];
-  if (kinesis !== undefined && !/^(arn:[^:]+:kinesis:[^:]*:[^:]*:stream\/)?[a-zA-Z0-9_.-]{1,128}$/.test(kinesis)) problems.push('--kinesis-stream: a stream name (1 to 128 of a-z A-Z 0-9 _ . -) or its ARN');
+  if (kinesis !== undefined && !/^(arn:[^:]+:kinesis:[^:]*:[^:]*:stream\/)?[a-zA-Z0-9_.-]{1,128}$/.test(kinesis))
+    problems.push('--kinesis-stream: a stream name (1 to 128 of a-z A-Z 0-9 _ . -) or its ARN');
   const start = startPosition(values.start ?? 'trim-horizon');
   if (start === null) problems.push('--start: trim-horizon, latest, or an ISO-8601 time such as 2026-12-01T07:00:00Z');
   checkEndpoint(values.endpoint, problems);
@@ -70,10 +72,23 @@ export function parseConsumeArgs(argv: readonly string[]): ConsumeArgsResult {
   const batchSize = integer(values['batch-size'] ?? '1000', '--batch-size', 1, 10_000, problems);
   if (problems.length > 0) return { ok: false, problems };
   const stream: StreamChoice =
-    table !== undefined ? { kind: 'dynamodb-table', table } : arn !== undefined ? { kind: 'dynamodb-stream', arn } : { kind: 'kinesis-stream', stream: kinesis! };
+    table !== undefined
+      ? { kind: 'dynamodb-table', table }
+      : arn !== undefined
+        ? { kind: 'dynamodb-stream', arn }
+        : { kind: 'kinesis-stream', stream: kinesis! };
   return {
     ok: true,
-    args: { stream, start: start!, reset: values.reset === true, endpoint: values.endpoint, region: values.region, leaseMs: leaseSeconds * 1000, pollMs, batchSize },
+    args: {
+      stream,
+      start: start!,
+      reset: values.reset === true,
+      endpoint: values.endpoint,
+      region: values.region,
+      leaseMs: leaseSeconds * 1000,
+      pollMs,
+      batchSize,
+    },
   };
 }
 

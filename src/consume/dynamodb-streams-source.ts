@@ -10,7 +10,16 @@ import {
 import { toWireItem } from '../backfill/wire-item.js';
 import { changeBounds, DEFAULT_FUTURE_MARGIN_SECONDS } from '../decode/change-bounds.js';
 import { decodeParsedRecord } from '../decode/decode-record.js';
-import { call, sourceError, StreamSourceError, type Position, type ShardInfo, type SourceRecord, type StreamDescription, type StreamSource } from './stream-source.js';
+import {
+  call,
+  sourceError,
+  StreamSourceError,
+  type Position,
+  type ShardInfo,
+  type SourceRecord,
+  type StreamDescription,
+  type StreamSource,
+} from './stream-source.js';
 
 /** DynamoDB Streams keep records for 24 hours (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html). */
 const RETENTION_MS = 24 * 3_600_000;
@@ -25,7 +34,10 @@ export async function latestStreamArn(client: DynamoDBClient, table: string): Pr
   }
   const arn = described.Table?.LatestStreamArn;
   if (!arn || described.Table?.StreamSpecification?.StreamEnabled === false) {
-    throw new StreamSourceError('gone', `table ${table} has no stream enabled: turn one on (StreamSpecification {StreamEnabled: true, StreamViewType: NEW_AND_OLD_IMAGES})`);
+    throw new StreamSourceError(
+      'gone',
+      `table ${table} has no stream enabled: turn one on (StreamSpecification {StreamEnabled: true, StreamViewType: NEW_AND_OLD_IMAGES})`,
+    );
   }
   return arn;
 }
@@ -67,7 +79,11 @@ export class DynamoDbStreamsSource implements StreamSource {
       if (d?.StreamStatus === 'DISABLED' || d?.StreamStatus === 'DISABLING') status = 'disabled';
       for (const s of d?.Shards ?? []) {
         if (!s.ShardId) continue;
-        shards.push({ shardId: s.ShardId, parents: s.ParentShardId ? [s.ParentShardId] : [], closed: s.SequenceNumberRange?.EndingSequenceNumber !== undefined });
+        shards.push({
+          shardId: s.ShardId,
+          parents: s.ParentShardId ? [s.ParentShardId] : [],
+          closed: s.SequenceNumberRange?.EndingSequenceNumber !== undefined,
+        });
       }
       start = d?.LastEvaluatedShardId;
     } while (start);
@@ -80,7 +96,12 @@ export class DynamoDbStreamsSource implements StreamSource {
     const type: ShardIteratorType = position.kind === 'after' ? 'AFTER_SEQUENCE_NUMBER' : position.kind === 'latest' ? 'LATEST' : 'TRIM_HORIZON';
     const answer = await call(`GetShardIterator ${shardId} ${type}`, () =>
       this.client.send(
-        new GetShardIteratorCommand({ StreamArn: this.streamId, ShardId: shardId, ShardIteratorType: type, SequenceNumber: position.kind === 'after' ? position.sequence : undefined }),
+        new GetShardIteratorCommand({
+          StreamArn: this.streamId,
+          ShardId: shardId,
+          ShardIteratorType: type,
+          SequenceNumber: position.kind === 'after' ? position.sequence : undefined,
+        }),
       ),
     );
     if (!answer.ShardIterator) throw new StreamSourceError('other', `GetShardIterator ${shardId}: no ShardIterator in the answer`);

@@ -8,7 +8,16 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { changeBounds, DEFAULT_FUTURE_MARGIN_SECONDS } from '../decode/change-bounds.js';
 import { decodeBytesRecord } from '../decode/decode-record.js';
-import { call, sourceError, StreamSourceError, type Position, type ShardInfo, type SourceRecord, type StreamDescription, type StreamSource } from './stream-source.js';
+import {
+  call,
+  sourceError,
+  StreamSourceError,
+  type Position,
+  type ShardInfo,
+  type SourceRecord,
+  type StreamDescription,
+  type StreamSource,
+} from './stream-source.js';
 
 /** `NAME` or `arn:aws:kinesis:<region>:<account>:stream/NAME` → the stream's name. */
 export function kinesisStreamName(nameOrArn: string): string {
@@ -71,7 +80,13 @@ export class KinesisSource implements StreamSource {
 
   async iterator(shardId: string, position: Position): Promise<string> {
     const type: ShardIteratorType =
-      position.kind === 'after' ? 'AFTER_SEQUENCE_NUMBER' : position.kind === 'latest' ? 'LATEST' : position.kind === 'at-time' ? 'AT_TIMESTAMP' : 'TRIM_HORIZON';
+      position.kind === 'after'
+        ? 'AFTER_SEQUENCE_NUMBER'
+        : position.kind === 'latest'
+          ? 'LATEST'
+          : position.kind === 'at-time'
+            ? 'AT_TIMESTAMP'
+            : 'TRIM_HORIZON';
     const answer = await call(`GetShardIterator ${shardId} ${type}`, () =>
       this.client.send(
         new GetShardIteratorCommand({

@@ -18,7 +18,11 @@ export async function openSource(choice: StreamChoice, aws: AwsEndpoint, futureM
   const common = { endpoint: aws.endpoint, region: aws.region, maxAttempts: 3 };
   if (choice.kind === 'kinesis-stream') {
     // The Kinesis client speaks HTTP/2 by default, which emulators on http:// do not.
-    return new KinesisSource(new KinesisClient(aws.endpoint ? { ...common, requestHandler: new NodeHttpHandler() } : common), choice.stream, futureMarginSeconds);
+    return new KinesisSource(
+      new KinesisClient(aws.endpoint ? { ...common, requestHandler: new NodeHttpHandler() } : common),
+      choice.stream,
+      futureMarginSeconds,
+    );
   }
   let arn: string;
   if (choice.kind === 'dynamodb-table') {

@@ -87,7 +87,10 @@ export async function runConsumer(options: ConsumerOptions): Promise<ConsumerEnd
       options.onLease?.(false);
     }
     if (end || stop.aborted) {
-      if (!crash.aborted) await store.release(stream, options.owner).catch((error: unknown) => log.warn({ err: error, stream }, 'releasing the lease failed (it expires by itself)'));
+      if (!crash.aborted)
+        await store
+          .release(stream, options.owner)
+          .catch((error: unknown) => log.warn({ err: error, stream }, 'releasing the lease failed (it expires by itself)'));
       return end ?? { reason: 'stopped' };
     }
     await pause(1000, stop);
@@ -166,7 +169,10 @@ async function consumeWhileHeld(options: ConsumerOptions, term: LeaseTerm, crash
     for (const c of checkpoints.values()) {
       if (!c.finished && !listed.has(c.shard) && states.get(c.shard) !== 'trimmed') {
         states.set(c.shard, 'trimmed');
-        log.error({ stream, shard: c.shard, sequence: c.sequence }, `shard ${c.shard} left the stream before it was read to its end: its records were trimmed. To go on: run again with --reset, then npm run backfill`);
+        log.error(
+          { stream, shard: c.shard, sequence: c.sequence },
+          `shard ${c.shard} left the stream before it was read to its end: its records were trimmed. To go on: run again with --reset, then npm run backfill`,
+        );
       }
     }
     // A parent that left the stream counts as done: its records are gone either way.

@@ -58,7 +58,9 @@ export async function readShard(ctx: ShardContext, shard: ShardInfo, checkpoint:
   let sequence = checkpoint?.sequence ?? null;
   let lastSave = checkpoint?.updatedAt.getTime() ?? Date.now();
   if (checkpoint && sequence !== null && Date.now() - lastSave > ctx.retentionMs) {
-    return trimmed(`its checkpoint was written ${checkpoint.updatedAt.toISOString()}, longer ago than the stream keeps records (${ctx.retentionMs / 3_600_000} h): records after it may be gone`);
+    return trimmed(
+      `its checkpoint was written ${checkpoint.updatedAt.toISOString()}, longer ago than the stream keeps records (${ctx.retentionMs / 3_600_000} h): records after it may be gone`,
+    );
   }
   // `at-time` where the API cannot start there (DynamoDB Streams): skip the older records.
   let skipBefore = sequence === null && ctx.start.kind === 'at-time' ? ctx.start.time.getTime() : null;
@@ -81,7 +83,11 @@ export async function readShard(ctx: ShardContext, shard: ShardInfo, checkpoint:
       const finished = page.next === null;
       if (records.length > 0) {
         if (!(await ctx.term.ready(ctx.halt)) || ctx.crash.aborted) return { kind: 'stopped' };
-        const written = await write(records.map((r) => r.decoded).filter((d): d is DecodedRecord => d !== null), records.length, `${records[0]!.sequence}`);
+        const written = await write(
+          records.map((r) => r.decoded).filter((d): d is DecodedRecord => d !== null),
+          records.length,
+          `${records[0]!.sequence}`,
+        );
         if (!written || ctx.crash.aborted) return { kind: 'stopped' };
         metrics.consumerRecords.inc(labels, records.length);
         metrics.consumerBatches.inc(labels);
@@ -91,7 +97,10 @@ export async function readShard(ctx: ShardContext, shard: ShardInfo, checkpoint:
         // (a confirmed checkpoint is not mistaken for one older than the retention).
         if (!(await save(last ?? sequence, finished))) return { kind: 'stopped' };
       }
-      metrics.consumerIteratorAge.set(labels, page.millisBehind !== null ? page.millisBehind / 1000 : last !== undefined ? Math.max(0, Date.now() - page.records.at(-1)!.arrivedAtMs) / 1000 : 0);
+      metrics.consumerIteratorAge.set(
+        labels,
+        page.millisBehind !== null ? page.millisBehind / 1000 : last !== undefined ? Math.max(0, Date.now() - page.records.at(-1)!.arrivedAtMs) / 1000 : 0,
+      );
       metrics.consumerCheckpointLag.set(labels, (Date.now() - lastSave) / 1000);
       if (finished) return { kind: 'finished' };
       iterator = page.next;
@@ -125,7 +134,12 @@ export async function readShard(ctx: ShardContext, shard: ShardInfo, checkpoint:
   }
 
   async function write(decoded: DecodedRecord[], received: number, first: string): Promise<boolean> {
-    const options = { requestId: `${source.kind}:${source.label}:${shard.shardId}:${first}`, source: source.kind, targets: ctx.targets, changeLog: ctx.changeLog };
+    const options = {
+      requestId: `${source.kind}:${source.label}:${shard.shardId}:${first}`,
+      source: source.kind,
+      targets: ctx.targets,
+      changeLog: ctx.changeLog,
+    };
     // A consumer cannot skip records: retry until written, unless stopped (nothing is checkpointed then).
     const result = await retryApply(() => applyRecords(decoded, received, options, ctx.sink), {
       retries: Infinity,

@@ -102,7 +102,10 @@ export function numberSetJson(canonical: string[]): string {
 }
 
 export function binarySetJson(base64: string[]): string {
-  return `[${base64.sort(compareStrings).map((s) => `"${s}"`).join(',')}]`; // base64 needs no escaping
+  return `[${base64
+    .sort(compareStrings)
+    .map((s) => `"${s}"`)
+    .join(',')}]`; // base64 needs no escaping
 }
 
 function mapToJson(map: unknown, binary: BinaryEncoding, depth: number): string {

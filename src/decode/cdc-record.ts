@@ -25,8 +25,7 @@ export function decodeCdcRecord(record: unknown, path = '', bounds: ChangeBounds
   const at = (field: string) => (path ? `${path}.${field}` : field);
   const stream = record.dynamodb;
   if (!isPlainObject(stream)) throw new DecodeError(at('dynamodb'), 'missing or not an object');
-  const format: SourceFormat =
-    'eventSourceARN' in record || 'SequenceNumber' in stream || 'eventVersion' in record ? 'streams' : 'kinesis';
+  const format: SourceFormat = 'eventSourceARN' in record || 'SequenceNumber' in stream || 'eventVersion' in record ? 'streams' : 'kinesis';
   const binary: BinaryEncoding = format === 'kinesis' ? 'double-base64' : 'base64';
 
   const eventName = record.eventName;

@@ -63,7 +63,8 @@ export function decodeParsedRecord(value: unknown, index: number, path: string, 
  * such walk: JSON.parse does not recurse, and the decoder counts levels as it descends.
  */
 function withinDepth<T>(value: T): T {
-  if (exceedsDepth(value)) throw new DecodeError('', `nested deeper than ${MAX_RECORD_DEPTH} levels: not a DynamoDB record (DynamoDB nests attributes 32 levels at most)`);
+  if (exceedsDepth(value))
+    throw new DecodeError('', `nested deeper than ${MAX_RECORD_DEPTH} levels: not a DynamoDB record (DynamoDB nests attributes 32 levels at most)`);
   return value;
 }
 

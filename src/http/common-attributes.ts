@@ -16,7 +16,7 @@ export interface StreamSettings {
 }
 
 export type StreamSettingsResult =
-  | { readonly ok: true; readonly settings: StreamSettings; /** Why the header was ignored, for a warning. */ readonly ignored?: string }
+  | { readonly ok: true; readonly settings: StreamSettings /** Why the header was ignored, for a warning. */; readonly ignored?: string }
   | { readonly ok: false; readonly error: string };
 
 const HEADER = 'X-Amz-Firehose-Common-Attributes';

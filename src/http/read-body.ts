@@ -47,7 +47,12 @@ export function inflatedSizeOf(body: ReceivedBody, limits: BodyLimits): number {
  * held twice (as chunks and as their concatenation). `hold` is told the bytes inflated so far
  * before they are kept, and may throw to stop.
  */
-export async function inflateBody(body: ReceivedBody, limits: BodyLimits, signal: AbortSignal, hold: (bytes: number) => void = () => undefined): Promise<Buffer> {
+export async function inflateBody(
+  body: ReceivedBody,
+  limits: BodyLimits,
+  signal: AbortSignal,
+  hold: (bytes: number) => void = () => undefined,
+): Promise<Buffer> {
   if (!body.gzip) return body.raw;
   const bytes = await gunzipInto(body.raw, inflatedSizeOf(body, limits), limits.maxDecompressedBytes, signal, hold);
   signal.throwIfAborted();

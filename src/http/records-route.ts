@@ -17,9 +17,7 @@ const recordsEndpoint: DeliveryEndpoint = {
     const parsed = parseRecordsBody(bodyText(body));
     if (!parsed.ok) throw badRequest(parsed.error);
     const decoded: DecodedRecord[] = parsed.entries.map((entry, index) =>
-      entry.ok
-        ? decodeParsedRecord(entry.value, index, entry.path, bounds)
-        : { ok: false, index, error: entry.error, payload: entry.payload },
+      entry.ok ? decodeParsedRecord(entry.value, index, entry.path, bounds) : { ok: false, index, error: entry.error, payload: entry.payload },
     );
     return { requestId, received: decoded.length, decoded };
   },

@@ -65,7 +65,10 @@ export function createLambdaHandler(deps: LambdaDeps) {
         continue;
       }
       for (const index of outcome.indices) failed.add(index);
-      deps.log.error({ requestId, table: outcome.table, records: outcome.indices.length, err: outcome.result.error }, 'records not written: reported for retry');
+      deps.log.error(
+        { requestId, table: outcome.table, records: outcome.indices.length, err: outcome.result.error },
+        'records not written: reported for retry',
+      );
     }
 
     const batchItemFailures: { itemIdentifier: string }[] = [];

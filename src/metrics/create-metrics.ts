@@ -2,13 +2,14 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { METRIC_DEFINITIONS, type MetricDefinition, type MetricKey } from './metric-definitions.js';
 
 type LabelsOf<D> = D extends MetricDefinition<never, infer L> ? L : never;
-type InstanceOf<D> = D extends MetricDefinition<'counter', infer L>
-  ? Counter<L>
-  : D extends MetricDefinition<'gauge', infer L>
-    ? Gauge<L>
-    : D extends MetricDefinition<'histogram', infer L>
-      ? Histogram<L>
-      : never;
+type InstanceOf<D> =
+  D extends MetricDefinition<'counter', infer L>
+    ? Counter<L>
+    : D extends MetricDefinition<'gauge', infer L>
+      ? Gauge<L>
+      : D extends MetricDefinition<'histogram', infer L>
+        ? Histogram<L>
+        : never;
 
 /** One instance per metric of METRIC_DEFINITIONS, all in `registry`. */
 export type Metrics = { readonly [K in MetricKey]: InstanceOf<(typeof METRIC_DEFINITIONS)[K]> } & {

@@ -30,12 +30,13 @@ const gauge = <L extends string>(name: string, help: string, labelNames: readonl
   help,
   labelNames,
 });
-const histogram = <L extends string>(
-  name: string,
-  help: string,
-  labelNames: readonly L[],
-  buckets: readonly number[],
-): MetricDefinition<'histogram', L> => ({ kind: 'histogram', name, help, labelNames, buckets });
+const histogram = <L extends string>(name: string, help: string, labelNames: readonly L[], buckets: readonly number[]): MetricDefinition<'histogram', L> => ({
+  kind: 'histogram',
+  name,
+  help,
+  labelNames,
+  buckets,
+});
 
 /** Firehose gives up after 180 s; a delivery deadline is at most 170 s. */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 90, 120, 180];
@@ -56,23 +57,17 @@ export const ENDPOINTS = ['firehose', 'records'] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
 export const METRIC_DEFINITIONS = {
-  deliveries: counter(
-    'cdc_deliveries_total',
-    'Deliveries answered, by endpoint and HTTP status (200 is the only success Firehose knows).',
-    ['endpoint', 'status'],
-  ),
+  deliveries: counter('cdc_deliveries_total', 'Deliveries answered, by endpoint and HTTP status (200 is the only success Firehose knows).', [
+    'endpoint',
+    'status',
+  ]),
   rejections: counter(
     'cdc_deliveries_rejected_total',
     'Deliveries answered 503 without being read: too many in flight (overloaded) or shutting down.',
     ['endpoint', 'reason'],
     ENDPOINTS.flatMap((endpoint) => ['overloaded', 'shutting_down'].map((reason) => ({ endpoint, reason }))),
   ),
-  deliveryDuration: histogram(
-    'cdc_delivery_duration_seconds',
-    'Time from a delivery arriving to its answer.',
-    ['endpoint'],
-    DURATION_BUCKETS,
-  ),
+  deliveryDuration: histogram('cdc_delivery_duration_seconds', 'Time from a delivery arriving to its answer.', ['endpoint'], DURATION_BUCKETS),
   deliveryBytes: histogram('cdc_delivery_size_bytes', 'Delivery body size as received (compressed when gzip).', ['endpoint'], BYTE_BUCKETS),
   deliveryRecords: histogram('cdc_delivery_records', 'Records per delivery.', ['endpoint'], RECORD_BUCKETS),
   inFlight: gauge('cdc_deliveries_in_flight', 'Deliveries being processed now, including writes that outlived their deadline.', []),
@@ -112,10 +107,11 @@ export const METRIC_DEFINITIONS = {
     'Stream consumer (npm run consume): records read and written, per stream (table or Kinesis stream name) and shard.',
     ['stream', 'shard'],
   ),
-  consumerBatches: counter('cdc_consumer_batches_total', 'Stream consumer: batches (GetRecords pages with records) written and checkpointed, per stream and shard.', [
-    'stream',
-    'shard',
-  ]),
+  consumerBatches: counter(
+    'cdc_consumer_batches_total',
+    'Stream consumer: batches (GetRecords pages with records) written and checkpointed, per stream and shard.',
+    ['stream', 'shard'],
+  ),
   consumerIteratorAge: gauge(
     'cdc_consumer_iterator_age_seconds',
     'Stream consumer: how far a shard is behind: Kinesis MillisBehindLatest; DynamoDB Streams: now minus the change time of the last record read (0 when a read found nothing new).',
@@ -123,10 +119,14 @@ export const METRIC_DEFINITIONS = {
   ),
   consumerCheckpointLag: gauge(
     'cdc_consumer_checkpoint_lag_seconds',
-    'Stream consumer: seconds since the shard\'s checkpoint was last written (after every batch, and once a minute when idle): grows when writes stall.',
+    "Stream consumer: seconds since the shard's checkpoint was last written (after every batch, and once a minute when idle): grows when writes stall.",
     ['stream', 'shard'],
   ),
-  consumerLeases: gauge('cdc_consumer_leases_held', 'Stream consumer: 1 while this process holds the stream\'s lease (only the holder reads and writes), else 0.', ['stream']),
+  consumerLeases: gauge(
+    'cdc_consumer_leases_held',
+    "Stream consumer: 1 while this process holds the stream's lease (only the holder reads and writes), else 0.",
+    ['stream'],
+  ),
   consumerShards: gauge(
     'cdc_consumer_shards',
     'Stream consumer: shards by state: reading, waiting (for their parents to finish), finished, trimmed (its checkpoint is older than the stream keeps records: stopped, see README).',

@@ -37,12 +37,7 @@ export interface ApplyOptions extends Omit<TranslateOptions, 'targetOf'> {
 }
 
 /** decode results → target tables claimed → translate → sink, and the tally of every record's fate. */
-export async function applyRecords(
-  records: readonly DecodedRecord[],
-  received: number,
-  options: ApplyOptions,
-  sink: Sink,
-): Promise<ApplyResult> {
+export async function applyRecords(records: readonly DecodedRecord[], received: number, options: ApplyOptions, sink: Sink): Promise<ApplyResult> {
   const resolved = await options.targets.resolve(records.flatMap((r) => (r.ok ? [r.change.sourceTable] : [])));
   if (!resolved.ok) return resolved;
   const { targetOf } = resolved;

@@ -32,11 +32,15 @@ export class StreamRoutes {
     const key = JSON.stringify([settings.targetSchema ?? null, settings.tableMap ? [...settings.tableMap] : null]);
     const known = this.routes.get(key);
     if (known) return { ok: true, route: known };
-    if (settings.targetSchema !== undefined && this.sinkFor === undefined) return { ok: false, error: 'TARGET_SCHEMA: this sink writes only into its configured schema' };
+    if (settings.targetSchema !== undefined && this.sinkFor === undefined)
+      return { ok: false, error: 'TARGET_SCHEMA: this sink writes only into its configured schema' };
     if (this.routes.size >= this.maxRoutes) return { ok: false, error: `more than ${this.maxRoutes} distinct TARGET_SCHEMA/TABLE_MAP settings: not served` };
     const sink = settings.targetSchema === undefined ? this.base.sink : this.sinkFor!(settings.targetSchema);
     const naming = tableNaming(settings.tableMap ?? this.base.tableMap, this.base.deadLetterTable);
-    const route = { sink, targets: settings.tableMap === undefined && sink === this.base.sink ? this.base.targets : new TargetTables(naming, sink, this.base.targets.columnMap) };
+    const route = {
+      sink,
+      targets: settings.tableMap === undefined && sink === this.base.sink ? this.base.targets : new TargetTables(naming, sink, this.base.targets.columnMap),
+    };
     this.routes.set(key, route);
     return { ok: true, route };
   }

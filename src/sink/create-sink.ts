@@ -51,11 +51,15 @@ export async function openTarget(config: SinkConfig, log: Logger): Promise<Targe
     const executor = await pgliteExecutor(config.pgliteDir, {
       // Only a holder elsewhere (a shared volume) that went silent for a minute is taken over: say so loudly.
       onLost: (path) => log.error({ path }, 'the lock of PGLITE_DIR is no longer this process’s: another process may be writing to it'),
-      serveSql: config.embeddedSql === null ? undefined : {
-        ...config.embeddedSql,
-        onListening: ({ host, port }) => log.info({ host, port }, `embedded database served over the PostgreSQL wire protocol: psql -h ${host} -p ${port} -U postgres`),
-        onClientError: (error) => log.debug({ err: error }, 'embedded SQL client connection failed'),
-      },
+      serveSql:
+        config.embeddedSql === null
+          ? undefined
+          : {
+              ...config.embeddedSql,
+              onListening: ({ host, port }) =>
+                log.info({ host, port }, `embedded database served over the PostgreSQL wire protocol: psql -h ${host} -p ${port} -U postgres`),
+              onClientError: (error) => log.debug({ err: error }, 'embedded SQL client connection failed'),
+            },
     });
     return postgresTarget(executor, config, 'pglite');
   }

@@ -2,9 +2,7 @@ import type { RecordOutcome } from '../outcome/outcomes.js';
 import type { WriteBatch } from '../translate/write-batch.js';
 
 /** The fate of one row of a table write, aligned with `TableWrite.rows`. */
-export type RowOutcome =
-  | { readonly outcome: Exclude<RecordOutcome, 'dead_lettered'> }
-  | { readonly outcome: 'dead_lettered'; readonly error: string };
+export type RowOutcome = { readonly outcome: Exclude<RecordOutcome, 'dead_lettered'> } | { readonly outcome: 'dead_lettered'; readonly error: string };
 
 export interface TableResult {
   readonly table: string;
@@ -16,9 +14,7 @@ export interface TableResult {
   readonly diverted?: Readonly<Record<string, number>>;
 }
 
-export type SinkWriteResult =
-  | { readonly ok: true; readonly tables: readonly TableResult[] }
-  | { readonly ok: false; readonly error: SinkError };
+export type SinkWriteResult = { readonly ok: true; readonly tables: readonly TableResult[] } | { readonly ok: false; readonly error: SinkError };
 
 export interface StoredVersion {
   readonly pk: string;

@@ -36,7 +36,8 @@ export function tableNaming(tableMap: TableMap, deadLetterTable: string): TableN
   const reserved = new Map<string, string>();
   for (const [name, what] of internalTables(deadLetterTable)) reserved.set(name, `an internal table (${what})`);
   for (const [source, target] of tableMap) {
-    for (const name of nameFamily(target)) if (!reserved.has(name)) reserved.set(name, `given by TABLE_MAP to ${source === '*' ? 'every table' : JSON.stringify(source)}`);
+    for (const name of nameFamily(target))
+      if (!reserved.has(name)) reserved.set(name, `given by TABLE_MAP to ${source === '*' ? 'every table' : JSON.stringify(source)}`);
   }
   return { tableMap, reserved };
 }
@@ -97,9 +98,7 @@ export function claimOrder(a: string, b: string): number {
  * Where one source table's records go, once its name is claimed, or why they cannot go anywhere;
  * with the typed columns COLUMN_MAP gives that table.
  */
-export type Target =
-  | { readonly ok: true; readonly table: string; readonly columns?: readonly ColumnSpec[] }
-  | { readonly ok: false; readonly error: string };
+export type Target = { readonly ok: true; readonly table: string; readonly columns?: readonly ColumnSpec[] } | { readonly ok: false; readonly error: string };
 
 export type TargetOf = (sourceTable: string) => Target;
 
@@ -118,7 +117,10 @@ export function targetTableName(sourceTable: string, tableMap: TableMap): string
 export function parseTableMap(text: string): Map<string, string> {
   const map = new Map<string, string>();
   const bad: string[] = [];
-  for (const entry of text.split(',').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of text
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const [source, target, ...rest] = entry.split('=').map((s) => s.trim());
     if (!source || !target || rest.length > 0 || !/^[a-z_][a-z0-9_]*$/.test(target) || target.length > MAX_NAME_LENGTH) {
       bad.push(entry);

@@ -61,7 +61,8 @@ describe('npm run backfill', () => {
   it('copies the table, stops cleanly on Ctrl-C, and resumes where it stopped', async () => {
     const args = ['--table', 'cli-orders', '--endpoint', dynamo.endpoint, '--segments', '3', '--page-size', '25', '--state', statePath];
     const env = { PGLITE_DIR: dataDir };
-    const scannedSoFar = () => (existsSync(statePath) ? (JSON.parse(readFileSync(statePath, 'utf8')) as ScanState).segments.reduce((n, s) => n + s.scanned, 0) : 0);
+    const scannedSoFar = () =>
+      existsSync(statePath) ? (JSON.parse(readFileSync(statePath, 'utf8')) as ScanState).segments.reduce((n, s) => n + s.scanned, 0) : 0;
 
     const interrupted = await backfillCommand(args, env, (interrupt) => {
       const poll = setInterval(() => {
@@ -84,7 +85,9 @@ describe('npm run backfill', () => {
     const resumed = await backfillCommand(args, env);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toContain('backfill of cli-orders complete (resumed)');
-    expect(resumed.stdout).toContain(`items scanned: ${(ITEMS - savedAfterInterrupt).toLocaleString('en-US')} now, ${ITEMS.toLocaleString('en-US')} in this run`);
+    expect(resumed.stdout).toContain(
+      `items scanned: ${(ITEMS - savedAfterInterrupt).toLocaleString('en-US')} now, ${ITEMS.toLocaleString('en-US')} in this run`,
+    );
     expect(resumed.stdout).toContain('duplicate 0');
     expect(resumed.stderr).toMatch(/\[#{24}\] 3,000 .*items\/s {2}done {2}segments 3\/3/);
     const version = /version (-\d+)/.exec(resumed.stdout)?.[1];

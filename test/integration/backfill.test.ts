@@ -106,35 +106,39 @@ for (const sinkTarget of sinkTargets) {
     };
 
     // Thirty tables are created: time in proportion to the target (timeScale).
-    it('copies every item, of every attribute type, with S, N or B keys and optional sort keys', async () => {
-      let copied = 0;
-      const histories = fc.sample(historyArbitrary, { numRuns: 30, seed: 20261125 });
-      for (const [run, history] of histories.entries()) {
-        const { finalState } = emitRecords(history);
-        for (const [t, spec] of history.tables.entries()) {
-          const items = [...finalState[t]!.values()];
-          if (items.length === 0) continue;
-          const name = `types-${run}-${spec.name}`;
-          await createTable(dynamo.client, name, spec.keys);
-          await putItems(dynamo.client, name, items as Record<string, AttributeValue>[]);
-          const result = await backfill(name, { segments: 3 });
-          if (!result.ok) throw result.error;
-          expect(result.summary).toMatchObject({ complete: true, scanned: items.length, applied: items.length, deadLettered: 0 });
-          const rows = await rowsOf(name);
-          expect(rows).toHaveLength(items.length);
-          const byPk = new Map(rows.map((r) => [r.pk, r]));
-          for (const item of items) {
-            const pk = expectedPk(Object.fromEntries(spec.keys.map((k) => [k.name, item[k.name]!])));
-            const row = byPk.get(pk);
-            expect(row, `${name}: ${pk}`).toBeDefined();
-            expect(row).toMatchObject({ deleted: false, event_name: 'INSERT', version: String(result.summary.version) });
-            expect(mapMismatch(item, parseLossless(row!.data)), `${name} ${pk}`).toBeNull();
+    it(
+      'copies every item, of every attribute type, with S, N or B keys and optional sort keys',
+      async () => {
+        let copied = 0;
+        const histories = fc.sample(historyArbitrary, { numRuns: 30, seed: 20261125 });
+        for (const [run, history] of histories.entries()) {
+          const { finalState } = emitRecords(history);
+          for (const [t, spec] of history.tables.entries()) {
+            const items = [...finalState[t]!.values()];
+            if (items.length === 0) continue;
+            const name = `types-${run}-${spec.name}`;
+            await createTable(dynamo.client, name, spec.keys);
+            await putItems(dynamo.client, name, items as Record<string, AttributeValue>[]);
+            const result = await backfill(name, { segments: 3 });
+            if (!result.ok) throw result.error;
+            expect(result.summary).toMatchObject({ complete: true, scanned: items.length, applied: items.length, deadLettered: 0 });
+            const rows = await rowsOf(name);
+            expect(rows).toHaveLength(items.length);
+            const byPk = new Map(rows.map((r) => [r.pk, r]));
+            for (const item of items) {
+              const pk = expectedPk(Object.fromEntries(spec.keys.map((k) => [k.name, item[k.name]!])));
+              const row = byPk.get(pk);
+              expect(row, `${name}: ${pk}`).toBeDefined();
+              expect(row).toMatchObject({ deleted: false, event_name: 'INSERT', version: String(result.summary.version) });
+              expect(mapMismatch(item, parseLossless(row!.data)), `${name} ${pk}`).toBeNull();
+            }
+            copied += items.length;
           }
-          copied += items.length;
         }
-      }
-      expect(copied).toBeGreaterThan(40);
-    }, 60_000 * sinkTarget.timeScale);
+        expect(copied).toBeGreaterThan(40);
+      },
+      60_000 * sinkTarget.timeScale,
+    );
 
     it('scans in parallel segments and writes each of 600 items exactly once, below every stream version', async () => {
       const table = await freshTable('bulk', seedItems(600));
@@ -222,56 +226,60 @@ for (const sinkTarget of sinkTargets) {
     }
 
     // Twenty-five tables are created: time in proportion to the target (timeScale).
-    it('converges for random interleavings of scan pages, changes and their delivery (property)', async () => {
-      const op = fc.record({ put: fc.boolean(), id: fc.nat(49), now: fc.boolean() });
-      const plan = fc.record({
-        before: fc.array(op, { maxLength: 10 }), // changes while the stream is on, before the backfill
-        perPage: fc.array(fc.array(op, { maxLength: 4 }), { minLength: 1, maxLength: 12 }),
-        segments: fc.integer({ min: 1, max: 4 }),
-        pageSize: fc.integer({ min: 2, max: 12 }),
-        seed: fc.integer(),
-      });
-      await fc.assert(
-        fc.asyncProperty(plan, async ({ before, perPage, segments, pageSize, seed }) => {
-          const table = await freshTable('prop', seedItems(40));
-          const alive = new Set(Array.from({ length: 40 }, (_, i) => seedId(i)));
-          let micros = Date.now() * 1000;
-          const held: Record<string, unknown>[] = [];
-          const apply = async (ops: { put: boolean; id: number; now: boolean }[]) => {
-            const now: Record<string, unknown>[] = [];
-            for (const { put, id: n, now: deliverNow } of ops) {
-              const id = seedId(n);
-              let record: Record<string, unknown> | null = null;
-              if (put) {
-                const attributes = { n: { N: String(micros) }, tag: { S: 'streamed' } };
-                await dynamo.client.send(new PutItemCommand({ TableName: table, Item: { id: { S: id }, ...attributes } }));
-                record = kinesisRecord({ table, id, eventName: alive.has(id) ? 'MODIFY' : 'INSERT', micros: ++micros, attributes });
-                alive.add(id);
-              } else if (alive.has(id)) {
-                await dynamo.client.send(new DeleteItemCommand({ TableName: table, Key: { id: { S: id } } }));
-                record = kinesisRecord({ table, id, eventName: 'REMOVE', micros: ++micros });
-                alive.delete(id);
+    it(
+      'converges for random interleavings of scan pages, changes and their delivery (property)',
+      async () => {
+        const op = fc.record({ put: fc.boolean(), id: fc.nat(49), now: fc.boolean() });
+        const plan = fc.record({
+          before: fc.array(op, { maxLength: 10 }), // changes while the stream is on, before the backfill
+          perPage: fc.array(fc.array(op, { maxLength: 4 }), { minLength: 1, maxLength: 12 }),
+          segments: fc.integer({ min: 1, max: 4 }),
+          pageSize: fc.integer({ min: 2, max: 12 }),
+          seed: fc.integer(),
+        });
+        await fc.assert(
+          fc.asyncProperty(plan, async ({ before, perPage, segments, pageSize, seed }) => {
+            const table = await freshTable('prop', seedItems(40));
+            const alive = new Set(Array.from({ length: 40 }, (_, i) => seedId(i)));
+            let micros = Date.now() * 1000;
+            const held: Record<string, unknown>[] = [];
+            const apply = async (ops: { put: boolean; id: number; now: boolean }[]) => {
+              const now: Record<string, unknown>[] = [];
+              for (const { put, id: n, now: deliverNow } of ops) {
+                const id = seedId(n);
+                let record: Record<string, unknown> | null = null;
+                if (put) {
+                  const attributes = { n: { N: String(micros) }, tag: { S: 'streamed' } };
+                  await dynamo.client.send(new PutItemCommand({ TableName: table, Item: { id: { S: id }, ...attributes } }));
+                  record = kinesisRecord({ table, id, eventName: alive.has(id) ? 'MODIFY' : 'INSERT', micros: ++micros, attributes });
+                  alive.add(id);
+                } else if (alive.has(id)) {
+                  await dynamo.client.send(new DeleteItemCommand({ TableName: table, Key: { id: { S: id } } }));
+                  record = kinesisRecord({ table, id, eventName: 'REMOVE', micros: ++micros });
+                  alive.delete(id);
+                }
+                if (record) (deliverNow ? now : held).push(record);
               }
-              if (record) (deliverNow ? now : held).push(record);
-            }
-            if (now.length > 0) await stream(now);
-          };
-          await apply(before);
-          let page = 0;
-          const serially = oneAtATime();
-          const sink = wrapSink(h.sink, async (_batch, write) => {
-            await serially(() => apply(perPage[page++ % perPage.length]!));
-            return write();
-          });
-          const result = await backfill(table, { sink, segments, pageSize });
-          if (!result.ok) throw result.error;
-          const late = fc.sample(fc.shuffledSubarray([...held, ...held], { minLength: 2 * held.length }), { numRuns: 1, seed })[0]!;
-          for (let i = 0; i < late.length; i += 7) await stream(late.slice(i, i + 7));
-          await expectExactCopy(table);
-        }),
-        { numRuns: 25 },
-      );
-    }, 60_000 * sinkTarget.timeScale);
+              if (now.length > 0) await stream(now);
+            };
+            await apply(before);
+            let page = 0;
+            const serially = oneAtATime();
+            const sink = wrapSink(h.sink, async (_batch, write) => {
+              await serially(() => apply(perPage[page++ % perPage.length]!));
+              return write();
+            });
+            const result = await backfill(table, { sink, segments, pageSize });
+            if (!result.ok) throw result.error;
+            const late = fc.sample(fc.shuffledSubarray([...held, ...held], { minLength: 2 * held.length }), { numRuns: 1, seed })[0]!;
+            for (let i = 0; i < late.length; i += 7) await stream(late.slice(i, i + 7));
+            await expectExactCopy(table);
+          }),
+          { numRuns: 25 },
+        );
+      },
+      60_000 * sinkTarget.timeScale,
+    );
 
     it('resumes after an interruption from the saved cursors, losing and repeating nothing', async () => {
       const table = await freshTable('interrupted', seedItems(300));
@@ -352,9 +360,7 @@ for (const sinkTarget of sinkTargets) {
     it('retries a page while the database is briefly unavailable', async () => {
       const table = await freshTable('retry', seedItems(50));
       let refusals = 0;
-      const blip = wrapSink(h.sink, async (_batch, write) =>
-        ++refusals <= 2 ? { ok: false, error: new SinkError('connection refused', true) } : write(),
-      );
+      const blip = wrapSink(h.sink, async (_batch, write) => (++refusals <= 2 ? { ok: false, error: new SinkError('connection refused', true) } : write()));
       const result = await backfill(table, { sink: blip, segments: 1 });
       if (!result.ok) throw result.error;
       expect(result.summary).toMatchObject({ complete: true, applied: 50 });
@@ -368,7 +374,11 @@ for (const sinkTarget of sinkTargets) {
 
       // Before the stream exists: changes that no stream will ever deliver.
       for (let i = 0; i < 5; i++) await dynamo.client.send(new DeleteItemCommand({ TableName: table, Key: { id: { S: seedId(i) } } }));
-      await putItems(dynamo.client, table, [5, 6, 7].map((i) => ({ id: { S: seedId(i) }, n: { N: '-1' }, tag: { S: 'changed before the stream' } })));
+      await putItems(
+        dynamo.client,
+        table,
+        [5, 6, 7].map((i) => ({ id: { S: seedId(i) }, n: { N: '-1' }, tag: { S: 'changed before the stream' } })),
+      );
       await putItems(dynamo.client, table, [{ id: { S: 'born-before-stream' }, n: { N: '1' }, tag: { S: 'new' } }]);
 
       // The stream is on: its changes arrive.
@@ -387,13 +397,20 @@ for (const sinkTarget of sinkTargets) {
       // The stream's changes (and its tombstone) stay; what changed before the stream is updated.
       expect(second.summary.stale).toBe(1);
       const stillLive = (await rowsOf(table)).filter((r) => !r.deleted && r.version === String(first.summary.version));
-      expect(stillLive.map((r) => r.pk), 'deleted before the stream: no run could see them go').toEqual([0, 1, 2, 3, 4].map((i) => expectedPk({ id: { S: seedId(i) } })));
+      expect(
+        stillLive.map((r) => r.pk),
+        'deleted before the stream: no run could see them go',
+      ).toEqual([0, 1, 2, 3, 4].map((i) => expectedPk({ id: { S: seedId(i) } })));
 
       // --prune: the rows the complete second run no longer saw become tombstones.
       const pruned = await pruneGone({ sink: h.sink, table, targets: h.targets, version: second.summary.version });
       expect(pruned).toEqual({ ok: true, pruned: 5, kept: 0 });
       await expectExactCopy(table);
-      expect(await pruneGone({ sink: h.sink, table, targets: h.targets, version: second.summary.version }), 'pruning again finds nothing').toEqual({ ok: true, pruned: 0, kept: 0 });
+      expect(await pruneGone({ sink: h.sink, table, targets: h.targets, version: second.summary.version }), 'pruning again finds nothing').toEqual({
+        ok: true,
+        pruned: 0,
+        kept: 0,
+      });
     });
 
     it('refuses a cursor file of another split or table instead of skipping items', async () => {

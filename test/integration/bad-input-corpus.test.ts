@@ -44,7 +44,11 @@ const poison: [string, string, RegExp][] = [
   ['three key attributes', encodeRecord(edit('x', (r) => (r.dynamodb.Keys = { a: { S: '1' }, b: { S: '2' }, c: { S: '3' } }))), /one or two key attributes/],
   ['key attribute of type BOOL', encodeRecord(edit('x', (r) => (r.dynamodb.Keys = { id: { BOOL: true } }))), /a key attribute must be of type S, N or B/],
   ['NewImage without Keys', encodeRecord(edit('x', (r) => delete r.dynamodb.Keys)), /dynamodb\.Keys: missing or not an object/],
-  ['NewImage without the key attributes', encodeRecord(edit('x', (r) => delete r.dynamodb.NewImage.id)), /NewImage\["id"\]: key attribute missing from the image/],
+  [
+    'NewImage without the key attributes',
+    encodeRecord(edit('x', (r) => delete r.dynamodb.NewImage.id)),
+    /NewImage\["id"\]: key attribute missing from the image/,
+  ],
   ['NewImage key differs from Keys', encodeRecord(edit('x', (r) => (r.dynamodb.NewImage.id = { S: 'other' }))), /differs from Keys/],
   ['Kinesis INSERT without NewImage', encodeRecord(edit('x', (r) => delete r.dynamodb.NewImage)), /NewImage: missing/],
   ['N that is not a number', encodeRecord(edit('x', (r) => (r.dynamodb.NewImage.n = { N: 'abc' }))), /NewImage\["n"\]\.N: not a DynamoDB number/],
@@ -58,27 +62,43 @@ const poison: [string, string, RegExp][] = [
   ['NULL false', encodeRecord(edit('x', (r) => (r.dynamodb.NewImage.v = { NULL: false }))), /\.NULL: must be true/],
   ['L that is not a list', encodeRecord(edit('x', (r) => (r.dynamodb.NewImage.v = { L: { a: 1 } }))), /\.L: not an array/],
   ['nesting past 32 levels', encodeRecord(edit('x', (r) => (r.dynamodb.NewImage.v = nested(40)))), /nested deeper than 32 levels/],
-  ['binary not base64-encoded twice (Kinesis)', encodeRecord(edit('x', (r) => (r.dynamodb.NewImage.b = { B: b64('not base64 inside') }))), /\.B: not valid double base64/],
-  ['timestamp as a string', encodeRecord(edit('x', (r) => (r.dynamodb.ApproximateCreationDateTime = '2024-07-12'))), /ApproximateCreationDateTime: missing or not a positive integer/],
+  [
+    'binary not base64-encoded twice (Kinesis)',
+    encodeRecord(edit('x', (r) => (r.dynamodb.NewImage.b = { B: b64('not base64 inside') }))),
+    /\.B: not valid double base64/,
+  ],
+  [
+    'timestamp as a string',
+    encodeRecord(edit('x', (r) => (r.dynamodb.ApproximateCreationDateTime = '2024-07-12'))),
+    /ApproximateCreationDateTime: missing or not a positive integer/,
+  ],
   ['negative timestamp', encodeRecord(edit('x', (r) => (r.dynamodb.ApproximateCreationDateTime = -5))), /ApproximateCreationDateTime/],
-  ['unknown timestamp precision', encodeRecord(edit('x', (r) => (r.dynamodb.ApproximateCreationDateTimePrecision = 'NANOSECOND'))), /unknown precision "NANOSECOND"/],
+  [
+    'unknown timestamp precision',
+    encodeRecord(edit('x', (r) => (r.dynamodb.ApproximateCreationDateTimePrecision = 'NANOSECOND'))),
+    /unknown precision "NANOSECOND"/,
+  ],
   ['tableName missing', encodeRecord(edit('x', (r) => delete r.tableName)), /tableName: missing or not a string/],
   [
     'Streams record with a malformed eventSourceARN',
-    encodeRecord(edit('x', (r) => {
-      delete r.tableName;
-      r.eventVersion = '1.1';
-      r.eventSourceARN = 'arn:aws:s3:::bucket';
-    })),
+    encodeRecord(
+      edit('x', (r) => {
+        delete r.tableName;
+        r.eventVersion = '1.1';
+        r.eventSourceARN = 'arn:aws:s3:::bucket';
+      }),
+    ),
     /eventSourceARN: missing or not a DynamoDB stream ARN/,
   ],
   [
     'Streams SequenceNumber that is not digits',
-    encodeRecord(edit('x', (r) => {
-      r.eventVersion = '1.1';
-      r.dynamodb.ApproximateCreationDateTime = 1_720_000_000;
-      r.dynamodb.SequenceNumber = '12ab';
-    })),
+    encodeRecord(
+      edit('x', (r) => {
+        r.eventVersion = '1.1';
+        r.dynamodb.ApproximateCreationDateTime = 1_720_000_000;
+        r.dynamodb.SequenceNumber = '12ab';
+      }),
+    ),
     /SequenceNumber: not a decimal string/,
   ],
 ];
@@ -89,7 +109,6 @@ it(`the bad-input corpus has at least 30 poison records (${poison.length})`, () 
 
 // The longest delivery deadline Firehose allows: 10,000 rows into the stand-in, one by one, on a busy machine.
 describeTargets('bad-input corpus: poison records into', sinkTargets, { DELIVERY_TIMEOUT_SECONDS: '170' }, (h, target) => {
-
   it.each(poison)('%s: dead-lettered with a clear reason, the records beside it written', async (name, data, reason) => {
     const slug = name.replace(/[^a-z0-9]+/gi, '-');
     const before = kinesisRecord({ table: 'corpus', id: `${slug}-before`, micros: 2_000 });
@@ -107,25 +126,39 @@ describeTargets('bad-input corpus: poison records into', sinkTargets, { DELIVERY
   });
 
   it('a huge attribute name (64 KiB) and a 400 KB item are written whole, not refused', async () => {
-    const big = kinesisRecord({ table: 'corpus', id: 'big', micros: 3_000, attributes: { ['n'.repeat(65_536)]: { S: 'v' }, blob: { S: 'x'.repeat(400_000) } } });
+    const big = kinesisRecord({
+      table: 'corpus',
+      id: 'big',
+      micros: 3_000,
+      attributes: { ['n'.repeat(65_536)]: { S: 'v' }, blob: { S: 'x'.repeat(400_000) } },
+    });
     const response = await h.app.request(firehoseRequest(firehoseBody([big, base('beside-big')])));
     expect(response.status, await response.clone().text()).toBe(200);
     const row = (await h.row('corpus', { id: 'big' }))!;
     const item = JSON.parse(row.item) as Record<string, string>;
-    expect({ nameLength: Math.max(...Object.keys(item).map((k) => k.length)), blobLength: item.blob!.length }).toEqual({ nameLength: 65_536, blobLength: 400_000 });
+    expect({ nameLength: Math.max(...Object.keys(item).map((k) => k.length)), blobLength: item.blob!.length }).toEqual({
+      nameLength: 65_536,
+      blobLength: 400_000,
+    });
     // What `data` holds plus what `aux` kept aside (CrateDB) is the whole item too.
     expect(reassemble(row.data, row.aux)).toEqual(item);
   });
 
-  it('10,000 records in one delivery, one in a hundred poison: every good one written, every poison one dead-lettered', async () => {
-    const records = Array.from({ length: 10_000 }, (_, i) => (i % 100 === 7 ? `bad!${i}` : kinesisRecord({ table: 'corpus_bulk', id: `k${i}`, micros: 5_000 + i })));
-    const body = firehoseBody(records);
-    const response = await h.app.request(firehoseRequest(body, { gzip: true }));
-    expect(response.status).toBe(200);
-    expect(await h.pks('corpus_bulk')).toHaveLength(9_900);
-    const letters = await h.deadLetters({ requestId: body.requestId });
-    expect(letters.map((l) => l.record_index)).toEqual(Array.from({ length: 100 }, (_, i) => i * 100 + 7));
-  }, 60_000 * target.timeScale);
+  it(
+    '10,000 records in one delivery, one in a hundred poison: every good one written, every poison one dead-lettered',
+    async () => {
+      const records = Array.from({ length: 10_000 }, (_, i) =>
+        i % 100 === 7 ? `bad!${i}` : kinesisRecord({ table: 'corpus_bulk', id: `k${i}`, micros: 5_000 + i }),
+      );
+      const body = firehoseBody(records);
+      const response = await h.app.request(firehoseRequest(body, { gzip: true }));
+      expect(response.status).toBe(200);
+      expect(await h.pks('corpus_bulk')).toHaveLength(9_900);
+      const letters = await h.deadLetters({ requestId: body.requestId });
+      expect(letters.map((l) => l.record_index)).toEqual(Array.from({ length: 100 }, (_, i) => i * 100 + 7));
+    },
+    60_000 * target.timeScale,
+  );
 });
 
 // Records of requests that must be refused whole; their table must never appear.
@@ -139,11 +172,31 @@ const refused: [string, () => Request, number, RegExp][] = [
   ['requestId missing', () => rawRequest(JSON.stringify({ timestamp: 1, records: [] }), { requestId: null }), 400, /requestId/],
   ['requestId of the wrong type', () => rawRequest(JSON.stringify({ requestId: 5, timestamp: 1, records: [] }), { requestId: null }), 400, /requestId/],
   ['timestamp as a string', () => rawRequest(JSON.stringify({ requestId: 'r', timestamp: 'now', records: [] }), { requestId: 'r' }), 400, /timestamp/],
-  ['records not an array', () => rawRequest(JSON.stringify({ requestId: 'r', timestamp: 1, records: 'x' }), { requestId: 'r' }), 400, /records: missing or not an array/],
-  ['a record without data', () => rawRequest(JSON.stringify({ requestId: 'r', timestamp: 1, records: [{ data: '' }, { value: 'x' }] }), { requestId: 'r' }), 400, /records\[1\]/],
-  ['a record whose data is a number', () => rawRequest(JSON.stringify({ requestId: 'r', timestamp: 1, records: [{ data: 5 }] }), { requestId: 'r' }), 400, /records\[0\]/],
+  [
+    'records not an array',
+    () => rawRequest(JSON.stringify({ requestId: 'r', timestamp: 1, records: 'x' }), { requestId: 'r' }),
+    400,
+    /records: missing or not an array/,
+  ],
+  [
+    'a record without data',
+    () => rawRequest(JSON.stringify({ requestId: 'r', timestamp: 1, records: [{ data: '' }, { value: 'x' }] }), { requestId: 'r' }),
+    400,
+    /records\[1\]/,
+  ],
+  [
+    'a record whose data is a number',
+    () => rawRequest(JSON.stringify({ requestId: 'r', timestamp: 1, records: [{ data: 5 }] }), { requestId: 'r' }),
+    400,
+    /records\[0\]/,
+  ],
   ['header and body request ids differ', () => firehoseRequest(firehoseBody([refusedRecord()], 'body-id'), { requestId: 'header-id' }), 400, /differs/],
-  ['Content-Encoding br', () => rawRequest(JSON.stringify(firehoseBody([refusedRecord()])), { encoding: 'br' }), 400, /^unsupported Content-Encoding \(expected gzip or none\)$/],
+  [
+    'Content-Encoding br',
+    () => rawRequest(JSON.stringify(firehoseBody([refusedRecord()])), { encoding: 'br' }),
+    400,
+    /^unsupported Content-Encoding \(expected gzip or none\)$/,
+  ],
   ['Content-Encoding gzip over a plain body', () => rawRequest(JSON.stringify(firehoseBody([refusedRecord()])), { encoding: 'gzip' }), 400, /not valid gzip/],
   ['truncated gzip body', () => rawRequest(gzipSync(JSON.stringify(firehoseBody([refusedRecord()]))).subarray(0, 30), { encoding: 'gzip' }), 400, /gzip/],
   ['no access key', () => firehoseRequest(firehoseBody([refusedRecord()]), { accessKey: null }), 401, /access key missing/],
@@ -158,7 +211,6 @@ function rawRequest(body: string | Uint8Array, options: { requestId?: string | n
 }
 
 describeTargets('bad-input corpus: requests that are not Firehose deliveries, into', sinkTargets, {}, (h) => {
-
   it.each(refused)('%s: answered %i with a clear errorMessage, nothing written', async (_name, build, status, message) => {
     const response = await h.app.request(build());
     expect(response.status).toBe(status);

@@ -27,19 +27,11 @@ describe.skipIf(motoSkipReason !== null)(`npm run consume against moto${motoSkip
   });
 
   const consume = (table: string) =>
-    startService({ PGLITE_DIR: join(dir, 'pglite'), AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', LOG_LEVEL: 'info' }, [
-      'src/consume-main.ts',
-      '--dynamodb-table',
-      table,
-      '--endpoint',
-      moto.endpoint,
-      '--batch-size',
-      '2',
-      '--poll-ms',
-      '100',
-      '--lease-seconds',
-      '3',
-    ], 90_000); // it loads three AWS SDK clients: slow to start on a busy machine
+    startService(
+      { PGLITE_DIR: join(dir, 'pglite'), AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', LOG_LEVEL: 'info' },
+      ['src/consume-main.ts', '--dynamodb-table', table, '--endpoint', moto.endpoint, '--batch-size', '2', '--poll-ms', '100', '--lease-seconds', '3'],
+      90_000,
+    ); // it loads three AWS SDK clients: slow to start on a busy machine
   const metrics = (running: Running): Promise<Scrape> => scrape({ request: (path) => fetch(`${running.url}${path}`) });
   const recordsRead = async (running: Running) => (await metrics(running)).sum('cdc_consumer_records_total');
   // A read that found nothing new sets the shard's iterator age to 0: it is caught up.
@@ -58,7 +50,9 @@ describe.skipIf(motoSkipReason !== null)(`npm run consume against moto${motoSkip
   it('refuses bad arguments with every problem and the usage', async () => {
     const running = startService({}, ['src/consume-main.ts', '--start', 'yesterday']);
     await expect(running).rejects.toThrow(/exited with 2/);
-    await expect(running).rejects.toThrow(/error: exactly one of --dynamodb-table, --dynamodb-stream, --kinesis-stream is required[\s\S]*error: --start: trim-horizon, latest, or an ISO-8601 time[\s\S]*usage: npm run consume/);
+    await expect(running).rejects.toThrow(
+      /error: exactly one of --dynamodb-table, --dynamodb-stream, --kinesis-stream is required[\s\S]*error: --start: trim-horizon, latest, or an ISO-8601 time[\s\S]*usage: npm run consume/,
+    );
   });
 
   it('serves /healthz, /readyz and /metrics; loses nothing to kill -9; SIGTERM checkpoints, releases the lease and exits 0', async () => {

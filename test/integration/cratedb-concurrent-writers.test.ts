@@ -57,48 +57,52 @@ const targets: { name: TargetName; skip: string | null }[] = [
 
 for (const target of targets) {
   for (const castable of [true, false]) {
-  describe.skipIf(target.skip !== null)(`${INSTANCES} writers with conflicting types (${castable ? 'all castable: silent casts' : 'some not castable: failed requests'}) into one ${target.name} table${target.skip ? ` (skipped: ${target.skip})` : ''}`, () => {
-    const instances: Harness[] = [];
-    beforeAll(async () => {
-      instances.push(await createHarness(target.name));
-      // Every other instance writes the same database, schema and table (for the stand-in: the first one's).
-      const first = instances[0]!;
-      for (let i = 1; i < INSTANCES; i++) {
-        instances.push(await createHarness(target.name, first.standIn ? { SINK_URL: `${first.standIn.url}/?schema=doc` } : { TARGET_SCHEMA: first.schema }));
-      }
-    });
-    afterAll(async () => {
-      for (const h of instances.reverse()) await h.close();
-    });
-
-    it('answers every delivery 200 and leaves no value altered: data plus aux is exactly the item', async () => {
-      const expected = new Map<string, Item>();
-      const statuses: number[] = [];
-      await Promise.all(
-        instances.map(async (h, instance) => {
-          for (let d = 0; d < DELIVERIES; d++) {
-            const { records, items } = delivery(instance, d, castable);
-            for (const [pk, item] of items) expected.set(pk, item);
-            const response = await h.app.request(recordsRequest(records));
-            statuses.push(response.status);
-            if (response.status !== 200) throw new Error(`instance ${instance} delivery ${d}: ${response.status} ${await response.text()}`);
+    describe.skipIf(target.skip !== null)(
+      `${INSTANCES} writers with conflicting types (${castable ? 'all castable: silent casts' : 'some not castable: failed requests'}) into one ${target.name} table${target.skip ? ` (skipped: ${target.skip})` : ''}`,
+      () => {
+        const instances: Harness[] = [];
+        beforeAll(async () => {
+          instances.push(await createHarness(target.name));
+          // Every other instance writes the same database, schema and table (for the stand-in: the first one's).
+          const first = instances[0]!;
+          for (let i = 1; i < INSTANCES; i++) {
+            instances.push(
+              await createHarness(target.name, first.standIn ? { SINK_URL: `${first.standIn.url}/?schema=doc` } : { TARGET_SCHEMA: first.schema }),
+            );
           }
-        }),
-      );
-      expect(statuses.every((s) => s === 200)).toBe(true);
-      const rows = await instances[0]!.rows('shared');
-      expect(rows).toHaveLength(expected.size);
-      let diverted = 0;
-      for (const row of rows) {
-        const item = expected.get(row.pk)!;
-        expect(mapMismatch(item, parse(row.item)), `${row.pk}: item`).toBeNull();
-        expect(mapMismatch(item, reassemble(row.data, row.aux)), `${row.pk}: data + aux`).toBeNull();
-        diverted += row.aux.length;
-      }
-      // The types did conflict: the values of every instance but the first to type a column are aside.
-      expect(diverted).toBeGreaterThan(0);
-    });
-  });
+        });
+        afterAll(async () => {
+          for (const h of instances.reverse()) await h.close();
+        });
+
+        it('answers every delivery 200 and leaves no value altered: data plus aux is exactly the item', async () => {
+          const expected = new Map<string, Item>();
+          const statuses: number[] = [];
+          await Promise.all(
+            instances.map(async (h, instance) => {
+              for (let d = 0; d < DELIVERIES; d++) {
+                const { records, items } = delivery(instance, d, castable);
+                for (const [pk, item] of items) expected.set(pk, item);
+                const response = await h.app.request(recordsRequest(records));
+                statuses.push(response.status);
+                if (response.status !== 200) throw new Error(`instance ${instance} delivery ${d}: ${response.status} ${await response.text()}`);
+              }
+            }),
+          );
+          expect(statuses.every((s) => s === 200)).toBe(true);
+          const rows = await instances[0]!.rows('shared');
+          expect(rows).toHaveLength(expected.size);
+          let diverted = 0;
+          for (const row of rows) {
+            const item = expected.get(row.pk)!;
+            expect(mapMismatch(item, parse(row.item)), `${row.pk}: item`).toBeNull();
+            expect(mapMismatch(item, reassemble(row.data, row.aux)), `${row.pk}: data + aux`).toBeNull();
+            diverted += row.aux.length;
+          }
+          // The types did conflict: the values of every instance but the first to type a column are aside.
+          expect(diverted).toBeGreaterThan(0);
+        });
+      },
+    );
   }
 }
-

@@ -67,7 +67,11 @@ const targets: Target[] = [
 ];
 
 async function post(origin: string, auth: string, body: unknown): Promise<Answer> {
-  const response = await request(`${origin}/_sql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: auth }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const response = await request(`${origin}/_sql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: auth },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await response.body.text();
   return { status: response.statusCode, body: response.headers['content-type']?.includes('json') ? (JSON.parse(text) as Answer['body']) : text };
 }
@@ -106,16 +110,24 @@ for (const target of targets) {
     it('a value that cannot be cast into a typed sub-column fails the whole bulk request: 400, 4000, SQLParseException', async () => {
       const { upsert, read } = await table();
       await upsert([['a', { x: 1.5 }]]);
-      const answer = await upsert([['b', { x: 2.5 }], ['c', { x: 'abc' }]]);
+      const answer = await upsert([
+        ['b', { x: 2.5 }],
+        ['c', { x: 'abc' }],
+      ]);
       expect(answer.status).toBe(400);
-      expect(answer.body).toEqual({ error: { code: 4000, message: 'SQLParseException[Cannot cast object element `x` with value `abc` to type `double precision`]' } });
+      expect(answer.body).toEqual({
+        error: { code: 4000, message: 'SQLParseException[Cannot cast object element `x` with value `abc` to type `double precision`]' },
+      });
       expect((await read(['b', 'c'])).size, 'no row of the request was written').toBe(0);
     });
 
     it('a value that can be cast is cast silently: 1.5 into BIGINT, a number or true into TEXT, "12" into DOUBLE, 5 into BOOLEAN', async () => {
       const { upsert, read } = await table();
       await upsert([['a', { x: 1.5, s: 'text', b: true, n: 1 }]]);
-      const answer = await upsert([['e', { x: '12', b: 5, s: 1.5, n: 2.7 }], ['f', { s: true }]]);
+      const answer = await upsert([
+        ['e', { x: '12', b: 5, s: 1.5, n: 2.7 }],
+        ['f', { s: true }],
+      ]);
       expect((answer.body as { results: unknown[] }).results).toEqual([{ rowcount: 1 }, { rowcount: 1 }]);
       const rows = await read(['e', 'f']);
       expect(rows.get('e')).toEqual({ x: 12, b: true, s: '1.5', n: 2 });
@@ -138,10 +150,16 @@ for (const target of targets) {
 
     it('refuses a text over 32,766 UTF-8 bytes in an indexed sub-column, per row', async () => {
       const { upsert } = await table();
-      const answer = await upsert([['ok', { s: 'x'.repeat(32_766) }], ['long', { s: 'x'.repeat(32_767) }]]);
+      const answer = await upsert([
+        ['ok', { s: 'x'.repeat(32_766) }],
+        ['long', { s: 'x'.repeat(32_767) }],
+      ]);
       const [ok, long] = (answer.body as { results: Answer['body'] & object[] }).results as { rowcount: number; error?: { code: number; message: string } }[];
       expect(ok).toEqual({ rowcount: 1 });
-      expect(long).toMatchObject({ rowcount: -2, error: { code: 4000, message: expect.stringMatching(/^SQLParseException\[Document contains at least one immense term .*32766/) } });
+      expect(long).toMatchObject({
+        rowcount: -2,
+        error: { code: 4000, message: expect.stringMatching(/^SQLParseException\[Document contains at least one immense term .*32766/) },
+      });
     });
 
     it.each([
@@ -162,12 +180,18 @@ for (const target of targets) {
 
     it('two rows of one request creating one sub-column with two types: one is refused (-2, a cast error)', async () => {
       const { upsert } = await table();
-      const answer = await upsert([['c1', { race: 1.5 }], ['c2', { race: 'text' }]]);
+      const answer = await upsert([
+        ['c1', { race: 1.5 }],
+        ['c2', { race: 'text' }],
+      ]);
       const results = (answer.body as { results: { rowcount: number; error?: { code: number; message: string } }[] }).results;
       expect(results.filter((r) => r.rowcount === 1)).toHaveLength(1);
       const refused = results.find((r) => r.rowcount === -2)!;
       // Two requests at once: `Column data['race'] already exists with type …` (observed too).
-      expect(refused.error).toMatchObject({ code: 4000, message: expect.stringMatching(/^SQLParseException\[Cannot cast object element `race` with value `(text|1\.5)` to type `(double precision|text)`\]$/) });
+      expect(refused.error).toMatchObject({
+        code: 4000,
+        message: expect.stringMatching(/^SQLParseException\[Cannot cast object element `race` with value `(text|1\.5)` to type `(double precision|text)`\]$/),
+      });
     });
 
     it.each([
@@ -177,7 +201,22 @@ for (const target of targets) {
       // One shard, so that every row of the request meets the mapping update (CrateDB applies it per shard request).
       const name = `rules_${++n}`;
       expect((await run(sql.createStateTable(t.schema, name, { shards: 1, replicas: null }))).status).toBe(200);
-      const row = (pk: string, data: unknown, version: number) => [pk, data, [], JSON.stringify(data), false, version, '', 'e', 'INSERT', false, false, 'src', 1, 1];
+      const row = (pk: string, data: unknown, version: number) => [
+        pk,
+        data,
+        [],
+        JSON.stringify(data),
+        false,
+        version,
+        '',
+        'e',
+        'INSERT',
+        false,
+        false,
+        'src',
+        1,
+        1,
+      ];
       const upsert = sql.upsertRows(t.schema, name);
       await bulk(upsert, [row('a', { u: 'old', id: 'a' }, 1), row('b', { u: 'old', id: 'b' }, 1), ...(adder === 'updated' ? [row('new', {}, 1)] : [])]);
       const answer = await bulk(upsert, [row('a', { id: 'a2' }, 2), row('new', { added: 'x' }, 2), row('b', { id: 'b2' }, 2)]);
@@ -217,7 +256,10 @@ for (const target of targets) {
       await upsert([['d', { revived: true }]]);
       const remove = sql.deleteUnchanged(t.schema, name);
       const stale = await bulk(remove, [seen.rows[0]!, ['missing', 1, 1]]);
-      expect((stale.body as { results: unknown[] }).results).toMatchObject([{ rowcount: -2, error: { code: 4092 } }, { rowcount: -2, error: { code: 4092 } }]);
+      expect((stale.body as { results: unknown[] }).results).toMatchObject([
+        { rowcount: -2, error: { code: 4092 } },
+        { rowcount: -2, error: { code: 4092 } },
+      ]);
       await run(sql.refreshTable(t.schema, name));
       const now = (await run(sql.purgeCandidates(t.schema, name, 10).replace('"deleted" = TRUE AND ', ''), [1e18])).body as { rows: unknown[][] };
       expect((await bulk(remove, [now.rows[0]!])).body).toMatchObject({ results: [{ rowcount: 1 }] });
@@ -232,7 +274,9 @@ for (const target of targets) {
       expect((await run(under)).status).toBe(200);
       const refused = await run(over);
       expect(refused.status).toBe(400);
-      expect(refused.body).toMatchObject({ error: { code: 4000, message: expect.stringMatching(/^SQLParseException\[Statement exceeds `statement_max_length` \(262144 allowed, \d+ provided\)/) } });
+      expect(refused.body).toMatchObject({
+        error: { code: 4000, message: expect.stringMatching(/^SQLParseException\[Statement exceeds `statement_max_length` \(262144 allowed, \d+ provided\)/) },
+      });
     });
 
     it('ON CONFLICT DO NOTHING answers rowcount 0 for a row already there', async () => {
@@ -253,13 +297,17 @@ for (const target of targets) {
       const { name } = await table();
       const user = await t.withoutDml();
       try {
-        const refused = await post(t.origin, user.auth, { stmt: sql.upsertRows(t.schema, name), bulk_args: [['a', {}, [], '{}', false, 1, '', 'e', 'INSERT', false, false, 's', 1, 1]] });
+        const refused = await post(t.origin, user.auth, {
+          stmt: sql.upsertRows(t.schema, name),
+          bulk_args: [['a', {}, [], '{}', false, 1, '', 'e', 'INSERT', false, false, 's', 1, 1]],
+        });
         expect(refused.status).toBe(401);
-        expect(refused.body).toMatchObject({ error: { code: 4011, message: expect.stringMatching(/^MissingPrivilegeException\[Missing 'DML' privilege for user '\w+'\]$/) } });
+        expect(refused.body).toMatchObject({
+          error: { code: 4011, message: expect.stringMatching(/^MissingPrivilegeException\[Missing 'DML' privilege for user '\w+'\]$/) },
+        });
       } finally {
         await user.undo();
       }
     });
   });
 }
-

@@ -41,11 +41,15 @@ for (const target of crateDbTargets) {
       expect(body).toMatchObject({ applied: 50 });
       // Per table: one primary-key lookup of the stored versions, one bulk upsert; nothing else.
       expect(h.requests!).toHaveLength(4);
-      expect(upserts().map((r) => r.rows).sort()).toEqual([25, 25]);
+      expect(
+        upserts()
+          .map((r) => r.rows)
+          .sort(),
+      ).toEqual([25, 25]);
       expect(h.requests!.filter((r) => !r.bulk && r.stmt.startsWith('SELECT "pk", "version"'))).toHaveLength(2);
     });
 
-    it('splits the primary-key lookup so that no statement exceeds CrateDB\'s statement_max_length (262,144 characters)', async () => {
+    it("splits the primary-key lookup so that no statement exceeds CrateDB's statement_max_length (262,144 characters)", async () => {
       const id = (i: number) => `${String(i).padStart(200, '0')}`;
       await post([kinesisRecord({ id: id(0), micros: 1 })]);
       h.requests!.length = 0;
@@ -86,8 +90,11 @@ for (const target of crateDbTargets) {
       expect(JSON.parse((await h.row('contract_items', { id: 'raced' }))!.item)).toEqual({ by: 'racer', id: 'raced' });
     });
 
-    it('updates stored rows beside one that adds a sub-column, all of them (CrateDB 6.4.3 loses the others\' data in one request)', async () => {
-      const one = await createHarness(target.name, { ...(h.standIn ? { SINK_URL: `${h.standIn.url}/?schema=doc` } : { TARGET_SCHEMA: h.schema }), CRATEDB_SHARDS: '1' });
+    it("updates stored rows beside one that adds a sub-column, all of them (CrateDB 6.4.3 loses the others' data in one request)", async () => {
+      const one = await createHarness(target.name, {
+        ...(h.standIn ? { SINK_URL: `${h.standIn.url}/?schema=doc` } : { TARGET_SCHEMA: h.schema }),
+        CRATEDB_SHARDS: '1',
+      });
       try {
         const send = async (records: unknown[]) => (await one.app.request(recordsRequest(records))).status;
         const ids = ['adder', ...Array.from({ length: 8 }, (_, i) => `k${i}`)];
@@ -237,7 +244,9 @@ describe('CrateDB sink over HTTP: faults injected into the stand-in', () => {
     expect(status).toBe(200);
     expect(body).toMatchObject({ applied: 2, deadLettered: 1, failures: [{ index: 2 }] });
     expect(body.failures[0].error).toContain('refused whatever its shape');
-    const [shape] = await h.query<{ data: string; aux: string }>(`SELECT data::text AS data, aux::text AS aux FROM contract_items WHERE pk = $1`, [JSON.stringify({ id: 'shape' })]);
+    const [shape] = await h.query<{ data: string; aux: string }>(`SELECT data::text AS data, aux::text AS aux FROM contract_items WHERE pk = $1`, [
+      JSON.stringify({ id: 'shape' }),
+    ]);
     expect(JSON.parse(shape!.data)).toEqual({ id: 'shape' });
     expect(JSON.parse(shape!.aux)).toEqual([{ path: ['picky'], value: '"v"', reason: 'refused' }]);
     expect(await h.query(`SELECT error FROM cdc_dead_letters WHERE source = 'sink'`)).toHaveLength(1);
@@ -257,7 +266,7 @@ describe('CrateDB sink over HTTP: faults injected into the stand-in', () => {
     expect(body.failures[0].error).toBe('cratedb refused the row: CrateDB answered 400 (4000): still refused (3)');
   });
 
-  it('answers Firehose 503 when a bulk row fails with a 5xxx error (not the row\'s fault), and applies it on the retry', async () => {
+  it("answers Firehose 503 when a bulk row fails with a 5xxx error (not the row's fault), and applies it on the retry", async () => {
     let failing = true;
     h.standIn!.refuseRow = (args) => (failing && String(args[0]).includes('"shard"') ? { code: 5000, message: 'shard not available' } : null);
     const body = firehoseBody([kinesisRecord({ id: 'shard', micros: 1 }), kinesisRecord({ id: 'ok', micros: 1 })]);
@@ -267,12 +276,18 @@ describe('CrateDB sink over HTTP: faults injected into the stand-in', () => {
     failing = false;
     expect((await h.app.request(firehoseRequest(body))).status).toBe(200);
     expect(await h.query('SELECT pk FROM contract_items ORDER BY pk')).toEqual([{ pk: '{"id":"ok"}' }, { pk: '{"id":"shard"}' }]);
-    expect(h.standIn!.requests.filter((r) => r.stmt.includes('cdc_dead_letters')), 'nothing dead-lettered').toHaveLength(0);
+    expect(
+      h.standIn!.requests.filter((r) => r.stmt.includes('cdc_dead_letters')),
+      'nothing dead-lettered',
+    ).toHaveLength(0);
   });
 
   it.each([
     ['a 503', { kind: 'status' as const, status: 503, body: '{"error":{"message":"unavailable","code":5030}}' }],
-    ['a circuit-breaker 500', { kind: 'status' as const, status: 500, body: '{"error":{"message":"CircuitBreakingException[[parent] Data too large]","code":5000}}' }],
+    [
+      'a circuit-breaker 500',
+      { kind: 'status' as const, status: 500, body: '{"error":{"message":"CircuitBreakingException[[parent] Data too large]","code":5000}}' },
+    ],
     ['a connection reset', { kind: 'reset' as const }],
     ['an answer slower than the request timeout', { kind: 'delay' as const, ms: 4000 }],
   ])('answers Firehose 503 (retry) on %s, and 200 on the retry', async (_what, fault) => {

@@ -17,14 +17,28 @@ describeTargets('target table names claimed in', crateDbTargets, { CHANGE_LOG: '
   const ids = async (table: string) => (await h.rows(table)).map((r) => [JSON.parse(r.pk).id, r.source_table]);
 
   it('keeps Customers and customers apart, the same way on an instance that starts later', async () => {
-    expect(await post([kinesisRecord({ table: 'Customers', id: 'c', micros: 2 }), kinesisRecord({ table: 'customers', id: 'c', micros: 1 })])).toMatchObject({ applied: 2, stale: 0 });
-    expect(await post([kinesisRecord({ table: 'customers', id: 'd', micros: 1 }), kinesisRecord({ table: 'Customers', id: 'd', micros: 2 })], instance())).toMatchObject({ applied: 2 });
-    expect(await ids('customers')).toEqual([['c', 'customers'], ['d', 'customers']]);
-    expect(await ids(hashed('Customers'))).toEqual([['c', 'Customers'], ['d', 'Customers']]);
+    expect(await post([kinesisRecord({ table: 'Customers', id: 'c', micros: 2 }), kinesisRecord({ table: 'customers', id: 'c', micros: 1 })])).toMatchObject({
+      applied: 2,
+      stale: 0,
+    });
+    expect(
+      await post([kinesisRecord({ table: 'customers', id: 'd', micros: 1 }), kinesisRecord({ table: 'Customers', id: 'd', micros: 2 })], instance()),
+    ).toMatchObject({ applied: 2 });
+    expect(await ids('customers')).toEqual([
+      ['c', 'customers'],
+      ['d', 'customers'],
+    ]);
+    expect(await ids(hashed('Customers'))).toEqual([
+      ['c', 'Customers'],
+      ['d', 'Customers'],
+    ]);
   });
 
   it('agrees across instances (own caches, own connections) that claim at the same moment', async () => {
-    const other = await createHarness(target.name, h.standIn ? { SINK_URL: `${h.standIn.url}/?schema=doc`, CHANGE_LOG: 'true' } : { TARGET_SCHEMA: h.schema, CHANGE_LOG: 'true' });
+    const other = await createHarness(
+      target.name,
+      h.standIn ? { SINK_URL: `${h.standIn.url}/?schema=doc`, CHANGE_LOG: 'true' } : { TARGET_SCHEMA: h.schema, CHANGE_LOG: 'true' },
+    );
     try {
       const [a, b] = await Promise.all([
         post([kinesisRecord({ table: 'or-ders', id: 'a', micros: 1 })]),

@@ -69,12 +69,20 @@ describeTargets('what goes where in', crateDbTargets, { CRATEDB_MAX_DATA_COLUMNS
     const table = await write('wgw-conflict', 'number', { x: { N: '1' } });
     await write('wgw-conflict', 'text', { x: { S: 'x' } });
     await write('wgw-conflict', 'again', { x: { N: '2.5' } });
-    await expectStored(h, table, 'text', { data: { id: 'text' }, aux: [{ path: ['x'], value: '"x"', reason: 'type_conflict' }], item: '{"x":"x","id":"text"}' });
+    await expectStored(h, table, 'text', {
+      data: { id: 'text' },
+      aux: [{ path: ['x'], value: '"x"', reason: 'type_conflict' }],
+      item: '{"x":"x","id":"text"}',
+    });
     await expectStored(h, table, 'again', { data: { id: 'again', x: 2.5 }, aux: [], item: '{"x":2.5,"id":"again"}' });
   });
 
   it('a list of mixed types, or of lists: in aux (mixed_array, nested_array)', async () => {
-    const table = await write('wgw-arrays', 'a', { mixed: { L: [{ S: 'x' }, { N: '1' }] }, nested: { L: [{ L: [{ N: '1' }] }, { L: [{ N: '2' }] }] }, plain: { L: [{ S: 'y' }] } });
+    const table = await write('wgw-arrays', 'a', {
+      mixed: { L: [{ S: 'x' }, { N: '1' }] },
+      nested: { L: [{ L: [{ N: '1' }] }, { L: [{ N: '2' }] }] },
+      plain: { L: [{ S: 'y' }] },
+    });
     await expectStored(h, table, 'a', {
       data: { id: 'a', plain: ['y'] },
       aux: [
@@ -162,6 +170,8 @@ async function expectStored(h: Harness, table: string, id: string, expected: { d
   expect(reassemble(row!.data, row!.aux), 'data and aux make the item').toEqual(reassemble(expected.item, []));
   const metrics = await scrape(h.app);
   for (const reason of new Set(expected.aux.map((d) => d.reason))) {
-    expect(metrics.value('cdc_values_diverted_total', { table, reason }), `${reason} counted`).toBeGreaterThanOrEqual(expected.aux.filter((d) => d.reason === reason).length);
+    expect(metrics.value('cdc_values_diverted_total', { table, reason }), `${reason} counted`).toBeGreaterThanOrEqual(
+      expected.aux.filter((d) => d.reason === reason).length,
+    );
   }
 }

@@ -7,7 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbStreamsSource } from '../../src/consume/dynamodb-streams-source.js';
 import { scanAll } from '../support/dynamodb-server.js';
 import { createStreamTable, motoSkipReason, startMoto, type MotoServer } from '../support/moto-server.js';
-import { eventually, overlappingWrites, startConsumer, tableMismatch, timedSink, type RunningConsumer, type TargetRow, type TimedWrite } from '../support/consumers.js';
+import {
+  eventually,
+  overlappingWrites,
+  startConsumer,
+  tableMismatch,
+  timedSink,
+  type RunningConsumer,
+  type TargetRow,
+  type TimedWrite,
+} from '../support/consumers.js';
 import { historyArbitrary } from '../support/dynamo-model.js';
 import { failTimes, faultyClient } from '../support/faulty-client.js';
 import { wrapSink } from '../support/wrapped-sink.js';
@@ -43,7 +52,14 @@ describe.skipIf(motoSkipReason !== null)(`DynamoDB Streams consumer against moto
     await put(t.name, { id: { S: 'a' }, total: { N: '12345678901234567890.123456789' }, tags: { SS: ['x', 'y'] } });
     await put(t.name, { id: { S: 'b' }, blob: { B: new Uint8Array([0, 1, 2, 255]) }, nested: { M: { l: { L: [{ N: '1' }, { S: 'two' }] } } } });
     await put(t.name, { id: { S: 'c' }, gone: { BOOL: true } });
-    await moto.dynamodb.send(new UpdateItemCommand({ TableName: t.name, Key: { id: { S: 'a' } }, UpdateExpression: 'SET note = :n', ExpressionAttributeValues: { ':n': { S: 'ünïcødé' } } }));
+    await moto.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: t.name,
+        Key: { id: { S: 'a' } },
+        UpdateExpression: 'SET note = :n',
+        ExpressionAttributeValues: { ':n': { S: 'ünïcødé' } },
+      }),
+    );
     await moto.dynamodb.send(new DeleteItemCommand({ TableName: t.name, Key: { id: { S: 'c' } } }));
     const consumer = startConsumer(t.source(), h.checkpoints, h.sink);
     expect(await eventually(() => converged(t.name))).toBeNull();
@@ -61,7 +77,7 @@ describe.skipIf(motoSkipReason !== null)(`DynamoDB Streams consumer against moto
     expect(metrics).toMatch(new RegExp(`cdc_consumer_records_total\\{stream="${t.name}",shard="[^"]+"\\} 5`));
   });
 
-  it('converges with moto\'s table whatever the writes, with two consumers at once, wherever they are killed and restarted (property)', async () => {
+  it("converges with moto's table whatever the writes, with two consumers at once, wherever they are killed and restarted (property)", async () => {
     let run = 0;
     await fc.assert(
       fc.asyncProperty(
@@ -126,7 +142,10 @@ describe.skipIf(motoSkipReason !== null)(`DynamoDB Streams consumer against moto
       // The documented errors of GetRecords (API_streams_GetRecords): two throttles, two good pages, an expiry.
       (() => {
         let calls = 0;
-        return (command) => (command.constructor.name === 'GetRecordsCommand' && ++calls === 5 ? new ExpiredIteratorException({ message: 'Iterator expired', $metadata: {} }) : null);
+        return (command) =>
+          command.constructor.name === 'GetRecordsCommand' && ++calls === 5
+            ? new ExpiredIteratorException({ message: 'Iterator expired', $metadata: {} })
+            : null;
       })(),
       failTimes('GetRecordsCommand', 2, () => new LimitExceededException({ message: 'Rate exceeded for shard', $metadata: {} })),
     ]);
@@ -149,11 +168,20 @@ describe.skipIf(motoSkipReason !== null)(`DynamoDB Streams consumer against moto
     for (const item of items(3, 6)) await put(t.name, item);
     // What DynamoDB Streams answers for a sequence number older than its 24 hours.
     const client = faultyClient(moto.streams, [
-      failTimes('GetShardIteratorCommand', Infinity, () => new TrimmedDataAccessException({ message: 'Requested data is beyond the trim horizon', $metadata: {} }), (input) => input.ShardIteratorType === 'AFTER_SEQUENCE_NUMBER'),
+      failTimes(
+        'GetShardIteratorCommand',
+        Infinity,
+        () => new TrimmedDataAccessException({ message: 'Requested data is beyond the trim horizon', $metadata: {} }),
+        (input) => input.ShardIteratorType === 'AFTER_SEQUENCE_NUMBER',
+      ),
     ]);
     const { lines, log } = capture();
     const stuck = startConsumer(new DynamoDbStreamsSource(client, t.arn), h.checkpoints, h.sink, { log });
-    expect(await eventually(async () => ((await stuck.metrics.registry.getSingleMetricAsString('cdc_consumer_shards')).includes('state="trimmed"} 1') ? null : 'not trimmed'))).toBeNull();
+    expect(
+      await eventually(async () =>
+        (await stuck.metrics.registry.getSingleMetricAsString('cdc_consumer_shards')).includes('state="trimmed"} 1') ? null : 'not trimmed',
+      ),
+    ).toBeNull();
     await stuck.stop();
     expect((await rows(t.name)).length).toBe(3);
     const error = lines.map((l) => JSON.parse(l) as { level: number; msg: string }).find((l) => l.level === 50);
@@ -163,7 +191,7 @@ describe.skipIf(motoSkipReason !== null)(`DynamoDB Streams consumer against moto
     await reset.stop();
   });
 
-  it('stops a shard whose checkpoint is older than the stream\'s retention (24 h)', async () => {
+  it("stops a shard whose checkpoint is older than the stream's retention (24 h)", async () => {
     const t = await freshTable('stale');
     await put(t.name, { id: { S: 'a' } });
     const first = startConsumer(t.source(), h.checkpoints, h.sink);
@@ -172,7 +200,11 @@ describe.skipIf(motoSkipReason !== null)(`DynamoDB Streams consumer against moto
     await h.query(`UPDATE cdc_shard_checkpoints SET updated_at = now() - interval '25 hours' WHERE stream = $1`, [t.arn]);
     await put(t.name, { id: { S: 'b' } });
     const late = startConsumer(t.source(), h.checkpoints, h.sink);
-    expect(await eventually(async () => ((await late.metrics.registry.getSingleMetricAsString('cdc_consumer_shards')).includes('state="trimmed"} 1') ? null : 'not trimmed'))).toBeNull();
+    expect(
+      await eventually(async () =>
+        (await late.metrics.registry.getSingleMetricAsString('cdc_consumer_shards')).includes('state="trimmed"} 1') ? null : 'not trimmed',
+      ),
+    ).toBeNull();
     await late.stop();
     expect((await rows(t.name)).map((r) => r.pk)).toEqual(['{"id":"a"}']);
   });
@@ -183,7 +215,11 @@ describe.skipIf(motoSkipReason !== null)(`DynamoDB Streams consumer against moto
     const tracked = (owner: string) => wrapSink(h.sink, async (_batch, write) => (writes.push({ owner, at: Date.now() }), write()));
     const held: { owner: string; held: boolean; at: number }[] = [];
     const start = (owner: string) =>
-      startConsumer(t.source(), h.checkpoints, tracked(owner), { owner, batchLimit: 2, onLease: (isHeld) => held.push({ owner, held: isHeld, at: Date.now() }) });
+      startConsumer(t.source(), h.checkpoints, tracked(owner), {
+        owner,
+        batchLimit: 2,
+        onLease: (isHeld) => held.push({ owner, held: isHeld, at: Date.now() }),
+      });
     const a = start('consumer-a');
     const b = start('consumer-b');
     for (const item of items(0, 10)) await put(t.name, item);
@@ -211,17 +247,29 @@ describe.skipIf(motoSkipReason !== null)(`DynamoDB Streams consumer against moto
     // sequence number), and GetRecords without NextShardIterator at a closed shard's end. moto
     // keeps its one shard open, so the answers are rewritten at the SDK boundary.
     let disabled = false;
-    const client = faultyClient(moto.streams, [], [
-      (command, output) => {
-        if (!disabled) return output;
-        if (command.constructor.name === 'DescribeStreamCommand') {
-          const d = output.StreamDescription as { Shards: { SequenceNumberRange: Record<string, string> }[] };
-          return { ...output, StreamDescription: { ...d, StreamStatus: 'DISABLED', Shards: d.Shards.map((s) => ({ ...s, SequenceNumberRange: { ...s.SequenceNumberRange, EndingSequenceNumber: '9'.repeat(30) } })) } };
-        }
-        if (command.constructor.name === 'GetRecordsCommand' && (output.Records as unknown[]).length === 0) return { ...output, NextShardIterator: undefined };
-        return output;
-      },
-    ]);
+    const client = faultyClient(
+      moto.streams,
+      [],
+      [
+        (command, output) => {
+          if (!disabled) return output;
+          if (command.constructor.name === 'DescribeStreamCommand') {
+            const d = output.StreamDescription as { Shards: { SequenceNumberRange: Record<string, string> }[] };
+            return {
+              ...output,
+              StreamDescription: {
+                ...d,
+                StreamStatus: 'DISABLED',
+                Shards: d.Shards.map((s) => ({ ...s, SequenceNumberRange: { ...s.SequenceNumberRange, EndingSequenceNumber: '9'.repeat(30) } })),
+              },
+            };
+          }
+          if (command.constructor.name === 'GetRecordsCommand' && (output.Records as unknown[]).length === 0)
+            return { ...output, NextShardIterator: undefined };
+          return output;
+        },
+      ],
+    );
     const consumer = startConsumer(new DynamoDbStreamsSource(client, t.arn), h.checkpoints, h.sink);
     expect(await eventually(() => converged(t.name))).toBeNull();
     disabled = true;

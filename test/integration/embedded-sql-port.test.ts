@@ -33,7 +33,10 @@ describe('EMBEDDED_SQL_PORT: the service process', () => {
   it('serves the rows written through /firehose to the pg client, and stops cleanly with a client connected', async () => {
     const running = await startService({ ACCESS_KEY: 'dev-secret', PGLITE_DIR: dataDir, EMBEDDED_SQL_PORT: '0' });
     try {
-      const line = running.logs.join('').split('\n').find((l) => l.includes('PostgreSQL wire protocol'));
+      const line = running.logs
+        .join('')
+        .split('\n')
+        .find((l) => l.includes('PostgreSQL wire protocol'));
       expect(line, running.logs.join('')).toBeDefined();
       const sqlPort = Number(JSON.parse(line!).port);
       expect(JSON.parse(line!).host).toBe('127.0.0.1'); // loopback unless EMBEDDED_SQL_HOST says otherwise
@@ -86,7 +89,14 @@ describe('EMBEDDED_SQL_PORT: sharing the one session with the sink', () => {
 
   beforeEach(async () => {
     executor = await pgliteExecutor('memory://', { serveSql: { port: 0, host: '127.0.0.1', idleHoldMs: 3000, onListening: (s) => (server = s) } });
-    const sink = new PostgresSink(executor, { kind: 'pglite', schema: 'public', deadLetterTable: 'cdc_dead_letters', changeLog: false, maxRowsPerStatement: 10_000, maxBytesPerStatement: 4 << 20 });
+    const sink = new PostgresSink(executor, {
+      kind: 'pglite',
+      schema: 'public',
+      deadLetterTable: 'cdc_dead_letters',
+      changeLog: false,
+      maxRowsPerStatement: 10_000,
+      maxBytesPerStatement: 4 << 20,
+    });
     app = appWith(sink).app;
   });
   afterEach(async () => {
@@ -195,7 +205,7 @@ describe('EMBEDDED_SQL_PORT: sharing the one session with the sink', () => {
     const idle = await client(server.port);
     idle.on('error', () => undefined);
     await idle.query('BEGIN');
-    await idle.query("SET search_path TO nowhere");
+    await idle.query('SET search_path TO nowhere');
     const started = Date.now();
     expect((await deliver(['after-idle'])).status).toBe(200);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);

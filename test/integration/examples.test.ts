@@ -19,9 +19,11 @@ describe('examples/', () => {
   let target: Target;
   let app: ReturnType<typeof createApp>;
   const rows = async (table: string) =>
-    (await (target.sink as unknown as { db: { query(s: string): Promise<{ pk: string; deleted: boolean }[]> } }).db.query(`SELECT pk, deleted FROM ${table} ORDER BY pk`)).map(
-      (r) => [r.pk, r.deleted],
-    );
+    (
+      await (target.sink as unknown as { db: { query(s: string): Promise<{ pk: string; deleted: boolean }[]> } }).db.query(
+        `SELECT pk, deleted FROM ${table} ORDER BY pk`,
+      )
+    ).map((r) => [r.pk, r.deleted]);
   const seedRows = [
     ['{"device":"foo","timestamp":"2024-07-12T01:17:42"}', true],
     ['{"device":"qux","timestamp":"2024-07-12T01:17:42"}', false],
@@ -58,7 +60,11 @@ describe('examples/', () => {
   });
 
   it('seed-records.ndjson: the same records by hand to /records', async () => {
-    const response = await app.request('/records', { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/x-ndjson' }, body: example('seed-records.ndjson') });
+    const response = await app.request('/records', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/x-ndjson' },
+      body: example('seed-records.ndjson'),
+    });
     expect(await readJson(response)).toMatchObject({ received: 3, applied: 2, stale: 1, deadLettered: 0 });
     expect(await rows('table_testdrive')).toEqual(seedRows);
   });
@@ -78,13 +84,23 @@ describe('examples/', () => {
   });
 
   it('lambda-dynamodb-streams-event.json: a DynamoDB Streams event (AWS documentation)', async () => {
-    expect(await lambda()(JSON.parse(example('lambda-dynamodb-streams-event.json').toString()), { awsRequestId: 'example' })).toEqual({ batchItemFailures: [] });
+    expect(await lambda()(JSON.parse(example('lambda-dynamodb-streams-event.json').toString()), { awsRequestId: 'example' })).toEqual({
+      batchItemFailures: [],
+    });
     expect(await rows('testtable')).toEqual([['{"Id":101}', false]]); // an INSERT, then a MODIFY
   });
 
   it('are all used here (or by the consumer walkthrough, or the typed-columns suite) and named in README', () => {
     // column-map.yaml: test/integration/typed-columns.test.ts sends the seed delivery through it.
-    const covered = new Set(['seed-delivery.json', 'seed-delivery.json.gz', 'seed-records.ndjson', 'lambda-kinesis-event.json', 'lambda-dynamodb-streams-event.json', 'local-table.mjs', 'column-map.yaml']);
+    const covered = new Set([
+      'seed-delivery.json',
+      'seed-delivery.json.gz',
+      'seed-records.ndjson',
+      'lambda-kinesis-event.json',
+      'lambda-dynamodb-streams-event.json',
+      'local-table.mjs',
+      'column-map.yaml',
+    ]);
     expect(readdirSync(examples).sort()).toEqual([...covered].sort());
     for (const name of covered) expect(readme, name).toContain(`examples/${name}`);
   });

@@ -23,7 +23,9 @@ function plan(table: string, keys: number, versions: number, perDelivery: number
     for (let v = 1; v <= versions; v++) {
       const remove = v === versions && k % 3 === 0;
       const micros = 1_720_000_000_000_000 + v * 1_000 + k;
-      records.push(kinesisRecord({ table, id: `k${k}`, micros, eventName: remove ? 'REMOVE' : v === 1 ? 'INSERT' : 'MODIFY', attributes: { v: { N: String(v) } } }));
+      records.push(
+        kinesisRecord({ table, id: `k${k}`, micros, eventName: remove ? 'REMOVE' : v === 1 ? 'INSERT' : 'MODIFY', attributes: { v: { N: String(v) } } }),
+      );
       expected.set(JSON.stringify({ id: `k${k}` }), { version: micros, deleted: remove });
     }
   }
@@ -66,7 +68,13 @@ async function deliverUntilAcknowledged(target: { url: string }, delivery: Plann
   }
 }
 
-async function deliverAll(target: { url: string }, deliveries: readonly Planned[], concurrency: number, deadline: number, acknowledged?: (count: number) => void): Promise<number[]> {
+async function deliverAll(
+  target: { url: string },
+  deliveries: readonly Planned[],
+  concurrency: number,
+  deadline: number,
+  acknowledged?: (count: number) => void,
+): Promise<number[]> {
   const attempts: number[] = [];
   let next = 0;
   await Promise.all(
@@ -95,7 +103,9 @@ describe.skipIf(!postgresUrl)(`faults, against the postgres server${postgresUrl 
     return schema;
   };
   const stateOf = async (schema: string, table: string) => {
-    const { rows } = await admin.query<{ pk: string; version: string; deleted: boolean }>(`SELECT pk, version::text AS version, deleted FROM "${schema}"."${table}"`);
+    const { rows } = await admin.query<{ pk: string; version: string; deleted: boolean }>(
+      `SELECT pk, version::text AS version, deleted FROM "${schema}"."${table}"`,
+    );
     return new Map(rows.map((r) => [r.pk, { version: Number(r.version), deleted: r.deleted }]));
   };
   afterEach(() => killServices());
@@ -129,7 +139,10 @@ describe.skipIf(!postgresUrl)(`faults, against the postgres server${postgresUrl 
       await killer;
     }
     expect(killed, 'connections were killed during the load').toBeGreaterThan(0);
-    expect(attempts.some((a) => a > 1), 'some deliveries failed and were retried').toBe(true);
+    expect(
+      attempts.some((a) => a > 1),
+      'some deliveries failed and were retried',
+    ).toBe(true);
     expect(await stateOf(schema, 'fault_kill')).toEqual(expected);
     expect(await stopService(service)).toBe(0);
   });
@@ -157,7 +170,10 @@ describe.skipIf(!postgresUrl)(`faults, against the postgres server${postgresUrl 
     })();
     const attempts = await deliverAll(target, deliveries, 3, Date.now() + 90_000, (n) => (acknowledged = n));
     await crashes;
-    expect(attempts.some((a) => a > 1), 'some deliveries had to be retried').toBe(true);
+    expect(
+      attempts.some((a) => a > 1),
+      'some deliveries had to be retried',
+    ).toBe(true);
     expect(await stateOf(schema, 'fault_crash')).toEqual(expected);
     expect(await stopService(target.running)).toBe(0);
   });

@@ -59,12 +59,11 @@ describe('POST /firehose: poison records on PGlite', () => {
   // test poison of its own.
   const poison = () => encodeRecord(`hello ${randomUUID()}`);
   const deadLetters = (requestId: string) =>
-    h.query<DeadLetterRow>(
-      'SELECT request_id, record_index, source, payload, error FROM cdc_dead_letters WHERE request_id = $1 ORDER BY record_index',
-      [requestId],
-    );
+    h.query<DeadLetterRow>('SELECT request_id, record_index, source, payload, error FROM cdc_dead_letters WHERE request_id = $1 ORDER BY record_index', [
+      requestId,
+    ]);
 
-  it("dead-letters AWS's sample request (\"hello\", not CDC) and answers 200", async () => {
+  it('dead-letters AWS\'s sample request ("hello", not CDC) and answers 200', async () => {
     const sample = fixture<{ requestId: string; records: { data: string }[] }>('firehose-spec-request.json');
     await firehoseAnswer(await h.app.request(firehoseRequest(sample)), 200, sample.requestId);
     const rows = await deadLetters(sample.requestId);
@@ -89,9 +88,7 @@ describe('POST /firehose: poison records on PGlite', () => {
     expect(rows[1]!.payload).toBe(encodeRecord(notCdc));
     expect(rows[2]!.error).toMatch(/^records\[3\]\.data: .*base64/);
 
-    const applied = await h.query<{ pk: string; deleted: boolean }>(
-      "SELECT pk, deleted FROM table_testdrive WHERE pk LIKE '%poison-neighbour%' ORDER BY pk",
-    );
+    const applied = await h.query<{ pk: string; deleted: boolean }>("SELECT pk, deleted FROM table_testdrive WHERE pk LIKE '%poison-neighbour%' ORDER BY pk");
     expect(applied).toHaveLength(2);
     expect(applied.every((r) => !r.deleted)).toBe(true);
   });

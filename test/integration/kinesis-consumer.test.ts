@@ -16,7 +16,10 @@ import { wrapSink } from '../support/wrapped-sink.js';
 // DynamoDB model (test/support/dynamo-model.ts): nothing emulates that destination, so the
 // target table is compared with the model's final state.
 const target = (table: string) => table.toLowerCase().replace(/[^a-z0-9_]/g, '_');
-const partitionKey = (record: Record<string, unknown>) => createHash('sha256').update(JSON.stringify((record.dynamodb as { Keys: unknown }).Keys)).digest('hex');
+const partitionKey = (record: Record<string, unknown>) =>
+  createHash('sha256')
+    .update(JSON.stringify((record.dynamodb as { Keys: unknown }).Keys))
+    .digest('hex');
 
 describe('Kinesis consumer against kinesalite', () => {
   let kinesis: KinesisServer;
@@ -57,7 +60,10 @@ describe('Kinesis consumer against kinesalite', () => {
         async (generated, killAt, reshardAt) => {
           run++;
           // Kinesis records only, in tables of this run's own.
-          const history = { ...generated, tables: generated.tables.map((t) => ({ ...t, name: `${t.name}-k${run}`, format: t.format === 'streams' ? ('kinesis-us' as const) : t.format })) };
+          const history = {
+            ...generated,
+            tables: generated.tables.map((t) => ({ ...t, name: `${t.name}-k${run}`, format: t.format === 'streams' ? ('kinesis-us' as const) : t.format })),
+          };
           const { records, finalState } = emitRecords(history);
           const stream = await freshStream(2);
           // Two consumers at once, as two processes started on the stream would be.
@@ -108,12 +114,16 @@ describe('Kinesis consumer against kinesalite', () => {
     const sink = wrapSink(h.sink, (batch, write) => (written.push(batch.requestId.split(':')[2]!), write()));
     // Closed shards leave the stream after its retention: ListShards stops listing them.
     let retentionPassed = false;
-    const client = faultyClient(kinesis.client, [], [
-      (command, output) =>
-        retentionPassed && command.constructor.name === 'ListShardsCommand'
-          ? { ...output, Shards: (output.Shards as Shard[]).filter((s) => s.SequenceNumberRange?.EndingSequenceNumber === undefined) }
-          : output,
-    ]);
+    const client = faultyClient(
+      kinesis.client,
+      [],
+      [
+        (command, output) =>
+          retentionPassed && command.constructor.name === 'ListShardsCommand'
+            ? { ...output, Shards: (output.Shards as Shard[]).filter((s) => s.SequenceNumberRange?.EndingSequenceNumber === undefined) }
+            : output,
+      ],
+    );
     const source = new KinesisSource(client, stream.name);
     const consumer = startConsumer(source, h.checkpoints, sink, { batchLimit: 4 });
     expect(await eventually(() => stateMismatch('resharded', finalState[0]!))).toBeNull();

@@ -25,8 +25,14 @@ interface Row {
 }
 
 describeTargets('lambda handler into', sinkTargets, {}, (h) => {
-
-  const handlerWith = (sink: Sink = h.sink) => createLambdaHandler({ sink, log, targets: new TargetTables(tableNaming(new Map(), 'cdc_dead_letters'), sink), changeLog: false, futureChangeMarginSeconds: 24 * 3600 });
+  const handlerWith = (sink: Sink = h.sink) =>
+    createLambdaHandler({
+      sink,
+      log,
+      targets: new TargetTables(tableNaming(new Map(), 'cdc_dead_letters'), sink),
+      changeLog: false,
+      futureChangeMarginSeconds: 24 * 3600,
+    });
   const rows = async (table: string): Promise<Row[]> => (await h.rows(table)).map((r) => ({ pk: r.pk, data: JSON.parse(r.data), deleted: r.deleted }));
 
   it('applies a Kinesis event source mapping batch of the real Kinesis-for-DynamoDB records', async () => {
@@ -46,8 +52,17 @@ describeTargets('lambda handler into', sinkTargets, {}, (h) => {
   it('logs one line per batch counting every record: applied, stale, duplicate, dead-lettered, empty, failed', async () => {
     const lines: Record<string, unknown>[] = [];
     const counting = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
-    const handler = createLambdaHandler({ sink: h.sink, log: counting, targets: new TargetTables(tableNaming(new Map(), 'cdc_dead_letters'), h.sink), changeLog: false, futureChangeMarginSeconds: 24 * 3600 });
-    const records = [kinesisRecord({ table: 'lambda-log', id: 'a', micros: 1_720_740_233_000_010 }), kinesisRecord({ table: 'lambda-log', id: 'b', micros: 1_720_740_233_000_011 })];
+    const handler = createLambdaHandler({
+      sink: h.sink,
+      log: counting,
+      targets: new TargetTables(tableNaming(new Map(), 'cdc_dead_letters'), h.sink),
+      changeLog: false,
+      futureChangeMarginSeconds: 24 * 3600,
+    });
+    const records = [
+      kinesisRecord({ table: 'lambda-log', id: 'a', micros: 1_720_740_233_000_010 }),
+      kinesisRecord({ table: 'lambda-log', id: 'b', micros: 1_720_740_233_000_011 }),
+    ];
     await handler(kinesisEvent(records), context);
     // Again, plus an older change of `a`: two duplicates and one stale.
     await handler(kinesisEvent([...records, kinesisRecord({ table: 'lambda-log', id: 'a', micros: 1_720_740_233_000_001, eventName: 'MODIFY' })]), context);
@@ -68,7 +83,10 @@ describeTargets('lambda handler into', sinkTargets, {}, (h) => {
       Buffer.from('hello').toString('base64'), // not JSON
       { ...kinesisRecord({ table: 'lambda-poison', id: 'p1', micros: 1_720_740_233_000_001 }), eventName: 'UPSERT' },
     ];
-    const good = [kinesisRecord({ table: 'lambda-poison', id: 'ok-1', micros: 1_720_740_233_000_002 }), kinesisRecord({ table: 'lambda-poison', id: 'ok-2', micros: 1_720_740_233_000_003 })];
+    const good = [
+      kinesisRecord({ table: 'lambda-poison', id: 'ok-1', micros: 1_720_740_233_000_002 }),
+      kinesisRecord({ table: 'lambda-poison', id: 'ok-2', micros: 1_720_740_233_000_003 }),
+    ];
     const event = kinesisEvent([good[0], ...poison, good[1]]);
     event.Records.push({ ...event.Records[0]!, kinesis: { ...event.Records[0]!.kinesis, data: '', sequenceNumber: '1' } }); // empty data: nothing to do
     expect(await handlerWith()(event, context)).toEqual({ batchItemFailures: [] });

@@ -5,13 +5,7 @@ import { SinkError } from '../../src/sink/sink.js';
 import { appWith } from '../support/app-with.js';
 import { fixture, seedRecords } from '../support/fixtures.js';
 import { ACCESS_KEY, firehoseBody, firehoseRequest } from '../support/firehose.js';
-import {
-  HTTP_METHODS,
-  loadOpenApi,
-  OPENAPI_FILE,
-  OpenApiValidator,
-  resolveLocal,
-} from '../support/openapi.js';
+import { HTTP_METHODS, loadOpenApi, OPENAPI_FILE, OpenApiValidator, resolveLocal } from '../support/openapi.js';
 import { createHarness, type Harness } from '../support/sinks.js';
 import { downSink, stubSink } from '../support/stub-sink.js';
 
@@ -41,9 +35,7 @@ describe('openapi.yaml and the app', () => {
         .map((r) => `${r.method.toUpperCase()} ${openApiPath(r.path)}`),
     );
     const documented = new Set(
-      Object.entries(doc.paths).flatMap(([path, item]) =>
-        HTTP_METHODS.filter((m) => item[m] !== undefined).map((m) => `${m.toUpperCase()} ${path}`),
-      ),
+      Object.entries(doc.paths).flatMap(([path, item]) => HTTP_METHODS.filter((m) => item[m] !== undefined).map((m) => `${m.toUpperCase()} ${path}`)),
     );
     expect([...documented].sort()).toEqual([...registered].sort());
   });

@@ -40,10 +40,14 @@ async function refusedStart(dir: string): Promise<{ code: number; output: string
 }
 
 function backfill(dir: string): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/backfill-main.ts', '--table', 'orders', '--endpoint', 'http://127.0.0.1:9', '--state', join(dir, '..', 'state.json')], {
-    cwd: root,
-    env: { ...process.env, SINK_URL: '', PGLITE_DIR: dir, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/backfill-main.ts', '--table', 'orders', '--endpoint', 'http://127.0.0.1:9', '--state', join(dir, '..', 'state.json')],
+    {
+      cwd: root,
+      env: { ...process.env, SINK_URL: '', PGLITE_DIR: dir, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
+    },
+  );
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stderr })));

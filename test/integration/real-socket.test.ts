@@ -1,4 +1,3 @@
-
 import { gzipSync } from 'node:zlib';
 import type { ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -14,10 +14,9 @@ describe('POST /records on PGlite', () => {
   afterAll(async () => h?.close());
 
   const state = (device: string) =>
-    h.query<{ data: { temperature: number }; deleted: boolean; event_name: string }>(
-      'SELECT data, deleted, event_name FROM table_testdrive WHERE pk LIKE $1',
-      [`%"device":"${device}"%`],
-    );
+    h.query<{ data: { temperature: number }; deleted: boolean; event_name: string }>('SELECT data, deleted, event_name FROM table_testdrive WHERE pk LIKE $1', [
+      `%"device":"${device}"%`,
+    ]);
 
   it('applies a JSON array, collapsing an item’s changes (the older one counts as stale)', async () => {
     const records = [kinesis('seed-insert', 'arr-a'), kinesis('seed-modify', 'arr-a'), kinesis('seed-insert', 'arr-b')];

@@ -30,7 +30,13 @@ async function countingStand(target: 'pglite' | 'postgres') {
   const inner: SqlExecutor =
     target === 'pglite'
       ? await pgliteExecutor('memory://')
-      : pgPoolExecutor({ connectionString: postgresUrl!, maxConnections: 4, connectTimeoutMs: 5_000, statementTimeoutMs: 60_000, onIdleError: () => undefined });
+      : pgPoolExecutor({
+          connectionString: postgresUrl!,
+          maxConnections: 4,
+          connectTimeoutMs: 5_000,
+          statementTimeoutMs: 60_000,
+          onIdleError: () => undefined,
+        });
   let statements = 0;
   const db: SqlExecutor = {
     query: (text, params) => {
@@ -45,7 +51,14 @@ async function countingStand(target: 'pglite' | 'postgres') {
   const loaded = loadConfig({ ACCESS_KEY, TARGET_SCHEMA: schema, LOG_LEVEL: 'silent' });
   if (!loaded.ok) throw new Error(loaded.problems.join('; '));
   const newSink = () =>
-    new PostgresSink(db, { kind: target, schema, deadLetterTable: 'cdc_dead_letters', changeLog: false, maxRowsPerStatement: 10_000, maxBytesPerStatement: 4 * 1024 * 1024 });
+    new PostgresSink(db, {
+      kind: target,
+      schema,
+      deadLetterTable: 'cdc_dead_letters',
+      changeLog: false,
+      maxRowsPerStatement: 10_000,
+      maxBytesPerStatement: 4 * 1024 * 1024,
+    });
   const sink = newSink();
   const app = createApp({ config: loaded.config, sink, log: pino({ level: 'silent' }) });
   await inner.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
@@ -139,11 +152,13 @@ for (const target of targets) {
         return r;
       };
       expect((await deliver(stand, [record(1_000, 'first')])).status).toBe(200);
-      const second = await stand.app.request(new Request('http://sink.test/records', {
-        method: 'POST',
-        headers: { authorization: `Bearer ${ACCESS_KEY}`, 'content-type': 'application/json' },
-        body: JSON.stringify([record(2_000, 'second'), record(1_500, 'older')]),
-      }));
+      const second = await stand.app.request(
+        new Request('http://sink.test/records', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${ACCESS_KEY}`, 'content-type': 'application/json' },
+          body: JSON.stringify([record(2_000, 'second'), record(1_500, 'older')]),
+        }),
+      );
       expect(await readJson(second)).toMatchObject({ applied: 1, stale: 1, deadLettered: 0 });
       const rows = await stand.query<{ p: string; s: string; v: string; bytes: number }>(
         `SELECT data->>'p' AS p, data->>'s' AS s, data->>'v' AS v, octet_length(pk) AS bytes FROM long_keys`,

@@ -118,9 +118,18 @@ describe('secrets in logs', () => {
     const { app } = { app: createApp({ config: loaded.config, sink: stubSink(), log: createLogger('silent') }) };
     const bearer = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
     const ways: [string, (guess: string) => Request][] = [
-      ['Content-Encoding on /firehose', (g) => withHeaders(firehoseRequest(firehoseBody(seedRecords()), { accessKey: KEY, requestId: 'r' }), { 'content-encoding': g })],
-      ['Content-Encoding on /records', (g) => new Request('http://sink.test/records', { method: 'POST', headers: { ...bearer, 'content-encoding': g, 'x-request-id': 'r' }, body: '[]' })],
-      ['a body that is not JSON', (g) => new Request('http://sink.test/records', { method: 'POST', headers: { ...bearer, 'x-request-id': 'r' }, body: `{${g}` })],
+      [
+        'Content-Encoding on /firehose',
+        (g) => withHeaders(firehoseRequest(firehoseBody(seedRecords()), { accessKey: KEY, requestId: 'r' }), { 'content-encoding': g }),
+      ],
+      [
+        'Content-Encoding on /records',
+        (g) => new Request('http://sink.test/records', { method: 'POST', headers: { ...bearer, 'content-encoding': g, 'x-request-id': 'r' }, body: '[]' }),
+      ],
+      [
+        'a body that is not JSON',
+        (g) => new Request('http://sink.test/records', { method: 'POST', headers: { ...bearer, 'x-request-id': 'r' }, body: `{${g}` }),
+      ],
       ['an eventName', (g) => withHeaders(recordsRequest([{ ...seedRecords()[0], eventName: g }], KEY), { 'x-request-id': 'r' })],
     ];
     for (const secret of [PASSWORD, PARAM_PASSWORD, KEY]) {
@@ -129,13 +138,18 @@ describe('secrets in logs', () => {
         const seen = async (guess: string) => {
           const response = await app.request(request(guess));
           const status = await (await app.request('/status')).json();
-          return `${response.status} ${await response.text()} ${JSON.stringify((status as { lastError: unknown }).lastError)}`
-            // The guess as sent, and as quoted once or twice in JSON.
-            .split(escaped(escaped(guess))).join('<guess>')
-            .split(escaped(guess)).join('<guess>')
-            .split(guess).join('<guess>')
-            .replace(/"at":"[^"]+"/, '')
-            .replace(/"timestamp":\d+/, '');
+          return (
+            `${response.status} ${await response.text()} ${JSON.stringify((status as { lastError: unknown }).lastError)}`
+              // The guess as sent, and as quoted once or twice in JSON.
+              .split(escaped(escaped(guess)))
+              .join('<guess>')
+              .split(escaped(guess))
+              .join('<guess>')
+              .split(guess)
+              .join('<guess>')
+              .replace(/"at":"[^"]+"/, '')
+              .replace(/"timestamp":\d+/, '')
+          );
         };
         const right = await seen(secret);
         expect(right, way).not.toContain('[redacted]');
@@ -147,7 +161,11 @@ describe('secrets in logs', () => {
   it('logs the start-up line without the credentials of a URL, password or query parameters', async () => {
     const service = await startService({ ACCESS_KEY: KEY, SINK_URL: `${PARAM_URL}&application_name=cdc`, SINK_CONNECT_TIMEOUT_MS: '500' });
     try {
-      const delivered = await fetch(`${service.url}/firehose`, { method: 'POST', headers: { 'x-amz-firehose-access-key': KEY }, body: JSON.stringify(firehoseBody(seedRecords())) });
+      const delivered = await fetch(`${service.url}/firehose`, {
+        method: 'POST',
+        headers: { 'x-amz-firehose-access-key': KEY },
+        body: JSON.stringify(firehoseBody(seedRecords())),
+      });
       expect(delivered.status).toBe(503);
       expect(leaks(await delivered.text())).toEqual([]);
     } finally {

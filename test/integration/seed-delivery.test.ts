@@ -6,7 +6,6 @@ import { describeTargets, sinkTargets } from '../support/sinks.js';
 
 // The README's example, against every sink (a live CrateDB only where CRATEDB_URL is set).
 describeTargets('the seed delivery into', sinkTargets, {}, (h) => {
-
   const rows = () => h.rows('table_testdrive');
 
   it('answers exactly {requestId, timestamp} and leaves qux live and foo deleted', async () => {

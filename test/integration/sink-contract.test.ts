@@ -8,7 +8,6 @@ import { createHarness, describeTargets, postgresUrl, sinkTargets } from '../sup
 
 // One contract, run against every sink: what README promises about the tables.
 describeTargets('sink contract:', sinkTargets, { CHANGE_LOG: 'true' }, (h) => {
-
   const post = async (records: unknown[]) => {
     const response = await h.app.request(recordsRequest(records));
     expect(response.status).toBe(200);
@@ -82,7 +81,10 @@ describeTargets('sink contract:', sinkTargets, { CHANGE_LOG: 'true' }, (h) => {
   });
 
   it('appends every change once to the change log', async () => {
-    const records = [kinesisRecord({ id: 'log', micros: 20_000 }), kinesisRecord({ id: 'log', eventName: 'MODIFY', micros: 21_000, attributes: { x: { BOOL: true } } })];
+    const records = [
+      kinesisRecord({ id: 'log', micros: 20_000 }),
+      kinesisRecord({ id: 'log', eventName: 'MODIFY', micros: 21_000, attributes: { x: { BOOL: true } } }),
+    ];
     await post(records);
     await post(records.reverse());
     expect(await h.changeLog('contract_items', { id: 'log' })).toEqual([

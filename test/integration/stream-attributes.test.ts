@@ -34,8 +34,12 @@ describe('delivery streams with their own TARGET_SCHEMA and TABLE_MAP', () => {
 
   it('writes each stream into its schema and table map; without the header, as configured', async () => {
     const record = (id: string) => kinesisRecord({ table: 'orders', id, micros: 1_720_740_233_000_000 });
-    expect((await post([record('a')], { 'x-amz-firehose-common-attributes': attributes({ TARGET_SCHEMA: 'eu' }), 'x-amz-firehose-source-arn': arn('eu') })).status).toBe(200);
-    expect((await post([record('b')], { 'x-amz-firehose-common-attributes': attributes({ TARGET_SCHEMA: 'us', TABLE_MAP: 'orders=us_orders' }) })).status).toBe(200);
+    expect(
+      (await post([record('a')], { 'x-amz-firehose-common-attributes': attributes({ TARGET_SCHEMA: 'eu' }), 'x-amz-firehose-source-arn': arn('eu') })).status,
+    ).toBe(200);
+    expect((await post([record('b')], { 'x-amz-firehose-common-attributes': attributes({ TARGET_SCHEMA: 'us', TABLE_MAP: 'orders=us_orders' }) })).status).toBe(
+      200,
+    );
     expect((await post([record('c')], {})).status).toBe(200);
     expect((await query('SELECT pk FROM eu.orders')).map((r) => r.pk)).toEqual(['{"id":"a"}']);
     expect((await query('SELECT pk FROM us.us_orders')).map((r) => r.pk)).toEqual(['{"id":"b"}']);
@@ -49,7 +53,9 @@ describe('delivery streams with their own TARGET_SCHEMA and TABLE_MAP', () => {
       'x-amz-firehose-source-arn': arn('bad'),
     });
     expect(response.status).toBe(400);
-    expect(((await readJson(response)) as { errorMessage: string }).errorMessage).toMatch(/^X-Amz-Firehose-Common-Attributes: TARGET_SCHEMA "Bad Schema": lower-case letters/);
+    expect(((await readJson(response)) as { errorMessage: string }).errorMessage).toMatch(
+      /^X-Amz-Firehose-Common-Attributes: TARGET_SCHEMA "Bad Schema": lower-case letters/,
+    );
     expect(lines.find((l) => l.msg === 'delivery refused' && l.sourceArn === arn('bad'))).toBeDefined();
   });
 

@@ -35,8 +35,16 @@ for (const target of sinkTargets.filter((t) => !t.name.startsWith('cratedb'))) {
     it('never rescans a CTE per input row, even when the table is large and analyzed (a redelivery)', async () => {
       const rows = JSON.stringify(
         Array.from({ length: 10_000 }, (_, i) => ({
-          pk: `{"id":"k${i}"}`, data: { id: `k${i}` }, deleted: false, version: 1_000 + i, seq: null,
-          event_id: `e${i}`, event_name: 'INSERT', ttl: false, keys_only: false, source_table: 'plan-check',
+          pk: `{"id":"k${i}"}`,
+          data: { id: `k${i}` },
+          deleted: false,
+          version: 1_000 + i,
+          seq: null,
+          event_id: `e${i}`,
+          event_name: 'INSERT',
+          ttl: false,
+          keys_only: false,
+          source_table: 'plan-check',
         })),
       );
       const statement = sql.upsertRows(h.schema, 'plan_check');

@@ -26,7 +26,13 @@ const postRecords = async (h: Harness, body: string) => {
   expect(response.status, await response.clone().text()).toBe(200);
 };
 const lambda = (h: Harness, event: unknown) =>
-  createLambdaHandler({ sink: h.sink, log: pino({ level: 'silent' }), targets: new TargetTables(tableNaming(new Map(), 'cdc_dead_letters'), h.sink), changeLog: false, futureChangeMarginSeconds: h.config.futureChangeMarginSeconds })(event);
+  createLambdaHandler({
+    sink: h.sink,
+    log: pino({ level: 'silent' }),
+    targets: new TargetTables(tableNaming(new Map(), 'cdc_dead_letters'), h.sink),
+    changeLog: false,
+    futureChangeMarginSeconds: h.config.futureChangeMarginSeconds,
+  })(event);
 
 const waysIn: WayIn[] = [
   {
@@ -75,7 +81,10 @@ describe('every way in', () => {
   const written = async (id: string) => (await h.query('SELECT pk FROM ways_in WHERE pk = $1', [JSON.stringify({ id })])).length;
   /** Dead letters of this record: its payload is the record as it came (text, or base64 of it). */
   const deadLetter = async (text: string) =>
-    h.query<{ error: string; payload: string; source: string }>('SELECT error, payload, source FROM cdc_dead_letters WHERE payload IN ($1, $2)', [text, base64(text)]);
+    h.query<{ error: string; payload: string; source: string }>('SELECT error, payload, source FROM cdc_dead_letters WHERE payload IN ($1, $2)', [
+      text,
+      base64(text),
+    ]);
 
   describe.each(waysIn)('$name', (way) => {
     const slug = way.name.replace(/[^a-z]+/gi, '-');
@@ -86,7 +95,10 @@ describe('every way in', () => {
       const soon = datedRecordText(`${slug}-two-days`, now + 48 * HOUR_MICROS);
       await way.deliver(h, [far, datedRecordText(`${slug}-hour`, now + HOUR_MICROS), soon]);
       expect(await written(`${slug}-hour`)).toBe(1);
-      for (const [id, text, when] of [[`${slug}-2255`, far, '2255-01-01T00:00:00.000Z'], [`${slug}-two-days`, soon, '']] as const) {
+      for (const [id, text, when] of [
+        [`${slug}-2255`, far, '2255-01-01T00:00:00.000Z'],
+        [`${slug}-two-days`, soon, ''],
+      ] as const) {
         expect(await written(id)).toBe(0);
         const [letter, ...more] = await deadLetter(text);
         expect(more).toEqual([]);

@@ -25,12 +25,7 @@ export interface RunningConsumer {
 
 export const quiet = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
-export function startConsumer(
-  source: StreamSource,
-  store: CheckpointStore,
-  sink: Sink,
-  extra: Partial<ConsumerOptions> = {},
-): RunningConsumer {
+export function startConsumer(source: StreamSource, store: CheckpointStore, sink: Sink, extra: Partial<ConsumerOptions> = {}): RunningConsumer {
   const stop = new AbortController();
   const crash = new AbortController();
   const metrics = createMetrics();
@@ -121,7 +116,8 @@ export function timedSink(sink: Sink, owner: string, writes: TimedWrite[]): Sink
 export function overlappingWrites(writes: readonly TimedWrite[]): string | null {
   for (const a of writes) {
     for (const b of writes) {
-      if (a.stream === b.stream && a.owner !== b.owner && a.from < b.to && b.from < a.to) return `${a.owner} and ${b.owner} both wrote ${a.stream} at ${a.from}`;
+      if (a.stream === b.stream && a.owner !== b.owner && a.from < b.to && b.from < a.to)
+        return `${a.owner} and ${b.owner} both wrote ${a.stream} at ${a.from}`;
     }
   }
   return null;

@@ -127,7 +127,11 @@ export class CrateDbStandIn {
     this.requests.push({ stmt: body.stmt, bulk: body.bulk_args !== undefined, rows: body.bulk_args?.length ?? 1 });
     try {
       if (body.stmt.length > MAX_STATEMENT_LENGTH) {
-        throw new CrateError(400, 4000, `SQLParseException[Statement exceeds \`statement_max_length\` (${MAX_STATEMENT_LENGTH} allowed, ${body.stmt.length} provided). Try replacing inline values with parameter placeholders (\`?\`)]`);
+        throw new CrateError(
+          400,
+          4000,
+          `SQLParseException[Statement exceeds \`statement_max_length\` (${MAX_STATEMENT_LENGTH} allowed, ${body.stmt.length} provided). Try replacing inline values with parameter placeholders (\`?\`)]`,
+        );
       }
       this.checkPrivilege(body.stmt);
       const answer = body.bulk_args ? await this.bulk(body.stmt, body.bulk_args) : await this.single(body.stmt, body.args ?? []);
@@ -209,7 +213,8 @@ export class CrateDbStandIn {
           const pending = new Map(types);
           typeNew(casts[i], [], pending, analysed);
           row[dataIndex] = casts[i];
-          const stored: unknown = updates && (mappingChangedBy !== null || changesMapping(pending, types)) ? await this.storedData(target![1]!, target![2]!, row[0]) : undefined;
+          const stored: unknown =
+            updates && (mappingChangedBy !== null || changesMapping(pending, types)) ? await this.storedData(target![1]!, target![2]!, row[0]) : undefined;
           // After a row of the request changed the mapping, a stored row's update loses its `data`:
           // NULL if that row was inserted, the old `data` if it was updated.
           if (mappingChangedBy !== null && stored !== undefined) row[dataIndex] = mappingChangedBy === 'insert' ? null : stored;
@@ -239,7 +244,10 @@ export class CrateDbStandIn {
   private async deleteUnchanged(pg: string, row: unknown[]) {
     const result = await this.db.query(pg, row.map(plain));
     if ((result.affectedRows ?? 0) > 0) return { rowcount: 1 };
-    return { rowcount: -2, error: { code: 4092, message: `VersionConflictEngineException[[${String(row[0])}]: version conflict, required seqNo [${String(row[1])}]]` } };
+    return {
+      rowcount: -2,
+      error: { code: 4092, message: `VersionConflictEngineException[[${String(row[0])}]: version conflict, required seqNo [${String(row[1])}]]` },
+    };
   }
 
   private async storedData(schema: string, table: string, pk: unknown): Promise<unknown> {
@@ -265,7 +273,8 @@ function asCrateError(error: unknown): CrateError {
   const message = (error as Error).message;
   if (/does not exist/.test(message) && /relation|schema/.test(message)) return new CrateError(404, 4041, `RelationUnknown[${message}]`);
   if (/syntax error/.test(message)) return new CrateError(400, 4000, `ParsingException[${message}]`);
-  if (/duplicate key value violates unique constraint/.test(message)) return new CrateError(409, 4091, 'DuplicateKeyException[A document with the same primary key exists already]');
+  if (/duplicate key value violates unique constraint/.test(message))
+    return new CrateError(409, 4091, 'DuplicateKeyException[A document with the same primary key exists already]');
   return new CrateError(400, 4000, `SQLParseException[${message}]`);
 }
 
@@ -299,7 +308,10 @@ function checkIndexable(column: string | undefined, value: unknown): void {
   const long = (v: unknown): boolean =>
     typeof v === 'string' ? Buffer.byteLength(v) > MAX_TERM_BYTES : Array.isArray(v) ? v.some(long) : isPlainObject(v) ? Object.values(v).some(long) : false;
   if (long(value)) {
-    throw rowError(4000, `SQLParseException[Document contains at least one immense term (whose UTF8 encoding is longer than the max length ${MAX_TERM_BYTES}), all of which were skipped.]`);
+    throw rowError(
+      4000,
+      `SQLParseException[Document contains at least one immense term (whose UTF8 encoding is longer than the max length ${MAX_TERM_BYTES}), all of which were skipped.]`,
+    );
   }
 }
 
@@ -336,7 +348,11 @@ function castTo(value: unknown, type: string): unknown {
     const cast = value.map((v) => (v === null ? null : castTo(v, element)));
     return cast.includes(CANNOT) ? CANNOT : cast;
   }
-  const number = isLosslessNumber(value) ? Number(value.value) : typeof value === 'string' && /^\s*-?\d+(\.\d+)?([eE][+-]?\d+)?\s*$/.test(value) ? Number(value) : null;
+  const number = isLosslessNumber(value)
+    ? Number(value.value)
+    : typeof value === 'string' && /^\s*-?\d+(\.\d+)?([eE][+-]?\d+)?\s*$/.test(value)
+      ? Number(value)
+      : null;
   switch (type) {
     case 'double precision':
       return number ?? CANNOT;
@@ -409,7 +425,10 @@ function typeOf(v: unknown): string {
 
 function display(value: unknown): string {
   if (isLosslessNumber(value)) return value.value;
-  if (isPlainObject(value)) return `{${Object.entries(value).map(([k, v]) => `${k}=${display(v)}`).join(', ')}}`;
+  if (isPlainObject(value))
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${k}=${display(v)}`)
+      .join(', ')}}`;
   return String(value);
 }
 

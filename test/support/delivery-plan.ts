@@ -42,9 +42,7 @@ export function planDeliveries(records: readonly unknown[], poison: readonly str
     deliveries.push({
       endpoint,
       gzip: random() < 0.5,
-      records: slice.map(({ record, poison }) =>
-        endpoint === '/firehose' ? (poison ? record : encodeRecord(record)) : poison ? { poison: record } : record,
-      ),
+      records: slice.map(({ record, poison }) => (endpoint === '/firehose' ? (poison ? record : encodeRecord(record)) : poison ? { poison: record } : record)),
     });
   }
   return deliveries;

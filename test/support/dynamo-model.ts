@@ -65,14 +65,23 @@ const value: fc.Arbitrary<Value> = fc.letrec<{ value: Value }>((tie) => ({
     fc.constant({ NULL: true as const }),
     fc.uniqueArray(text, { minLength: 1, maxLength: 4 }).map((SS) => ({ SS })),
     fc.uniqueArray(canonicalNumber, { minLength: 1, maxLength: 4 }).map((NS) => ({ NS })),
-    fc.uniqueArray(bytes.filter((b) => b.length > 0), { minLength: 1, maxLength: 3, selector: (b) => Buffer.from(b).toString('hex') }).map((BS) => ({ BS })),
+    fc
+      .uniqueArray(
+        bytes.filter((b) => b.length > 0),
+        { minLength: 1, maxLength: 3, selector: (b) => Buffer.from(b).toString('hex') },
+      )
+      .map((BS) => ({ BS })),
     fc.dictionary(attributeName, tie('value'), { maxKeys: 3 }).map((M) => ({ M })),
     fc.array(tie('value'), { maxLength: 3 }).map((L) => ({ L })),
   ),
 })).value;
 
 const keyValue = (type: KeyType): fc.Arbitrary<Value> =>
-  type === 'S' ? text.filter((s) => s.length > 0).map((S) => ({ S })) : type === 'N' ? canonicalNumber.map((N) => ({ N })) : bytes.filter((b) => b.length > 0).map((B) => ({ B }));
+  type === 'S'
+    ? text.filter((s) => s.length > 0).map((S) => ({ S }))
+    : type === 'N'
+      ? canonicalNumber.map((N) => ({ N }))
+      : bytes.filter((b) => b.length > 0).map((B) => ({ B }));
 
 const TABLE_NAMES = ['table-testdrive', 'Orders.2024', 'sensor_readings', 'UPPER-case'];
 
@@ -86,7 +95,12 @@ const tableSpec = (name: string): fc.Arbitrary<TableSpec> =>
     .map(({ format, pkType, sk }) => ({
       name,
       format,
-      keys: sk ? [{ name: 'id', type: pkType }, { name: 'sort.key', type: sk }] : [{ name: 'id', type: pkType }],
+      keys: sk
+        ? [
+            { name: 'id', type: pkType },
+            { name: 'sort.key', type: sk },
+          ]
+        : [{ name: 'id', type: pkType }],
     }));
 
 export const historyArbitrary: fc.Arbitrary<History> = fc
@@ -95,16 +109,31 @@ export const historyArbitrary: fc.Arbitrary<History> = fc
   .chain((tables) => {
     const keyPools = fc.tuple(
       ...tables.map((t) =>
-        fc.uniqueArray(fc.tuple(...t.keys.map((k) => keyValue(k.type))), { minLength: 1, maxLength: 3, selector: (vs) => JSON.stringify(vs, binaryReplacer) }).map((tuples) =>
-          tuples.map((vs) => Object.fromEntries(t.keys.map((k, i) => [k.name, vs[i]!]))),
-        ),
+        fc
+          .uniqueArray(fc.tuple(...t.keys.map((k) => keyValue(k.type))), { minLength: 1, maxLength: 3, selector: (vs) => JSON.stringify(vs, binaryReplacer) })
+          .map((tuples) => tuples.map((vs) => Object.fromEntries(t.keys.map((k, i) => [k.name, vs[i]!])))),
       ),
     );
     return keyPools.chain((pools) => {
       const operation: fc.Arbitrary<Operation> = fc.integer({ min: 0, max: tables.length - 1 }).chain((table) =>
         fc.oneof(
-          { weight: 3, arbitrary: fc.record({ kind: fc.constant('put' as const), table: fc.constant(table), key: fc.nat(pools[table]!.length - 1), attributes: fc.dictionary(attributeName.filter((n) => n !== 'id' && n !== 'sort.key'), value, { maxKeys: 4 }) }) },
-          { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), table: fc.constant(table), key: fc.nat(pools[table]!.length - 1), ttl: fc.boolean() }) },
+          {
+            weight: 3,
+            arbitrary: fc.record({
+              kind: fc.constant('put' as const),
+              table: fc.constant(table),
+              key: fc.nat(pools[table]!.length - 1),
+              attributes: fc.dictionary(
+                attributeName.filter((n) => n !== 'id' && n !== 'sort.key'),
+                value,
+                { maxKeys: 4 },
+              ),
+            }),
+          },
+          {
+            weight: 1,
+            arbitrary: fc.record({ kind: fc.constant('delete' as const), table: fc.constant(table), key: fc.nat(pools[table]!.length - 1), ttl: fc.boolean() }),
+          },
         ),
       );
       return fc.array(operation, { minLength: 1, maxLength: 25 }).map((operations) => ({ tables, keyPools: pools, operations }));
@@ -177,7 +206,16 @@ export function emitRecords(history: History, startMicros = 1_720_000_000_000_00
   return { records, finalState: state, touched };
 }
 
-function cdcRecord(table: TableSpec, eventName: string, keys: Item, before: Item | undefined, after: Item | undefined, micros: number, sequence: bigint, ttl: boolean): Record<string, unknown> {
+function cdcRecord(
+  table: TableSpec,
+  eventName: string,
+  keys: Item,
+  before: Item | undefined,
+  after: Item | undefined,
+  micros: number,
+  sequence: bigint,
+  ttl: boolean,
+): Record<string, unknown> {
   const f = table.format;
   const dynamodb: Record<string, unknown> = { Keys: toItem(keys, f), SizeBytes: 100 };
   if (after) dynamodb.NewImage = toItem(after, f);

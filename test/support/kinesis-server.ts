@@ -1,4 +1,12 @@
-import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient, ListShardsCommand, MergeShardsCommand, PutRecordCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  KinesisClient,
+  ListShardsCommand,
+  MergeShardsCommand,
+  PutRecordCommand,
+  SplitShardCommand,
+} from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import kinesalite from 'kinesalite';
 import { serveEmulator } from './listen.js';
@@ -18,7 +26,12 @@ export async function startKinesis(): Promise<KinesisServer> {
 }
 
 export function kinesisClient(endpoint: string): KinesisClient {
-  return new KinesisClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, requestHandler: new NodeHttpHandler() });
+  return new KinesisClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    requestHandler: new NodeHttpHandler(),
+  });
 }
 
 /** Creates a stream and waits until it is ACTIVE (or not UPDATING, after a reshard). */

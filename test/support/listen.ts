@@ -4,9 +4,7 @@ import { serve, type ServerType } from '@hono/node-server';
 /** Starts the app on 127.0.0.1, on a free port. */
 export function listen(app: { fetch: Parameters<typeof serve>[0]['fetch'] }): Promise<{ server: ServerType; port: number }> {
   return new Promise((resolve) => {
-    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () =>
-      resolve({ server, port: (server.address() as AddressInfo).port }),
-    );
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve({ server, port: (server.address() as AddressInfo).port }));
   });
 }
 

@@ -5,7 +5,12 @@
  */
 export function longKey(bytes: number, seed: number): string {
   // [first code point, how many]: ASCII letters, Cyrillic (2 bytes), CJK (3 bytes), emoji (4 bytes).
-  const ranges: [number, number][] = [[0x61, 26], [0x400, 256], [0x4e00, 20_000], [0x1f300, 768]];
+  const ranges: [number, number][] = [
+    [0x61, 26],
+    [0x400, 256],
+    [0x4e00, 20_000],
+    [0x1f300, 768],
+  ];
   const escaped = ['"', '\\', '\u0001'];
   let state = seed >>> 0 || 1;
   const next = () => (state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0) >>> 8;

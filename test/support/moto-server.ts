@@ -12,7 +12,8 @@ import type { KeyDef } from './dynamodb-server.js';
  * and stops it by its PID.
  */
 const root = new URL('../../', import.meta.url).pathname;
-export const motoServerPath: string | null = process.env.MOTO_SERVER ?? (existsSync(`${root}.venv-test/bin/moto_server`) ? `${root}.venv-test/bin/moto_server` : null);
+export const motoServerPath: string | null =
+  process.env.MOTO_SERVER ?? (existsSync(`${root}.venv-test/bin/moto_server`) ? `${root}.venv-test/bin/moto_server` : null);
 export const motoSkipReason: string | null = motoServerPath
   ? null
   : 'moto is not installed (scripts/test-services.sh installs it into .venv-test/; or set MOTO_SERVER to a moto_server)';
@@ -73,7 +74,12 @@ export async function startMoto(): Promise<MotoServer> {
 }
 
 /** A table with a stream; returns its LatestStreamArn. */
-export async function createStreamTable(client: DynamoDBClient, name: string, keys: readonly KeyDef[], view: StreamViewType = 'NEW_AND_OLD_IMAGES'): Promise<string> {
+export async function createStreamTable(
+  client: DynamoDBClient,
+  name: string,
+  keys: readonly KeyDef[],
+  view: StreamViewType = 'NEW_AND_OLD_IMAGES',
+): Promise<string> {
   const answer = await client.send(
     new CreateTableCommand({
       TableName: name,

@@ -100,9 +100,7 @@ export class OpenApiValidator {
     const content = resolveLocal(this.doc, documented).content ?? {};
     const mediaType = (response.headers.get('content-type') ?? '').split(';')[0]!.trim();
     if (!(mediaType in content)) return [`${method} ${path} ${response.status}: Content-Type ${mediaType || '(none)'} is not documented`];
-    const responseRef = documented.$ref
-      ? documented.$ref.slice(1)
-      : `/paths/${pointerPart(path)}/${method.toLowerCase()}/responses/${response.status}`;
+    const responseRef = documented.$ref ? documented.$ref.slice(1) : `/paths/${pointerPart(path)}/${method.toLowerCase()}/responses/${response.status}`;
     const validate = this.schemaAt(`${responseRef}/content/${pointerPart(mediaType)}/schema`);
     const body: unknown = JSON.parse(await response.clone().text());
     return validate(body) ? [] : errorLines(validate.errors, body);

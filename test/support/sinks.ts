@@ -241,7 +241,12 @@ function viaProxy(url: string, proxyUrl: string): string {
  * One `describe` per target (skipped, with the reason, where it cannot run), each with a harness
  * of its own for the whole suite: `body` reaches it through `h` once the suite runs.
  */
-export function describeTargets(what: string, targets: readonly SinkTarget[], env: Record<string, string>, body: (h: Harness, target: SinkTarget) => void): void {
+export function describeTargets(
+  what: string,
+  targets: readonly SinkTarget[],
+  env: Record<string, string>,
+  body: (h: Harness, target: SinkTarget) => void,
+): void {
   for (const target of targets) {
     describe.skipIf(target.skipReason !== null)(targetTitle(what, target), () => {
       let current: Harness | undefined;

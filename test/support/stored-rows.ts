@@ -92,7 +92,9 @@ export function tableReads(query: Query, flavour: RowFlavour, schema: string, de
     row: async (table, key) => (await select(table, ' WHERE pk = $1', [pkText(key)]))[0],
     pks: async (table) => (await query<{ pk: string }>(`SELECT pk FROM "${table}"`)).map((r) => r.pk).sort(byText),
     async deadLetters(filter = {}) {
-      const letters = await query<Record<string, unknown>>(`SELECT id, request_id, record_index, source, source_table, payload, error FROM "${deadLetterTable}"`);
+      const letters = await query<Record<string, unknown>>(
+        `SELECT id, request_id, record_index, source, source_table, payload, error FROM "${deadLetterTable}"`,
+      );
       return letters
         .map((l) => ({ ...l, record_index: Number(l.record_index) }) as DeadLetterRow)
         .filter(
@@ -128,7 +130,7 @@ function toStoredRow(r: Record<string, unknown>, flavour: RowFlavour): StoredRow
   const item = String(r.item);
   const text = (v: unknown) => (typeof v === 'string' ? v : jsonText(v));
   const data = flavour === 'postgres' ? item : text(r.data);
-  const aux = flavour === 'postgres' || r.aux === null ? [] : (parse(text(r.aux)) as Diversion[] | null) ?? [];
+  const aux = flavour === 'postgres' || r.aux === null ? [] : ((parse(text(r.aux)) as Diversion[] | null) ?? []);
   return {
     pk: String(r.pk),
     data: canonicalJson(data),

@@ -5,10 +5,7 @@ import type { WriteBatch } from '../../src/translate/write-batch.js';
  * A real sink with a hook around each write: the hook may act first (change DynamoDB, apply
  * stream changes) or answer in the database's place (an outage), then the real write runs.
  */
-export function wrapSink(
-  real: Sink,
-  around: (batch: WriteBatch, write: () => Promise<SinkWriteResult>) => Promise<SinkWriteResult>,
-): Sink {
+export function wrapSink(real: Sink, around: (batch: WriteBatch, write: () => Promise<SinkWriteResult>) => Promise<SinkWriteResult>): Sink {
   return {
     kind: real.kind,
     write: (batch) => around(batch, () => real.write(batch)),

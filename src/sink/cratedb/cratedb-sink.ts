@@ -117,7 +117,10 @@ export class CrateDbSink implements Sink {
         await this.client.execute(sql.refreshTable(schema, table));
         const { rows } = await this.client.execute(sql.purgeCandidates(schema, table, PURGE_BATCH), [version]);
         if (rows.length === 0) break;
-        const { results } = await this.client.executeBulk(sql.deleteUnchanged(schema, table), rows.map((r) => JSON.stringify(r)));
+        const { results } = await this.client.executeBulk(
+          sql.deleteUnchanged(schema, table),
+          rows.map((r) => JSON.stringify(r)),
+        );
         let deleted = 0;
         for (const result of results) {
           if (result.rowcount > 0) deleted++;
@@ -171,7 +174,16 @@ export class CrateDbSink implements Sink {
     const upsert = sql.upsertRows(this.options.schema, table.table);
     const fresh = candidates.filter((c) => !stored.has(c.row.pk));
     const known = candidates.filter((c) => stored.has(c.row.pk));
-    const taken = await this.writeAndRescue(table.table, { statement: sql.insertRows(this.options.schema, table.table), updates: false }, fresh, claims, outcomes, requestId, failed, upsert);
+    const taken = await this.writeAndRescue(
+      table.table,
+      { statement: sql.insertRows(this.options.schema, table.table), updates: false },
+      fresh,
+      claims,
+      outcomes,
+      requestId,
+      failed,
+      upsert,
+    );
     await this.writeAndRescue(table.table, { statement: upsert, updates: true }, [...known, ...taken], claims, outcomes, requestId, failed);
     await this.rewriteCast(table.table, candidates, claims, outcomes, requestId, failed);
     if (table.changes.length > 0) await this.writeChangeLog(table, requestId, failed);
@@ -235,9 +247,7 @@ export class CrateDbSink implements Sink {
       const cast = candidates.filter((c) => {
         if (outcomes[c.index]!.outcome !== 'applied') return false;
         const projection =
-          round < MAX_REWRITE_ROUNDS
-            ? projectItem(c.item, columns, this.options.maxDataColumns, claims)
-            : projectAllToAux(c.item, parseItem(c.row.pk));
+          round < MAX_REWRITE_ROUNDS ? projectItem(c.item, columns, this.options.maxDataColumns, claims) : projectAllToAux(c.item, parseItem(c.row.pk));
         if (sameProjection(projection, c.projection)) return false;
         c.projection = projection;
         return true;
@@ -249,7 +259,12 @@ export class CrateDbSink implements Sink {
   }
 
   /** Writes the candidates in bulk; returns those CrateDB refused, each isolated with its error. */
-  private async writeRows(table: string, { statement, updates }: Write, candidates: readonly Candidate[], claims: ColumnTypes): Promise<{ candidate: Candidate; error: unknown }[]> {
+  private async writeRows(
+    table: string,
+    { statement, updates }: Write,
+    candidates: readonly Candidate[],
+    claims: ColumnTypes,
+  ): Promise<{ candidate: Candidate; error: unknown }[]> {
     const refused: { candidate: Candidate; error: unknown }[] = [];
     const { maxRowsPerStatement, maxBytesPerStatement, maxDataColumns } = this.options;
     const size = (c: Candidate) => c.row.data.length * 2 + ROW_OVERHEAD_BYTES;
@@ -288,7 +303,11 @@ export class CrateDbSink implements Sink {
     const attempts: Attempt[] = new Array(rows.length);
     const steady = rows.flatMap((c, i) => (c.projection.changesMapping ? [] : [i]));
     if (steady.length > 0) {
-      const answered = await this.upsert(table, statement, steady.map((i) => rows[i]!));
+      const answered = await this.upsert(
+        table,
+        statement,
+        steady.map((i) => rows[i]!),
+      );
       steady.forEach((i, n) => (attempts[i] = answered[n]!));
     }
     for (const [i, c] of rows.entries()) {
@@ -348,7 +367,11 @@ export class CrateDbSink implements Sink {
     const size = (r: RowWrite) => quoteLiteral(r.pk).length + 2;
     const maxChars = Math.min(this.options.maxBytesPerStatement, MAX_STATEMENT_CHARS);
     for (const chunk of chunkRows(rows, size, this.options.maxRowsPerStatement, maxChars)) {
-      const statement = sql.selectGateKeys(this.options.schema, table, chunk.map((r) => r.pk));
+      const statement = sql.selectGateKeys(
+        this.options.schema,
+        table,
+        chunk.map((r) => r.pk),
+      );
       const { rows: found } = await this.withStateTable(table, () => this.client.execute(statement));
       for (const [pk, key] of storedGateKeys(found)) keys.set(pk, key);
     }
@@ -366,7 +389,10 @@ export class CrateDbSink implements Sink {
       const attempts = await writeIsolatingFailures(
         chunk,
         async (rows) =>
-          bulkAttempts(await this.recreateOnMissing(`log:${table.table}`, createLog, () => this.client.executeBulk(statement, rows.map(changeArgs))), rows.length),
+          bulkAttempts(
+            await this.recreateOnMissing(`log:${table.table}`, createLog, () => this.client.executeBulk(statement, rows.map(changeArgs))),
+            rows.length,
+          ),
         isRowError,
         (_row, error): Attempt => ({ ok: false, error }),
       );
@@ -457,7 +483,6 @@ export class CrateDbSink implements Sink {
       return run();
     }
   }
-
 }
 
 function sinkError(error: unknown): SinkError {
@@ -507,5 +532,17 @@ function upsertArgs({ row, projection }: Candidate): string {
 }
 
 function changeArgs(c: ChangeLogRow): string {
-  return JSON.stringify([c.eventId, c.pk, c.eventName, c.version, paddedSeq(c.sequence), c.ttl, c.newImage, c.oldImage, c.sourceTable, Math.floor(c.version / 1000), Date.now()]);
+  return JSON.stringify([
+    c.eventId,
+    c.pk,
+    c.eventName,
+    c.version,
+    paddedSeq(c.sequence),
+    c.ttl,
+    c.newImage,
+    c.oldImage,
+    c.sourceTable,
+    Math.floor(c.version / 1000),
+    Date.now(),
+  ]);
 }

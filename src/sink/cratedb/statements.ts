@@ -74,8 +74,20 @@ export function createDeadLetterTable(schema: string, table: string, settings: T
 
 /** Parameter order of `upsertRows`. */
 export const upsertColumns = [
-  'pk', 'data', 'aux', 'item', 'deleted', 'version', 'seq', 'event_id', 'event_name',
-  'ttl_expired', 'keys_only', 'source_table', 'changed_at', 'written_at',
+  'pk',
+  'data',
+  'aux',
+  'item',
+  'deleted',
+  'version',
+  'seq',
+  'event_id',
+  'event_name',
+  'ttl_expired',
+  'keys_only',
+  'source_table',
+  'changed_at',
+  'written_at',
 ] as const;
 
 /**
@@ -92,14 +104,8 @@ export function upsertRows(schema: string, table: string, rewrite = false): stri
   const keepItem = `(excluded."keys_only" AND NOT "deleted")`;
   const assign = (column: string, value = `excluded.${quoteIdent(column)}`) =>
     `${quoteIdent(column)} = CASE WHEN ${newer} THEN ${value} ELSE ${quoteIdent(column)} END`;
-  const itemColumn = (column: string) =>
-    assign(column, `CASE WHEN ${keepItem} THEN ${quoteIdent(column)} ELSE excluded.${quoteIdent(column)} END`);
-  const sets = [
-    itemColumn('data'),
-    itemColumn('aux'),
-    itemColumn('item'),
-    ...upsertColumns.slice(4).map((c) => assign(c)),
-  ];
+  const itemColumn = (column: string) => assign(column, `CASE WHEN ${keepItem} THEN ${quoteIdent(column)} ELSE excluded.${quoteIdent(column)} END`);
+  const sets = [itemColumn('data'), itemColumn('aux'), itemColumn('item'), ...upsertColumns.slice(4).map((c) => assign(c))];
   return `INSERT INTO ${qualified(schema, table)} (${upsertColumns.map(quoteIdent).join(', ')})
 VALUES (${upsertColumns.map(() => '?').join(', ')})
 ON CONFLICT ("pk") DO UPDATE SET
@@ -113,7 +119,17 @@ VALUES (${upsertColumns.map(() => '?').join(', ')})`;
 }
 
 export const changeLogColumns = [
-  'event_id', 'pk', 'event_name', 'version', 'seq', 'ttl_expired', 'new_image', 'old_image', 'source_table', 'changed_at', 'written_at',
+  'event_id',
+  'pk',
+  'event_name',
+  'version',
+  'seq',
+  'ttl_expired',
+  'new_image',
+  'old_image',
+  'source_table',
+  'changed_at',
+  'written_at',
 ] as const;
 
 export function insertChangeLog(schema: string, table: string): string {

@@ -56,7 +56,10 @@ export async function claimNames(client: CrateDbClient, schema: string, names: r
     if (row && owner === source) owner = String(row[0]);
   }
   const now = Date.now();
-  const { results } = await client.executeBulk(insertOwner(schema), missing.map((n) => JSON.stringify([n, owner, now])));
+  const { results } = await client.executeBulk(
+    insertOwner(schema),
+    missing.map((n) => JSON.stringify([n, owner, now])),
+  );
   const inserted = missing.filter((_, i) => (results[i]?.rowcount ?? 0) > 0);
   const refused = results.find((r) => r.rowcount < 0);
   if (refused) throw bulkRowError(refused.error);
@@ -64,7 +67,10 @@ export async function claimNames(client: CrateDbClient, schema: string, names: r
   const holders = new Set(owners.values());
   if (holders.size > 1 && inserted.length > 0) {
     // Another claimant took the rest of the family at the same moment: give back what we took.
-    await client.executeBulk(deleteOwner(schema), inserted.map((n) => JSON.stringify([n])));
+    await client.executeBulk(
+      deleteOwner(schema),
+      inserted.map((n) => JSON.stringify([n])),
+    );
     throw new SplitClaimError(`the names ${names.join(', ')} were claimed at once by two DynamoDB tables: retrying`);
   }
   return heldByOther(owners, source);

@@ -6,12 +6,7 @@ import { join, resolve } from 'node:path';
 /** The embedded database cannot be used by this process; the message says why and what to do. */
 export class EmbeddedDatabaseError extends Error {
   constructor(
-    readonly code:
-      | 'PGLITE_DIR_IN_USE'
-      | 'PGLITE_DIR_UNLOCKABLE'
-      | 'PGLITE_DIR_UNOPENABLE'
-      | 'EMBEDDED_SQL_PORT_IN_USE'
-      | 'EMBEDDED_SQL_PORT_UNAVAILABLE',
+    readonly code: 'PGLITE_DIR_IN_USE' | 'PGLITE_DIR_UNLOCKABLE' | 'PGLITE_DIR_UNOPENABLE' | 'EMBEDDED_SQL_PORT_IN_USE' | 'EMBEDDED_SQL_PORT_UNAVAILABLE',
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -79,7 +74,10 @@ export function lockDataDir(dir: string, options: LockOptions = {}): DataDirLock
     }
     takeOver(path, found);
   }
-  throw new EmbeddedDatabaseError('PGLITE_DIR_UNLOCKABLE', `PGLITE_DIR ${resolve(dir)}: could not take the lock ${path} (other processes keep racing for it); try again`);
+  throw new EmbeddedDatabaseError(
+    'PGLITE_DIR_UNLOCKABLE',
+    `PGLITE_DIR ${resolve(dir)}: could not take the lock ${path} (other processes keep racing for it); try again`,
+  );
 }
 
 function held(path: string, me: LockHolder, options: LockOptions): DataDirLock {

@@ -62,7 +62,13 @@ function executor(db: PGlite, server: WireServer | null, release: () => void): S
 // PGlite fails on a damaged folder with a WebAssembly abort (`RuntimeError: Aborted()`) or a bare
 // "failed to initialize": say which folder, and what to do.
 function unopenableMessage(dataDir: string, error: unknown): string {
-  const detail = error instanceof Error ? error.message.split('\n')[0]!.replace(/\s*Build with -sASSERTIONS.*$/, '').slice(0, 200) : String(error);
+  const detail =
+    error instanceof Error
+      ? error.message
+          .split('\n')[0]!
+          .replace(/\s*Build with -sASSERTIONS.*$/, '')
+          .slice(0, 200)
+      : String(error);
   return (
     `cannot open the embedded database in PGLITE_DIR ${resolve(dataDir)} (PGlite: ${detail}): the folder is damaged ` +
     '(for example by a process killed while creating it) or is not a PGlite database. Move it aside and start again ' +

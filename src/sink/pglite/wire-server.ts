@@ -66,9 +66,17 @@ export async function serveWireProtocol(db: PGlite, options: WireServerOptions):
 function portError(error: NodeJS.ErrnoException, options: WireServerOptions): Error {
   const where = `${options.host}:${options.port}`;
   if (error.code === 'EADDRINUSE') {
-    return new EmbeddedDatabaseError('EMBEDDED_SQL_PORT_IN_USE', `EMBEDDED_SQL_PORT ${options.port}: ${where} is already in use; pick another port or stop what listens there`, { cause: error });
+    return new EmbeddedDatabaseError(
+      'EMBEDDED_SQL_PORT_IN_USE',
+      `EMBEDDED_SQL_PORT ${options.port}: ${where} is already in use; pick another port or stop what listens there`,
+      { cause: error },
+    );
   }
-  return new EmbeddedDatabaseError('EMBEDDED_SQL_PORT_UNAVAILABLE', `EMBEDDED_SQL_PORT ${options.port}: cannot listen on ${where} (${error.code ?? error.message})`, { cause: error });
+  return new EmbeddedDatabaseError(
+    'EMBEDDED_SQL_PORT_UNAVAILABLE',
+    `EMBEDDED_SQL_PORT ${options.port}: cannot listen on ${where} (${error.code ?? error.message})`,
+    { cause: error },
+  );
 }
 
 /** Takes PGlite's query lock and keeps it until `release` is called. */
@@ -166,7 +174,14 @@ class WireConnection {
       this.#release = undefined;
     } else {
       // Holding the database between messages: the sink waits meanwhile, so not for long.
-      this.#idle = setTimeout(() => this.#refuse('25P03', `the embedded database was held idle for ${this.idleHoldMs} ms (inside a transaction, or before Sync): disconnected so that the service can write`), this.idleHoldMs);
+      this.#idle = setTimeout(
+        () =>
+          this.#refuse(
+            '25P03',
+            `the embedded database was held idle for ${this.idleHoldMs} ms (inside a transaction, or before Sync): disconnected so that the service can write`,
+          ),
+        this.idleHoldMs,
+      );
     }
   }
 

@@ -186,7 +186,10 @@ export class PostgresSink implements Sink {
         },
         isRowError,
         (s, error) => refuse(s.row, s.json, errorMessage(error)),
-        { maxFailedSplits: EACH_ROW_AFTER_SPLITS, writeEach: async (rows) => (await this.writeEachRow(statement, rows)).map((a, i) => a.ok || refuse(rows[i]!.row, rows[i]!.json, a.error)) },
+        {
+          maxFailedSplits: EACH_ROW_AFTER_SPLITS,
+          writeEach: async (rows) => (await this.writeEachRow(statement, rows)).map((a, i) => a.ok || refuse(rows[i]!.row, rows[i]!.json, a.error)),
+        },
       );
     }
   }
@@ -195,7 +198,12 @@ export class PostgresSink implements Sink {
     const { schema, deadLetterTable } = this.options;
     await this.ensure(`dlq:${deadLetterTable}`, () => this.db.query(sql.createDeadLetterTable(schema, deadLetterTable)));
     const statement = sql.insertDeadLetters(schema, deadLetterTable);
-    for (const chunk of chunkRows(deadLetters, (d) => d.payload.length + ROW_OVERHEAD_BYTES, this.options.maxRowsPerStatement, this.options.maxBytesPerStatement)) {
+    for (const chunk of chunkRows(
+      deadLetters,
+      (d) => d.payload.length + ROW_OVERHEAD_BYTES,
+      this.options.maxRowsPerStatement,
+      this.options.maxBytesPerStatement,
+    )) {
       await this.db.query(statement, [deadLettersJson(chunk)]);
     }
   }
@@ -331,7 +339,6 @@ function deadLettersJson(rows: readonly DeadLetter[]): string {
     })),
   );
 }
-
 
 // PostgreSQL text cannot hold U+0000 nor a lone surrogate: spell them out so that the dead
 // letter itself can always be stored.

@@ -117,8 +117,15 @@ export function upsertRows(schema: string, table: string, layout: KeyLayout = 'h
   const hashed = layout === 'hashed';
   // Typed columns travel as one JSON array per row (`cols`), in COLUMN_MAP's order.
   const names = columns.map((c) => `, ${quoteIdent(c.name)}`).join('');
-  const values = columns.map((c, i) => (PG_TYPES[c.type] === 'jsonb' ? `, NULLIF(cols->${i}, 'null'::jsonb)` : `, (cols->>${i})::${PG_TYPES[c.type]}`)).join('');
-  const sets = columns.map((c) => `\n    ${quoteIdent(c.name)} = CASE WHEN excluded.keys_only AND NOT t.deleted THEN t.${quoteIdent(c.name)} ELSE excluded.${quoteIdent(c.name)} END,`).join('');
+  const values = columns
+    .map((c, i) => (PG_TYPES[c.type] === 'jsonb' ? `, NULLIF(cols->${i}, 'null'::jsonb)` : `, (cols->>${i})::${PG_TYPES[c.type]}`))
+    .join('');
+  const sets = columns
+    .map(
+      (c) =>
+        `\n    ${quoteIdent(c.name)} = CASE WHEN excluded.keys_only AND NOT t.deleted THEN t.${quoteIdent(c.name)} ELSE excluded.${quoteIdent(c.name)} END,`,
+    )
+    .join('');
   return `WITH input AS (
   SELECT x.*${hashed ? `, sha256(convert_to(x.pk, 'UTF8')) AS pk_hash` : ''} FROM jsonb_to_recordset($1::jsonb) AS x(
     pk text, data jsonb, deleted boolean, version bigint, seq numeric, event_id text,

@@ -17,8 +17,7 @@ export function createTableOwnersTable(schema: string): string {
 )`;
 }
 
-const selectOwners = (schema: string) =>
-  `SELECT table_name, source_table FROM ${qualified(schema, TABLE_OWNERS_TABLE)} WHERE table_name = ANY($1::text[])`;
+const selectOwners = (schema: string) => `SELECT table_name, source_table FROM ${qualified(schema, TABLE_OWNERS_TABLE)} WHERE table_name = ANY($1::text[])`;
 
 // A single statement: all the names or none (a unique violation when another claim won the race).
 const insertOwners = (schema: string) =>
@@ -30,7 +29,15 @@ const selectRelations = `SELECT c.relname, c.relkind,
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = $1 AND c.relname = ANY($2::text[])`;
 
-const RELATION_KINDS: Record<string, string> = { i: 'an index', I: 'an index', S: 'a sequence', v: 'a view', m: 'a materialized view', f: 'a foreign table', c: 'a type' };
+const RELATION_KINDS: Record<string, string> = {
+  i: 'an index',
+  I: 'an index',
+  S: 'a sequence',
+  v: 'a view',
+  m: 'a materialized view',
+  f: 'a foreign table',
+  c: 'a type',
+};
 
 /**
  * Claims `names` (a table and its change log) for `source`: answers who holds them afterwards
@@ -46,7 +53,8 @@ export async function claimNames(db: SqlExecutor, schema: string, names: readonl
     let owner = source;
     const relations = await db.query<{ relname: string; relkind: string; has_source: boolean }>(selectRelations, [schema, missing]);
     for (const r of relations.sort((a, b) => missing.indexOf(a.relname) - missing.indexOf(b.relname))) {
-      const kind = r.relkind === 'r' || r.relkind === 'p' ? (r.has_source ? null : 'a table this service did not create') : (RELATION_KINDS[r.relkind] ?? 'a relation');
+      const kind =
+        r.relkind === 'r' || r.relkind === 'p' ? (r.has_source ? null : 'a table this service did not create') : (RELATION_KINDS[r.relkind] ?? 'a relation');
       if (kind !== null) return `${kind} named ${r.relname}`;
       const [row] = await db.query<{ source_table: string }>(`SELECT source_table FROM ${qualified(schema, r.relname)} LIMIT 1`);
       if (row && owner === source) owner = row.source_table;

@@ -14,7 +14,10 @@ describe('backfillVersion', () => {
     const streams = fixture('streams/lambda-event.json').Records[0];
     delete streams.dynamodb.ApproximateCreationDateTime;
     const lowest = [decodeCdcRecord(streams).version];
-    for (const [value, precision] of [[1, 'MILLISECOND'], [1, 'MICROSECOND']] as const) {
+    for (const [value, precision] of [
+      [1, 'MILLISECOND'],
+      [1, 'MICROSECOND'],
+    ] as const) {
       const record = fixture('kinesis/seed-insert.json');
       record.dynamodb.ApproximateCreationDateTime = value;
       record.dynamodb.ApproximateCreationDateTimePrecision = precision;

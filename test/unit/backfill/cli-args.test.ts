@@ -5,13 +5,46 @@ describe('parseBackfillArgs', () => {
   it('takes the documented options, with defaults', () => {
     expect(parseBackfillArgs(['--table', 'table-testdrive'])).toEqual({
       ok: true,
-      args: { table: 'table-testdrive', segments: 4, endpoint: undefined, region: undefined, statePath: 'backfill-state/table-testdrive.json', pageSize: undefined, restart: false, prune: false },
+      args: {
+        table: 'table-testdrive',
+        segments: 4,
+        endpoint: undefined,
+        region: undefined,
+        statePath: 'backfill-state/table-testdrive.json',
+        pageSize: undefined,
+        restart: false,
+        prune: false,
+      },
     });
     expect(
-      parseBackfillArgs(['--table', 'Orders.2024', '--segments', '16', '--endpoint', 'http://localhost:8000', '--region', 'eu-west-1', '--state', '/tmp/s.json', '--page-size', '100', '--restart', '--prune']),
+      parseBackfillArgs([
+        '--table',
+        'Orders.2024',
+        '--segments',
+        '16',
+        '--endpoint',
+        'http://localhost:8000',
+        '--region',
+        'eu-west-1',
+        '--state',
+        '/tmp/s.json',
+        '--page-size',
+        '100',
+        '--restart',
+        '--prune',
+      ]),
     ).toEqual({
       ok: true,
-      args: { table: 'Orders.2024', segments: 16, endpoint: 'http://localhost:8000', region: 'eu-west-1', statePath: '/tmp/s.json', pageSize: 100, restart: true, prune: true },
+      args: {
+        table: 'Orders.2024',
+        segments: 16,
+        endpoint: 'http://localhost:8000',
+        region: 'eu-west-1',
+        statePath: '/tmp/s.json',
+        pageSize: 100,
+        restart: true,
+        prune: true,
+      },
     });
     expect(parseBackfillArgs(['--help'])).toEqual({ ok: true, help: true });
   });

@@ -24,13 +24,26 @@ describe('progressLine', () => {
   });
 
   it('is full when every segment is done', () => {
-    expect(progressLine(progress({ scanned: 9_000, segmentsDone: 4 }))).toBe('[########################] 9,000 / ~10,000 items  500 items/s  done  segments 4/4');
+    expect(progressLine(progress({ scanned: 9_000, segmentsDone: 4 }))).toBe(
+      '[########################] 9,000 / ~10,000 items  500 items/s  done  segments 4/4',
+    );
   });
 });
 
 describe('summaryText', () => {
   it('reports the tallies and says how to resume an unfinished run', () => {
-    const summary = { ...progress(), table: 'orders', version: -7_000_000, resumed: true, complete: false, applied: 1_990, stale: 7, duplicate: 3, deadLettered: 0, pages: 20 };
+    const summary = {
+      ...progress(),
+      table: 'orders',
+      version: -7_000_000,
+      resumed: true,
+      complete: false,
+      applied: 1_990,
+      stale: 7,
+      duplicate: 3,
+      deadLettered: 0,
+      pages: 20,
+    };
     const text = summaryText(summary);
     expect(text).toContain('backfill of orders stopped before the end (run the same command again to resume) (resumed)');
     expect(text).toContain('items scanned: 2,000 now, 2,500 in this run');

@@ -79,7 +79,12 @@ describe('examples/column-map.yaml', () => {
     const result = parseColumnMap(readFileSync('examples/column-map.yaml', 'utf8'), 'examples/column-map.yaml');
     if (!result.ok) throw new Error(result.problems.join('\n'));
     const specs = result.map.get('table_testdrive')!;
-    expect(specs.map((c) => [c.name, c.type])).toEqual([['device', 'text'], ['reading_time', 'timestamp'], ['temperature', 'double'], ['humidity', 'double']]);
+    expect(specs.map((c) => [c.name, c.type])).toEqual([
+      ['device', 'text'],
+      ['reading_time', 'timestamp'],
+      ['temperature', 'double'],
+      ['humidity', 'double'],
+    ]);
     const delivery = JSON.parse(readFileSync('examples/seed-delivery.json', 'utf8')) as { records: { data: string }[] };
     const insert = decodeFirehoseRecord(delivery.records[0]!.data, 0, nowBounds);
     if (!insert.ok) throw new Error(insert.error);

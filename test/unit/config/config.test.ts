@@ -57,7 +57,10 @@ describe('loadConfig', () => {
 
   it('takes CrateDB URLs and settings, and refuses malformed ones', () => {
     const good = loadConfig({ SINK_URL: 'crate://crate:secret@db.example:4200/?ssl=true&schema=cdc', CRATEDB_SHARDS: '6', CRATEDB_REPLICAS: '0-1' });
-    expect(good.ok && good.config.sink).toMatchObject({ url: 'crate://crate:secret@db.example:4200/?ssl=true&schema=cdc', crateDb: { shards: 6, replicas: '0-1' } });
+    expect(good.ok && good.config.sink).toMatchObject({
+      url: 'crate://crate:secret@db.example:4200/?ssl=true&schema=cdc',
+      crateDb: { shards: 6, replicas: '0-1' },
+    });
     const bad = loadConfig({ SINK_URL: 'crate://db.example:port/', CRATEDB_REPLICAS: 'some' });
     expect(bad.ok ? [] : bad.problems.map((p) => p.split(':')[0])).toEqual(['SINK_URL', 'CRATEDB_REPLICAS']);
   });

@@ -71,9 +71,7 @@ describe('attributeToJson: scalar types', () => {
     ['an unknown type', { X: 'a' }],
     ['a lower-case type', { s: 'a' }],
   ])('rejects an AttributeValue with %s', (_, value) => {
-    expect(decodeErrorOf(() => streams(value)).message).toBe(
-      'v: not an AttributeValue (expected exactly one of S, N, B, BOOL, NULL, M, L, SS, NS, BS)',
-    );
+    expect(decodeErrorOf(() => streams(value)).message).toBe('v: not an AttributeValue (expected exactly one of S, N, B, BOOL, NULL, M, L, SS, NS, BS)');
   });
 
   it.each([null, 'a', 1, [{ S: 'a' }]])('rejects %j, which is not an object', (value) => {

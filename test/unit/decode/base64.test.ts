@@ -80,4 +80,3 @@ describe('decodeBase64 against the strict pattern', () => {
     );
   });
 });
-

@@ -45,7 +45,10 @@ describe('canonicalKey', () => {
     const keys = names.chain((list) => fc.tuple(...list.map((name) => fc.tuple(fc.constant(name), keyValue))));
     const sameKeys = (x: [string, unknown][], y: [string, unknown][]) =>
       JSON.stringify([...x].sort(([a], [b]) => (a < b ? -1 : 1))) === JSON.stringify([...y].sort(([a], [b]) => (a < b ? -1 : 1)));
-    const pairs = fc.oneof(fc.tuple(keys, keys), keys.map((k) => [k, k] as const));
+    const pairs = fc.oneof(
+      fc.tuple(keys, keys),
+      keys.map((k) => [k, k] as const),
+    );
     fc.assert(
       fc.property(pairs, ([x, y]) => {
         const one = canonicalKey(Object.fromEntries(x), 'base64', 'K');

@@ -164,9 +164,7 @@ describe('DynamoDB Streams records', () => {
   it('rejects a timestamp in milliseconds, which would outrank every later change of the item', () => {
     const record = streamsRecord(0);
     record.dynamodb.ApproximateCreationDateTime = 1479499740123;
-    expect(decodeErrorOf(() => decodeCdcRecord(record)).message).toBe(
-      'dynamodb.ApproximateCreationDateTime: seconds out of range (milliseconds?)',
-    );
+    expect(decodeErrorOf(() => decodeCdcRecord(record)).message).toBe('dynamodb.ApproximateCreationDateTime: seconds out of range (milliseconds?)');
   });
 
   it.each(['1479499740', -1, null])('rejects the timestamp %j', (value) => {
@@ -318,9 +316,7 @@ describe('images and keys', () => {
 
 describe('envelope errors', () => {
   it.each([null, [], 'record', 42])('rejects %j, which is not an object', (value) => {
-    expect(decodeErrorOf(() => decodeCdcRecord(value, 'Records[2]')).message).toBe(
-      'Records[2]: not a JSON object (expected a DynamoDB CDC record)',
-    );
+    expect(decodeErrorOf(() => decodeCdcRecord(value, 'Records[2]')).message).toBe('Records[2]: not a JSON object (expected a DynamoDB CDC record)');
   });
 
   it('requires the dynamodb object', () => {

@@ -28,7 +28,9 @@ function agrees(text: string, bounds = nowBounds): boolean {
 
 const shared = '/work/shared/fixtures/dynamodb-kinesis/';
 const kinesisFixtures: string[] = [
-  ...['seed-insert', 'seed-modify', 'seed-remove', 'binary-double-base64-modify', 'millisecond-modify-unicode'].map((n) => JSON.stringify(fixture(`kinesis/${n}.json`))),
+  ...['seed-insert', 'seed-modify', 'seed-remove', 'binary-double-base64-modify', 'millisecond-modify-unicode'].map((n) =>
+    JSON.stringify(fixture(`kinesis/${n}.json`)),
+  ),
   ...(() => {
     try {
       return readdirSync(shared).map((f) => readFileSync(shared + f, 'utf8'));
@@ -82,7 +84,24 @@ describe('decodeCdcText: the same Change as JSON.parse and decodeCdcRecord', () 
       picks: fc.array(fc.nat(), { minLength: 1, maxLength: 6 }),
       value: fc.oneof(
         fc.jsonValue({ maxDepth: 3 }),
-        fc.constantFrom<unknown>(undefined, null, { S: 'x' }, { N: '1e5' }, { N: '01.50' }, { B: 'AA==' }, { B: 'RWdJSWV3PT0=' }, { L: [] }, { SS: [] }, { NS: ['2', '10', '-1'] }, { M: {} }, { BOOL: 1 }, { NULL: false }, 'REMOVE', 'MILLISECOND', 1720742302233),
+        fc.constantFrom<unknown>(
+          undefined,
+          null,
+          { S: 'x' },
+          { N: '1e5' },
+          { N: '01.50' },
+          { B: 'AA==' },
+          { B: 'RWdJSWV3PT0=' },
+          { L: [] },
+          { SS: [] },
+          { NS: ['2', '10', '-1'] },
+          { M: {} },
+          { BOOL: 1 },
+          { NULL: false },
+          'REMOVE',
+          'MILLISECOND',
+          1720742302233,
+        ),
       ),
     });
     fc.assert(
@@ -100,7 +119,10 @@ describe('decodeCdcText: the same Change as JSON.parse and decodeCdcRecord', () 
       record: fc.nat(kinesisFixtures.length - 1),
       at: fc.nat(),
       cut: fc.nat(4),
-      insert: fc.oneof(fc.constantFrom('', '"', '\\', ',', '{', '}', '[', ']', ':', ' ', '0', '-', 'e', '\u0001', '\\u0041', '\ud83d', 'null', '"S"'), fc.string({ maxLength: 3 })),
+      insert: fc.oneof(
+        fc.constantFrom('', '"', '\\', ',', '{', '}', '[', ']', ':', ' ', '0', '-', 'e', '\u0001', '\\u0041', '\ud83d', 'null', '"S"'),
+        fc.string({ maxLength: 3 }),
+      ),
     });
     fc.assert(
       fc.property(edit, ({ record, at, cut, insert }) => {
@@ -127,7 +149,10 @@ describe('decodeCdcText: the same Change as JSON.parse and decodeCdcRecord', () 
       expect(present(variant)).not.toBe('refused');
     }
     // Streams-shaped (these ones the present path refuses: microseconds taken for seconds).
-    for (const variant of [text.replace('"dynamodb":{', '"dynamodb":{"SequenceNumber":"1",'), text.replace('"awsRegion"', '"eventVersion":"1.1","awsRegion"')]) {
+    for (const variant of [
+      text.replace('"dynamodb":{', '"dynamodb":{"SequenceNumber":"1",'),
+      text.replace('"awsRegion"', '"eventVersion":"1.1","awsRegion"'),
+    ]) {
       expect(variant).not.toBe(text);
       expect(decodeCdcText(variant, nowBounds)).toBeUndefined();
     }

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it, } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeBase64Record, decodeBytesRecord, decodeFirehoseRecord, decodeParsedRecord, type DecodedRecord } from '../../../src/decode/decode-record.js';
 import { fixture } from '../../support/fixtures.js';
 import { encodeRecord } from '../../support/firehose.js';
@@ -101,10 +101,7 @@ describe('decodeParsedRecord', () => {
     const mutation = fc.record({
       record: fc.integer({ min: 0, max: records.length - 1 }),
       picks: fc.array(fc.nat(), { minLength: 1, maxLength: 6 }),
-      value: fc.oneof(
-        fc.jsonValue({ maxDepth: 3 }),
-        fc.constantFrom<unknown>(undefined, { S: 'x' }, { N: '1e5' }, { B: 'AA==' }, { L: [] }, { SS: [] }),
-      ),
+      value: fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constantFrom<unknown>(undefined, { S: 'x' }, { N: '1e5' }, { B: 'AA==' }, { L: [] }, { SS: [] })),
     });
     fc.assert(
       fc.property(mutation, ({ record, picks, value }) => {
@@ -136,6 +133,10 @@ describe('decodeBytesRecord (a Kinesis record read by the consumer)', () => {
     for (const bytes of [good, bad]) {
       expect(decodeBytesRecord(bytes, 3, 'Records[3].Data', bounds)).toEqual(decodeBase64Record(bytes.toString('base64'), 3, 'Records[3].Data', bounds));
     }
-    expect(decodeBytesRecord(bad, 3, 'Records[3].Data', bounds)).toMatchObject({ ok: false, payload: bad.toString('base64'), error: expect.stringMatching(/^Records\[3\]\.Data/) });
+    expect(decodeBytesRecord(bad, 3, 'Records[3].Data', bounds)).toMatchObject({
+      ok: false,
+      payload: bad.toString('base64'),
+      error: expect.stringMatching(/^Records\[3\]\.Data/),
+    });
   });
 });

@@ -129,9 +129,7 @@ describe('compareCanonicalNumbers', () => {
   });
 
   it('agrees with Number comparison on small values', () => {
-    const small = fc
-      .tuple(fc.integer({ min: -1000, max: 1000 }), fc.integer({ min: 0, max: 3 }))
-      .map(([n, scale]) => canonical(`${n}e-${scale}`));
+    const small = fc.tuple(fc.integer({ min: -1000, max: 1000 }), fc.integer({ min: 0, max: 3 })).map(([n, scale]) => canonical(`${n}e-${scale}`));
     fc.assert(
       fc.property(small, small, (a, b) => {
         expect(sign(compareCanonicalNumbers(a, b))).toBe(sign(Number(a) - Number(b)));

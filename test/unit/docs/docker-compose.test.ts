@@ -45,7 +45,7 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it("configures the service only with variables it reads, valid together, pointing at the compose CrateDB", () => {
+  it('configures the service only with variables it reads, valid together, pointing at the compose CrateDB', () => {
     const env = Object.fromEntries(Object.entries(services.service!.environment!).map(([k, v]) => [k, interpolate(String(v))]));
     const known = new Set(Object.keys(envSchema.shape));
     for (const name of Object.keys(env)) expect(known.has(name), `${name} is not read by the service (src/config/config.ts)`).toBe(true);
@@ -60,7 +60,9 @@ describe('docker-compose.yml', () => {
   it('has Prometheus scrape the service where it exports its metrics', async () => {
     const prometheusMount = mounts(services.prometheus!).find((m) => m.container === '/etc/prometheus/prometheus.yml');
     expect(prometheusMount).toBeDefined();
-    const prometheus = parse(read(prometheusMount!.host.replace(/^\.\//, ''))) as { scrape_configs: { metrics_path?: string; static_configs: { targets: string[] }[] }[] };
+    const prometheus = parse(read(prometheusMount!.host.replace(/^\.\//, ''))) as {
+      scrape_configs: { metrics_path?: string; static_configs: { targets: string[] }[] }[];
+    };
     const loaded = loadConfig(Object.fromEntries(Object.entries(services.service!.environment!).map(([k, v]) => [k, interpolate(String(v))])));
     const port = loaded.ok ? loaded.config.port : NaN;
     const jobs = prometheus.scrape_configs.filter((job) => job.static_configs.some((s) => s.targets.includes(`service:${port}`)));
@@ -77,7 +79,9 @@ describe('docker-compose.yml', () => {
     const provisioning = grafana.find((m) => m.container === '/etc/grafana/provisioning')!;
     const dir = provisioning.host.replace(/^\.\//, '');
     const datasources = parse(read(`${dir}/datasources/prometheus.yml`)) as { datasources: { type: string; url: string; isDefault?: boolean }[] };
-    expect(datasources.datasources).toEqual([expect.objectContaining({ type: 'prometheus', url: `http://prometheus:${containerPort(services.prometheus!)[0]}`, isDefault: true })]);
+    expect(datasources.datasources).toEqual([
+      expect.objectContaining({ type: 'prometheus', url: `http://prometheus:${containerPort(services.prometheus!)[0]}`, isDefault: true }),
+    ]);
     const providers = (parse(read(`${dir}/dashboards/dashboards.yml`)) as { providers: { type: string; options: { path: string } }[] }).providers;
     expect(providers).toHaveLength(1);
     const dashboards = grafana.find((m) => m.container === providers[0]!.options.path);

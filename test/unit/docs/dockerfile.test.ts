@@ -45,7 +45,10 @@ describe('Dockerfile', () => {
 
   it('copies into the build stage only files that exist, and the script CI runs too', () => {
     for (const copy of build.instructions.filter((i) => i.op === 'COPY')) {
-      const sources = copy.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1);
+      const sources = copy.args
+        .split(/\s+/)
+        .filter((a) => !a.startsWith('--'))
+        .slice(0, -1);
       for (const source of sources) expect(existsSync(`${root}${source}`), source).toBe(true);
     }
     const ci = read('.ci/run');

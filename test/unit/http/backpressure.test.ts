@@ -41,8 +41,7 @@ describe('backpressure over a real socket', () => {
       });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     };
-    const firehose = (body: { requestId: string }) =>
-      post('/firehose', JSON.stringify(body), { 'x-amz-firehose-request-id': body.requestId });
+    const firehose = (body: { requestId: string }) => post('/firehose', JSON.stringify(body), { 'x-amz-firehose-request-id': body.requestId });
     return { app, ...slow, post, firehose };
   }
 
@@ -57,7 +56,11 @@ describe('backpressure over a real socket', () => {
     const refused = await s.firehose(extra);
     const elapsed = performance.now() - t0;
     expect(refused.status).toBe(503);
-    expect(refused.body).toEqual({ requestId: extra.requestId, timestamp: expect.any(Number), errorMessage: `${N} deliveries are already in flight; retry later` });
+    expect(refused.body).toEqual({
+      requestId: extra.requestId,
+      timestamp: expect.any(Number),
+      errorMessage: `${N} deliveries are already in flight; retry later`,
+    });
     expect(elapsed).toBeLessThan(1000);
     // The same for POST /records.
     const records = await s.post('/records', JSON.stringify(seedRecords()));
@@ -111,7 +114,11 @@ describe('while draining', () => {
       }),
     );
     expect(response.status).toBe(503);
-    expect(await response.json()).toEqual({ requestId: body.requestId, timestamp: expect.any(Number), errorMessage: 'the service is shutting down; retry later' });
+    expect(await response.json()).toEqual({
+      requestId: body.requestId,
+      timestamp: expect.any(Number),
+      errorMessage: 'the service is shutting down; retry later',
+    });
     const status = (await (await app.request('/status')).json()) as { state: string };
     expect(status.state).toBe('STOPPING');
     const m = await scrape(app);

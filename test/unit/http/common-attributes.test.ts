@@ -33,6 +33,10 @@ describe('X-Amz-Firehose-Common-Attributes', () => {
 
   it('ignores a header that is not Firehose JSON, saying why', () => {
     expect(streamSettings('not json', 'cdc_dead_letters')).toEqual({ ok: true, settings: {}, ignored: 'X-Amz-Firehose-Common-Attributes is not JSON' });
-    expect(streamSettings('{"other":1}', 'cdc_dead_letters')).toMatchObject({ ok: true, settings: {}, ignored: expect.stringContaining('no commonAttributes') });
+    expect(streamSettings('{"other":1}', 'cdc_dead_letters')).toMatchObject({
+      ok: true,
+      settings: {},
+      ignored: expect.stringContaining('no commonAttributes'),
+    });
   });
 });

@@ -100,7 +100,11 @@ describe('POST /firehose: the request', () => {
   it('refuses a gzip header over a body that is not gzip with 400', async () => {
     const { app } = appWith(stubSink());
     const body = firehoseBody(seedRecords());
-    const answer = await firehoseAnswer(await app.request(rawRequest(JSON.stringify(body), { 'content-encoding': 'gzip' }, body.requestId)), 400, body.requestId);
+    const answer = await firehoseAnswer(
+      await app.request(rawRequest(JSON.stringify(body), { 'content-encoding': 'gzip' }, body.requestId)),
+      400,
+      body.requestId,
+    );
     expect(answer.errorMessage).toMatch(/gzip/);
   });
 

@@ -79,7 +79,11 @@ describe('limits over a real socket', () => {
     // Half the body, then the client stalls.
     const answer = await rawPost(started.port, '/firehose', [text.subarray(0, text.length >> 1)], firehoseHeaders('slow-body'), true);
     expect(answer.status).toBe(503);
-    expect(answer.body).toEqual({ requestId: 'slow-body', timestamp: expect.any(Number), errorMessage: 'delivery not written within 400 ms; it is safe to retry' });
+    expect(answer.body).toEqual({
+      requestId: 'slow-body',
+      timestamp: expect.any(Number),
+      errorMessage: 'delivery not written within 400 ms; it is safe to retry',
+    });
     expect(answer.ms).toBeGreaterThanOrEqual(350);
     expect(answer.ms).toBeLessThan(3000);
     await until(() => app.gate.inFlight === 0);
@@ -92,7 +96,13 @@ describe('limits over a real socket', () => {
     const { app } = appWith(stubSink(), { config: { deliveryTimeoutMs: 300 } });
     const started = await listen(app);
     server = started.server;
-    const answer = await rawPost(started.port, '/records', [Buffer.from('[{"eventID":')], { authorization: `Bearer ${ACCESS_KEY}`, 'x-request-id': 'r-slow' }, true);
+    const answer = await rawPost(
+      started.port,
+      '/records',
+      [Buffer.from('[{"eventID":')],
+      { authorization: `Bearer ${ACCESS_KEY}`, 'x-request-id': 'r-slow' },
+      true,
+    );
     expect(answer.status).toBe(503);
     expect(answer.body).toEqual({ requestId: 'r-slow', error: 'delivery not written within 300 ms; it is safe to retry' });
   });

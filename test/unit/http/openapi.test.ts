@@ -1,15 +1,7 @@
-
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { describe, expect, it } from 'vitest';
 import { fixture, seedRecords } from '../../support/fixtures.js';
-import {
-  HTTP_METHODS,
-  loadOpenApi,
-  OpenApiValidator,
-  pointerPart,
-  type MediaTypeObject,
-  type OpenApiDocument,
-} from '../../support/openapi.js';
+import { HTTP_METHODS, loadOpenApi, OpenApiValidator, pointerPart, type MediaTypeObject, type OpenApiDocument } from '../../support/openapi.js';
 
 const doc = loadOpenApi();
 const validator = new OpenApiValidator(doc);
@@ -62,10 +54,7 @@ describe('openapi.yaml as a document', () => {
   it('has examples that validate against their schemas', () => {
     let checked = 0;
     for (const { where, pointer, media } of mediaTypes(doc)) {
-      const examples = [
-        ...(media.example === undefined ? [] : [media.example]),
-        ...Object.values(media.examples ?? {}).map((e) => e.value),
-      ];
+      const examples = [...(media.example === undefined ? [] : [media.example]), ...Object.values(media.examples ?? {}).map((e) => e.value)];
       const check = validator.schemaAt(pointer);
       for (const example of examples) {
         expect(check(example), `${where}: ${JSON.stringify(check.errors)}`).toBe(true);
@@ -81,11 +70,7 @@ describe('openapi.yaml as a document', () => {
       const check = schema(name);
       expect(check(value), `${name}: ${JSON.stringify(check.errors)}`).toBe(true);
     };
-    const kinesis = [
-      ...seedRecords(),
-      fixture('kinesis/binary-double-base64-modify.json'),
-      fixture('kinesis/millisecond-modify-unicode.json'),
-    ];
+    const kinesis = [...seedRecords(), fixture('kinesis/binary-double-base64-modify.json'), fixture('kinesis/millisecond-modify-unicode.json')];
     for (const record of kinesis) {
       expectValid('KinesisDynamoDbRecord', record);
       expectValid('CdcRecord', record);

@@ -9,7 +9,10 @@ import { stubSink } from '../../support/stub-sink.js';
 const never = new AbortController().signal;
 const settled = async <T>(p: Promise<T>) => {
   let done = false;
-  void p.then(() => (done = true), () => (done = true));
+  void p.then(
+    () => (done = true),
+    () => (done = true),
+  );
   await new Promise((r) => setImmediate(r));
   return done;
 };

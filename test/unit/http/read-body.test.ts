@@ -47,9 +47,11 @@ describe('inflateBody', () => {
     expect(held.at(-1)).toBe(text.length + 1);
     expect(held).toEqual([...held].sort((x, y) => x - y));
     const stop = new Error('over the budget');
-    await expect(inflateBody({ raw, gzip: true }, limits, signal(), (bytes) => {
-      if (bytes > 500_000) throw stop;
-    })).rejects.toBe(stop);
+    await expect(
+      inflateBody({ raw, gzip: true }, limits, signal(), (bytes) => {
+        if (bytes > 500_000) throw stop;
+      }),
+    ).rejects.toBe(stop);
   });
 
   it('refuses a body whose trailer misstates its size', async () => {

@@ -1,4 +1,3 @@
-
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { appWith } from '../../support/app-with.js';
@@ -63,7 +62,9 @@ describe('POST /records: refusals', () => {
       const body = Buffer.concat([bytes.subarray(0, at), Buffer.from(bad), bytes.subarray(at)]);
       for (const sent of [body, gzipSync(body)]) {
         const headers = { authorization: `Bearer ${ACCESS_KEY}`, ...(sent === body ? {} : { 'content-encoding': 'gzip' }) };
-        expect((await refusal(await app.request(post(sent, headers)), 400)).error).toBe('body is not valid UTF-8: nothing was written (send the records as UTF-8)');
+        expect((await refusal(await app.request(post(sent, headers)), 400)).error).toBe(
+          'body is not valid UTF-8: nothing was written (send the records as UTF-8)',
+        );
       }
     }
     expect(sink.batches).toHaveLength(0);

@@ -14,7 +14,11 @@ describe('parseLambdaEvent', () => {
   it('decodes Kinesis records and keeps their sequence numbers', () => {
     const event = kinesisEvent([fixture('kinesis/seed-insert.json'), fixture('kinesis/seed-remove.json')]);
     const [first, second] = entries(event);
-    expect(first).toMatchObject({ index: 0, identifier: event.Records[0]!.kinesis.sequenceNumber, decoded: { ok: true, change: { format: 'kinesis', eventName: 'INSERT' } } });
+    expect(first).toMatchObject({
+      index: 0,
+      identifier: event.Records[0]!.kinesis.sequenceNumber,
+      decoded: { ok: true, change: { format: 'kinesis', eventName: 'INSERT' } },
+    });
     expect(second).toMatchObject({ index: 1, identifier: event.Records[1]!.kinesis.sequenceNumber, decoded: { ok: true, change: { eventName: 'REMOVE' } } });
   });
 
@@ -33,10 +37,22 @@ describe('parseLambdaEvent', () => {
     delete streams.dynamodb.Keys;
     const result = entries({ Records: [event.Records[0], noData, 42, streams] });
     expect(result).toEqual([
-      { index: 0, identifier: event.Records[0]!.kinesis.sequenceNumber, decoded: { ok: false, index: 0, error: 'Records[0].kinesis.data: not valid base64', payload: '%%%' } },
-      { index: 1, identifier: event.Records[1]!.kinesis.sequenceNumber, decoded: { ok: false, index: 1, error: 'Records[1].kinesis.data: missing or not a string', payload: JSON.stringify(noData) } },
+      {
+        index: 0,
+        identifier: event.Records[0]!.kinesis.sequenceNumber,
+        decoded: { ok: false, index: 0, error: 'Records[0].kinesis.data: not valid base64', payload: '%%%' },
+      },
+      {
+        index: 1,
+        identifier: event.Records[1]!.kinesis.sequenceNumber,
+        decoded: { ok: false, index: 1, error: 'Records[1].kinesis.data: missing or not a string', payload: JSON.stringify(noData) },
+      },
       { index: 2, identifier: null, decoded: { ok: false, index: 2, error: 'Records[2]: not an object', payload: '42' } },
-      { index: 3, identifier: '111', decoded: { ok: false, index: 3, error: 'Records[3].dynamodb.Keys: missing or not an object', payload: JSON.stringify(streams) } },
+      {
+        index: 3,
+        identifier: '111',
+        decoded: { ok: false, index: 3, error: 'Records[3].dynamodb.Keys: missing or not an object', payload: JSON.stringify(streams) },
+      },
     ]);
   });
 
@@ -47,7 +63,10 @@ describe('parseLambdaEvent', () => {
 
   it('refuses what is not an event', () => {
     for (const bad of [null, [], { Records: {} }, { records: [] }]) {
-      expect(parseLambdaEvent(bad, nowBounds)).toEqual({ ok: false, error: 'not a Kinesis or DynamoDB Streams event: expected an object with a "Records" array' });
+      expect(parseLambdaEvent(bad, nowBounds)).toEqual({
+        ok: false,
+        error: 'not a Kinesis or DynamoDB Streams event: expected an object with a "Records" array',
+      });
     }
   });
 });

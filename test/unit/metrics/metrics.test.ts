@@ -1,4 +1,3 @@
-
 import { describe, expect, it } from 'vitest';
 import type { StatusBody } from '../../../src/http/status-route.js';
 import { SinkError } from '../../../src/sink/sink.js';
@@ -36,7 +35,11 @@ describe('GET /metrics: database failures and diverted values', () => {
     const sink = stubSink({
       write: async (batch) => ({
         ok: true,
-        tables: batch.tables.map((t) => ({ table: t.table, outcomes: t.rows.map(() => ({ outcome: 'applied' as const })), diverted: { invalid_key: 2, type_conflict: 1 } })),
+        tables: batch.tables.map((t) => ({
+          table: t.table,
+          outcomes: t.rows.map(() => ({ outcome: 'applied' as const })),
+          diverted: { invalid_key: 2, type_conflict: 1 },
+        })),
       }),
     });
     const { app } = appWith(sink);
@@ -46,7 +49,10 @@ describe('GET /metrics: database failures and diverted values', () => {
     const records = m.samples.filter((x) => x.name === 'cdc_records_total');
     expect(records.every((x) => x.labels.outcome !== 'diverted')).toBe(true);
     expect(records.reduce((sum, x) => sum + x.value, 0)).toBe(seedRecords().length);
-    expect((await (await app.request('/status')).json()) as StatusBody).toMatchObject({ records: { applied: 2, stale: 1, diverted: 3 }, tables: { [TABLE]: { diverted: 3 } } });
+    expect((await (await app.request('/status')).json()) as StatusBody).toMatchObject({
+      records: { applied: 2, stale: 1, diverted: 3 },
+      tables: { [TABLE]: { diverted: 3 } },
+    });
     expect(m.value('cdc_values_diverted_total', { table: TABLE, reason: 'invalid_key' })).toBe(2);
     expect(m.value('cdc_values_diverted_total', { table: TABLE, reason: 'type_conflict' })).toBe(1);
     expect(m.value('cdc_records_total', { table: TABLE, operation: 'insert', outcome: 'applied' })).toBe(1);

@@ -10,7 +10,13 @@ import { ACCESS_KEY, firehoseBody, firehoseRequest } from '../../support/firehos
 import { stubSink } from '../../support/stub-sink.js';
 
 const bodyOf = (records: readonly unknown[]) => Buffer.from(JSON.stringify(firehoseBody(records)));
-const mixed = () => [...seedRecords(), fixture('kinesis/binary-double-base64-modify.json'), fixture('kinesis/millisecond-modify-unicode.json'), '!!not base64', { eventName: 'NOPE' }];
+const mixed = () => [
+  ...seedRecords(),
+  fixture('kinesis/binary-double-base64-modify.json'),
+  fixture('kinesis/millisecond-modify-unicode.json'),
+  '!!not base64',
+  { eventName: 'NOPE' },
+];
 
 describe('bodyDecoder: decoding in worker threads', () => {
   const pool = bodyDecoder(2);

@@ -104,9 +104,7 @@ describe('collapsePerKey', () => {
 
         // The winners do not depend on the order: same as for the original order, up to equal copies.
         const reference = collapsePerKey(original, byTable).winners;
-        expect(new Map(result.winners.map((w) => [slot(w.change), w.change]))).toEqual(
-          new Map(reference.map((w) => [slot(w.change), w.change])),
-        );
+        expect(new Map(result.winners.map((w) => [slot(w.change), w.change]))).toEqual(new Map(reference.map((w) => [slot(w.change), w.change])));
       }),
     );
   });

@@ -103,7 +103,11 @@ describe('targetPlan', () => {
 
   it('leaves out candidates that are internal tables, TABLE_MAP targets or their change logs, saying why', () => {
     const plan = targetPlan('cdc-dead-letters', naming);
-    expect(plan).toEqual({ mapped: false, candidates: [candidateNames('cdc-dead-letters')[1]], skipped: ['cdc_dead_letters is an internal table (dead letters)'] });
+    expect(plan).toEqual({
+      mapped: false,
+      candidates: [candidateNames('cdc-dead-letters')[1]],
+      skipped: ['cdc_dead_letters is an internal table (dead letters)'],
+    });
     expect(targetPlan('shop', naming)).toMatchObject({ skipped: ['shop is given by TABLE_MAP to "Orders"'] });
     expect(targetPlan('shop-changes', naming)).toMatchObject({ skipped: ['shop_changes is given by TABLE_MAP to "Orders"'] });
     expect(targetPlan('cdc_table_owners', naming)).toMatchObject({ skipped: ['cdc_table_owners is an internal table (table owners)'] });
@@ -116,11 +120,17 @@ describe('targetPlan', () => {
 
 describe('claimOrder', () => {
   it('lets a name that is its own target name claim first, then goes by code units', () => {
-    expect(['Customers', 'or-ders', 'customers', 'CUSTOMERS', 'or_ders'].sort(claimOrder)).toEqual(['customers', 'or_ders', 'CUSTOMERS', 'Customers', 'or-ders']);
+    expect(['Customers', 'or-ders', 'customers', 'CUSTOMERS', 'or_ders'].sort(claimOrder)).toEqual([
+      'customers',
+      'or_ders',
+      'CUSTOMERS',
+      'Customers',
+      'or-ders',
+    ]);
   });
 });
 
-describe('the stream consumers\' tables are internal too', () => {
+describe("the stream consumers' tables are internal too", () => {
   it('never gives a DynamoDB table the name of the checkpoint or lease table', () => {
     const internal = internalTables('cdc_dead_letters');
     expect([...internal.keys()]).toEqual(expect.arrayContaining(['cdc_shard_checkpoints', 'cdc_stream_leases']));

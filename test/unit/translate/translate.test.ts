@@ -52,8 +52,7 @@ describe('translate', () => {
   });
 
   it('gives the same rows whatever the order of the records', () => {
-    const rows = (records: unknown[]) =>
-      translate(decodeAll(records), options).batch.tables.flatMap((t) => t.rows.map(({ recordIndex: _, ...row }) => row));
+    const rows = (records: unknown[]) => translate(decodeAll(records), options).batch.tables.flatMap((t) => t.rows.map(({ recordIndex: _, ...row }) => row));
     const forward = rows(seedRecords());
     const backward = rows(seedRecords().reverse());
     expect(backward).toHaveLength(2);

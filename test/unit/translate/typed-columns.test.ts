@@ -97,7 +97,12 @@ describe('convert', () => {
     fc.assert(
       fc.property(fc.integer({ min: -62_135_596_800_000, max: 253_402_300_799_999 }), fc.integer({ min: 0, max: 999 }), (ms, us) => {
         const iso = isoFromMicros(BigInt(ms) * 1000n + BigInt(us));
-        expect(iso.slice(0, 23)).toBe(new Date(ms).toISOString().slice(0, 23).replace(/^\+0*(\d{4})/, '$1'));
+        expect(iso.slice(0, 23)).toBe(
+          new Date(ms)
+            .toISOString()
+            .slice(0, 23)
+            .replace(/^\+0*(\d{4})/, '$1'),
+        );
         expect(iso.slice(23, 26)).toBe(String(us).padStart(3, '0'));
       }),
     );

@@ -6,8 +6,16 @@ import { bulkRowError, classifyCrateDbError, CrateDbHttpError } from '../../../.
 describe('classifyCrateDbError: answers observed on CrateDB 6.4.3', () => {
   const http = (status: number, code: number | null, message: string) => new CrateDbHttpError(status, code, message);
   it.each([
-    ['a cast that cannot be made fails the whole bulk request', http(400, 4000, 'SQLParseException[Cannot cast object element `x` with value `abc` to type `double precision`]'), 'row'],
-    ['an object into a double sub-column', http(400, 4000, 'SQLParseException[Cannot cast object element `d` with value `{z=1.5}` to type `double precision_array`]'), 'row'],
+    [
+      'a cast that cannot be made fails the whole bulk request',
+      http(400, 4000, 'SQLParseException[Cannot cast object element `x` with value `abc` to type `double precision`]'),
+      'row',
+    ],
+    [
+      'an object into a double sub-column',
+      http(400, 4000, 'SQLParseException[Cannot cast object element `d` with value `{z=1.5}` to type `double precision_array`]'),
+      'row',
+    ],
     ['a syntax error', http(400, 4000, "ParsingException[line 1:1: mismatched input 'SELEC' expecting {<EOF>, 'SELECT', …}]"), 'fatal'],
     ['WHERE in ON CONFLICT', http(400, 4000, "ParsingException[line 1:91: mismatched input 'WHERE' expecting {<EOF>, ';'}]"), 'fatal'],
     ['assigning the primary key', http(400, 4003, 'ColumnValidationException[Validation failed for pk: Updating a primary key is not supported]'), 'fatal'],
@@ -17,7 +25,11 @@ describe('classifyCrateDbError: answers observed on CrateDB 6.4.3', () => {
     ['a missing DML privilege', http(401, 4011, "MissingPrivilegeException[Missing 'DML' privilege for user 'ro']"), 'fatal'],
     ['a missing DDL privilege', http(401, 4011, "MissingPrivilegeException[Missing 'DDL' privilege for user 'ro']"), 'fatal'],
     ['an unknown user (plain text, not JSON)', http(401, null, 'trust authentication failed for user "nobody"'), 'fatal'],
-    ['a write to a shard still recovering just after CREATE TABLE', http(404, 4040, 'IllegalIndexShardStateException[CurrentState[RECOVERING] operations only allowed when shard state is one of [POST_RECOVERY, STARTED]]'), 'retryable'],
+    [
+      'a write to a shard still recovering just after CREATE TABLE',
+      http(404, 4040, 'IllegalIndexShardStateException[CurrentState[RECOVERING] operations only allowed when shard state is one of [POST_RECOVERY, STARTED]]'),
+      'retryable',
+    ],
     ['a statement too deep for the analyser (5,000 ORs)', http(500, 5000, 'StackOverflowError[null]'), 'retryable'],
   ])('%s → %s', (_what, error, expected) => {
     expect(classifyCrateDbError(error)).toBe(expected);
@@ -35,13 +47,36 @@ describe('classifyCrateDbError: answers observed on CrateDB 6.4.3', () => {
 
 describe('bulkRowError: per-row errors observed in bulk results on CrateDB 6.4.3', () => {
   it.each([
-    [{ code: 4000, message: 'SQLParseException[Document contains at least one immense term in field="6" (whose UTF8 encoding is longer than the max length 32766) …]' }, 400, 'row'],
-    [{ code: 4000, message: "SQLParseException[Column `data['race']` already exists with type `double precision`. Cannot add same column with type `text`]" }, 400, 'row'],
-    [{ code: 4000, message: "SQLParseException[Column `data['deep']` already exists with type `text`. Cannot add same column with type `object`]" }, 400, 'row'],
+    [
+      {
+        code: 4000,
+        message: 'SQLParseException[Document contains at least one immense term in field="6" (whose UTF8 encoding is longer than the max length 32766) …]',
+      },
+      400,
+      'row',
+    ],
+    [
+      { code: 4000, message: "SQLParseException[Column `data['race']` already exists with type `double precision`. Cannot add same column with type `text`]" },
+      400,
+      'row',
+    ],
+    [
+      { code: 4000, message: "SQLParseException[Column `data['deep']` already exists with type `text`. Cannot add same column with type `object`]" },
+      400,
+      'row',
+    ],
     [{ code: 4000, message: 'SQLParseException[Cannot detect the type of the value: 123456789012345678901234567890]' }, 400, 'row'],
     [{ code: 4008, message: 'InvalidColumnNameException["a.b" contains a dot]' }, 400, 'row'],
     [{ code: 5000, message: 'ClassCastException[class java.lang.String cannot be cast to class java.lang.Number …]' }, 500, 'row'],
-    [{ code: 5000, message: 'UncheckedIOException[com.fasterxml.jackson.core.JsonParseException: Invalid UTF-8: Illegal surrogate character 0xd800\n at [Source: REDACTED …]' }, 500, 'row'],
+    [
+      {
+        code: 5000,
+        message:
+          'UncheckedIOException[com.fasterxml.jackson.core.JsonParseException: Invalid UTF-8: Illegal surrogate character 0xd800\n at [Source: REDACTED …]',
+      },
+      500,
+      'row',
+    ],
     [{ code: 4091, message: 'DuplicateKeyException[A document with the same primary key exists already]' }, 409, 'fatal'],
     [{ code: 4092, message: 'VersionConflictEngineException[[rt4]: version conflict, required seqNo [102], primary term [1]. …]' }, 409, 'fatal'],
     [{ code: 40411, message: 'DocumentMissingException[[missing]: document missing]' }, 404, 'fatal'],
@@ -51,7 +86,7 @@ describe('bulkRowError: per-row errors observed in bulk results on CrateDB 6.4.3
     expect(classifyCrateDbError(e)).toBe(kind);
   });
 
-  it('a -2 without an error (before 5.10, or past the first 10 per shard) is the row\'s, to be retried alone', () => {
+  it("a -2 without an error (before 5.10, or past the first 10 per shard) is the row's, to be retried alone", () => {
     expect(classifyCrateDbError(bulkRowError(undefined))).toBe('row');
   });
 
