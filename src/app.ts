@@ -14,6 +14,7 @@ import { redactCredentials } from './log/credentials.js';
 import { createMetrics, type Metrics } from './metrics/create-metrics.js';
 import { bodyDecoder, type BodyDecoder } from './pipeline/body-decoder.js';
 import { deliveryRecorder } from './pipeline/delivery-metrics.js';
+import { answerWrongMethods } from './http/method-not-allowed.js';
 import { instrumentSink } from './pipeline/instrument-sink.js';
 import type { Sink } from './sink/sink.js';
 import { StreamRoutes } from './pipeline/stream-routes.js';
@@ -73,6 +74,7 @@ export function createApp({ config, sink: rawSink, log, sinkFor, metrics = creat
   registerHealthRoutes(app, sink);
   app.get('/status', statusHandler({ sink, gate, metrics, status }));
   registerDocsRoutes(app, metrics);
+  answerWrongMethods(app);
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error, c) => {
     log.error({ err: error }, 'unhandled error');

@@ -11,6 +11,8 @@ const { config, log } = bootOrExit(process.env);
 if (config.accessKeys.length === 0) {
   if (config.allowUnauthenticated) log.warn('ALLOW_UNAUTHENTICATED=true: anyone who can reach this port can write. Development only.');
   else log.warn('no ACCESS_KEY configured: every write is refused with 401 until one is set');
+} else if (config.allowUnauthenticated) {
+  log.warn('ALLOW_UNAUTHENTICATED is ignored: ACCESS_KEY is set, so every write needs one of its keys');
 }
 
 const opened = await openSink(config, log);
@@ -26,6 +28,17 @@ const server = serve({ fetch: app.fetch, port: config.port, hostname: config.hos
   log.info({ port: info.port, host: config.host, sink: sink.kind, target: config.sink.url ? redactUrl(config.sink.url) : config.sink.pgliteDir }, 'listening');
 });
 exitOnListenError(server, { port: config.port, host: config.host }, log, () => sink.close());
+// A database down or misnamed at start is said once, with what to check; the service serves anyway
+// (/readyz answers 503, deliveries 503 so that Firehose retries) and recovers when it is reachable.
+void sink.ping().then((reachable) => {
+  if (!reachable) {
+    const target = config.sink.url ? redactUrl(config.sink.url) : config.sink.pgliteDir;
+    log.error(
+      { target },
+      'the database cannot be reached: check that it runs, that SINK_URL names it (host, port, database, user, password) and that this host may connect; /readyz answers 503 until it can',
+    );
+  }
+});
 // Firehose waits up to 3 minutes for an answer; Node's default request timeout is shorter.
 server.setTimeout?.(0);
 (server as { requestTimeout?: number }).requestTimeout = 0;

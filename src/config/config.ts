@@ -127,7 +127,7 @@ export function loadConfig(
   // An empty variable means "not set", as in most deployment tools.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(present);
-  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`);
+  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${describeIssue(issue)}`);
   let tableMap = new Map<string, string>();
   try {
     tableMap = parseTableMap(present.TABLE_MAP ?? '');
@@ -150,6 +150,8 @@ export function loadConfig(
     .map((k) => k.trim())
     .filter(Boolean);
   if (accessKeys.some((key) => Buffer.byteLength(key) > 4096)) problems.push('ACCESS_KEY: each key is at most 4096 bytes');
+  // Set, yet no key in it: a mistake, never "no key" (which refuses every write, or with ALLOW_UNAUTHENTICATED accepts them).
+  if (present.ACCESS_KEY !== undefined && accessKeys.length === 0) problems.push('ACCESS_KEY: holds no key, only commas and spaces');
   if (present.EMBEDDED_SQL_PORT !== undefined && present.SINK_URL !== undefined) {
     problems.push('EMBEDDED_SQL_PORT: serves the embedded database only; with SINK_URL, connect to that database instead (unset EMBEDDED_SQL_PORT)');
   }
@@ -189,6 +191,22 @@ export function loadConfig(
     decodeWorkers: e.DECODE_WORKERS === 'auto' ? workersForCores(cores) : e.DECODE_WORKERS,
   };
   return { ok: true, config: deepFreeze(config) };
+}
+
+/** What a variable wants, in words, instead of zod's own ("expected number, received NaN"). */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.expected === 'number' || issue.expected === 'int' ? 'a whole number' : `a ${issue.expected}`;
+    case 'too_small':
+      return `a whole number, at least ${String(issue.minimum)}`;
+    case 'too_big':
+      return `a whole number, at most ${String(issue.maximum)}`;
+    case 'invalid_value':
+      return `one of ${issue.values.map(String).join(', ')}`;
+    default:
+      return issue.message;
+  }
 }
 
 function readColumnMap(path: string, readText: (path: string) => string): ColumnMapResult {

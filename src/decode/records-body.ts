@@ -18,13 +18,13 @@ export function parseRecordsBody(text: string): RecordsBodyResult {
   } catch {
     return text.includes('\n') ? { ok: true, entries: ndjsonEntries(text) } : { ok: false, error: 'body is neither JSON nor NDJSON' };
   }
-  if (Array.isArray(parsed)) return { ok: true, entries: parsed.map((value, i) => ({ ok: true, value, path: `[${i}]` })) };
+  if (Array.isArray(parsed)) return { ok: true, entries: parsed.map((value, i) => ({ ok: true, value, path: `records[${i}]` })) };
   if (isPlainObject(parsed) && 'Records' in parsed) {
     const records = parsed.Records;
     if (!Array.isArray(records)) return { ok: false, error: 'Records: not an array' };
     return { ok: true, entries: records.map((value, i) => ({ ok: true, value, path: `Records[${i}]` })) };
   }
-  if (isPlainObject(parsed)) return { ok: true, entries: [{ ok: true, value: parsed, path: '' }] };
+  if (isPlainObject(parsed)) return { ok: true, entries: [{ ok: true, value: parsed, path: 'record' }] };
   return { ok: false, error: 'body must be a JSON array, an object with "Records", a single record, or NDJSON' };
 }
 

@@ -67,13 +67,16 @@ export function deliveryHandler(endpoint: DeliveryEndpoint, deps: DeliveryDeps) 
       return endpoint.success(c, requestId, report);
     } catch (error) {
       status = statusFor(error, endpoint.name);
+      if (requestId === '' && isHttpError(error) && error.requestId !== undefined) requestId = error.requestId;
       const message = deps.scrub(publicMessage(error));
       // Refused by the gate (no slot taken); a delivery cut off during shutdown is not a refusal.
       const rejected = slot === undefined && isHttpError(error, 'OVERLOADED', 'SHUTTING_DOWN');
       if (rejected) deps.metrics.rejections.inc({ ...labels, reason: isHttpError(error, 'OVERLOADED') ? 'overloaded' : 'shutting_down' });
       deps.status.recordError({ endpoint: endpoint.name, requestId, status, message });
       // Refusals under overload are expected and can be many: a warning each, not an error.
-      deps.log[status >= 500 && !rejected ? 'error' : 'warn']({ endpoint: endpoint.name, requestId, sourceArn, status, err: error }, 'delivery refused');
+      // A client's mistake (4xx) is told by its message: a stack trace would say only where we noticed.
+      const detail = status < 500 ? { error: message } : { err: error };
+      deps.log[status >= 500 && !rejected ? 'error' : 'warn']({ endpoint: endpoint.name, requestId, sourceArn, status, ...detail }, 'delivery refused');
       return endpoint.failure(c, requestId, status, message);
     } finally {
       slot?.answered();

@@ -11,7 +11,8 @@ const firehoseEndpoint = (deadLetterTable: string): DeliveryEndpoint => ({
   presentedKey: (c) => c.req.header(FIREHOSE_HEADERS.accessKey),
   async parse(bytes, headerId, c, bounds, decoder) {
     const result = await decoder.decode(bytes, bounds);
-    if (!result.ok) throw badRequest(result.error);
+    // Without the header, the answer still names the delivery, if its body does.
+    if (!result.ok) throw badRequest(result.error, headerId === '' ? { requestId: bodyRequestId(bytes) } : {});
     const { body } = result;
     if (c.req.header(FIREHOSE_HEADERS.requestId) !== undefined && headerId !== body.requestId) {
       throw badRequest('requestId in the body differs from the X-Amz-Firehose-Request-Id header');
@@ -31,3 +32,14 @@ const firehoseEndpoint = (deadLetterTable: string): DeliveryEndpoint => ({
 });
 
 export const firehoseHandler = (deps: DeliveryDeps, deadLetterTable: string) => deliveryHandler(firehoseEndpoint(deadLetterTable), deps);
+
+/** The body's `requestId` when the body is a JSON object holding one (a failed delivery's answer names it). */
+function bodyRequestId(bytes: Buffer): string | undefined {
+  try {
+    const body = JSON.parse(bytes.toString('utf8')) as unknown;
+    const id = body !== null && typeof body === 'object' ? (body as { requestId?: unknown }).requestId : undefined;
+    return typeof id === 'string' && id.length > 0 && id.length <= 256 ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -6,18 +6,22 @@
 export type HttpErrorCode = 'UNAUTHORIZED' | 'BAD_REQUEST' | 'BODY_TOO_LARGE' | 'DEADLINE_EXCEEDED' | 'OVERLOADED' | 'SHUTTING_DOWN';
 
 export class HttpError extends Error {
+  /** The request id the body carried, when the answer cannot take it from a header. */
+  readonly requestId: string | undefined;
+
   constructor(
     readonly code: HttpErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; requestId?: string },
   ) {
     super(message, options);
     this.name = 'HttpError';
+    this.requestId = options?.requestId;
   }
 }
 
 export const unauthorized = (reason: string) => new HttpError('UNAUTHORIZED', reason);
-export const badRequest = (message: string, options?: { cause?: unknown }) => new HttpError('BAD_REQUEST', message, options);
+export const badRequest = (message: string, options?: { cause?: unknown; requestId?: string }) => new HttpError('BAD_REQUEST', message, options);
 export const bodyTooLarge = (message: string) => new HttpError('BODY_TOO_LARGE', message);
 export const deadlineExceeded = (ms: number) => new HttpError('DEADLINE_EXCEEDED', `delivery not written within ${ms} ms; it is safe to retry`);
 /** Too many deliveries in flight: refused before its body is read, so that memory stays bounded. */

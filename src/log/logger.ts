@@ -30,12 +30,34 @@ export function createLogger(level: string, options: LoggerOptions = {}): Logger
       level,
       redact: { paths: REDACT, censor: CENSOR },
       base: { service: 'dynamodb-cdc-sink' },
+      serializers: { err: serializeError },
       hooks: { streamWrite: logScrubber(options.secrets ?? []) },
     },
     // Written synchronously: lines are not lost at exit, and exiting never waits on a stdout
     // whose reader is gone (pino's default asynchronous stdout then hangs process.exit).
     options.destination ?? pino.destination({ dest: 1, sync: true }),
   );
+}
+
+type SerializedError = Record<string, unknown> & { message?: string; cause?: SerializedError; errors?: SerializedError[] };
+
+/**
+ * pino's error, with each cause kept as an object (type, code, stack) but without its message
+ * where the message above already says it: our errors name their cause's message, and pino's own
+ * serializer would write it again ("database "x" does not exist: database "x" does not exist").
+ */
+export function serializeError(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const out = pino.stdSerializers.errWithCause(error) as SerializedError;
+  const prune = (node: SerializedError, said: string) => {
+    for (const inner of [node.cause, ...(node.errors ?? [])]) {
+      if (!inner || typeof inner !== 'object') continue;
+      if (typeof inner.message === 'string' && said.includes(inner.message)) delete inner.message;
+      prune(inner, `${said}\n${inner.message ?? ''}`);
+    }
+  };
+  prune(out, out.message ?? '');
+  return out;
 }
 
 /**

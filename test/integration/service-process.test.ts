@@ -55,6 +55,25 @@ describe('the service process', () => {
     }
   });
 
+  it('a database down at start: one error line saying what to check, /readyz 503, and it serves; ALLOW_UNAUTHENTICATED beside a key said to be ignored', async () => {
+    const down = await startService({ SINK_URL: 'postgres://postgres@127.0.0.1:1/app', ACCESS_KEY: 'dev-secret', ALLOW_UNAUTHENTICATED: 'true' });
+    try {
+      expect((await fetch(`${down.url}/readyz`)).status).toBe(503);
+      expect((await fetch(`${down.url}/healthz`)).status).toBe(200);
+      const lines = () =>
+        down.logs
+          .join('')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as { level: number; msg: string });
+      await expect.poll(() => lines().filter((l) => l.level === 50).length).toBe(1);
+      expect(lines().find((l) => l.level === 50)!.msg).toMatch(/^the database cannot be reached: check that it runs, that SINK_URL names it/);
+      expect(lines().some((l) => l.level === 40 && l.msg.startsWith('ALLOW_UNAUTHENTICATED is ignored: ACCESS_KEY is set'))).toBe(true);
+    } finally {
+      expect(await stopService(down)).toBe(0);
+    }
+  });
+
   it('a taken PORT: one line naming it, exit 1, the embedded folder released', async () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));

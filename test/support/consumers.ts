@@ -77,8 +77,11 @@ export function tableMismatch(items: readonly Record<string, AttributeValue>[], 
   return null;
 }
 
-/** Polls `check` until it answers null (converged) or the time is up; returns the last answer. */
-export async function eventually(check: () => Promise<string | null>, timeoutMs = 20_000): Promise<string | null> {
+/**
+ * Polls `check` until it answers null (converged) or the time is up; returns the last answer. The
+ * bound is generous (a loaded 2-core machine took over 20 s): a passing check returns at once.
+ */
+export async function eventually(check: () => Promise<string | null>, timeoutMs = 45_000): Promise<string | null> {
   const deadline = Date.now() + timeoutMs;
   let last: string | null = 'not checked';
   while (Date.now() < deadline) {

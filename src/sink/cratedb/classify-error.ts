@@ -1,3 +1,5 @@
+import type { SqlErrorClass } from '../sql/sink-errors.js';
+
 /**
  * How a CrateDB failure affects a delivery (error codes: the leading three digits are an HTTP
  * status; https://cratedb.com/docs/crate/reference/en/latest/interfaces/http.html#error-codes):
@@ -12,7 +14,7 @@
  * lists each answer observed): CrateDB reports casts and analysis errors as `SQLParseException`
  * (4000), syntax errors as `ParsingException` (4000), so the exception name decides, not the code.
  */
-export type CrateErrorClass = 'row' | 'missing_table' | 'retryable' | 'fatal';
+export type CrateErrorClass = SqlErrorClass;
 
 /** An HTTP answer from CrateDB other than 200, or a failed bulk row (`status` from its code). */
 export class CrateDbHttpError extends Error {

@@ -1,9 +1,12 @@
 import { TABLE_OWNERS_TABLE } from '../../translate/target-name.js';
 import type { ChangeLogRow, DeadLetter, RowWrite, TableWrite, WriteBatch } from '../../translate/write-batch.js';
-import { SinkError, type ClaimResult, type RowOutcome, type Sink, type SinkWriteResult, type StoredVersion, type TableResult } from '../sink.js';
+import type { ClaimResult, RowOutcome, Sink, SinkWriteResult, StoredVersion, TableResult } from '../sink.js';
 import { chunkRows } from '../sql/chunk-rows.js';
 import { deadLetterId, rowDeadLetter } from '../sql/dead-letters.js';
 import { writeIsolatingFailures } from '../sql/isolate-failures.js';
+import { answers, errorMessage, rowErrorTest, sinkErrorOf } from '../sql/sink-errors.js';
+import { TableRegistry } from '../sql/table-registry.js';
+import { writeBatch } from '../sql/write-loop.js';
 import { bulkRowError, classifyCrateDbError, CrateDbHttpError, DOCUMENT_MISSING, VERSION_CONFLICT } from './classify-error.js';
 import type { BulkResult, CrateDbClient } from './cratedb-client.js';
 import { columnTypesFrom } from './column-types.js';
@@ -62,7 +65,7 @@ const MAX_INDEXED_TEXT_CHARS = Math.floor(MAX_INDEXED_TEXT_BYTES / 3);
  */
 export class CrateDbSink implements Sink {
   readonly kind = 'cratedb';
-  private readonly ready = new Map<string, Promise<void>>();
+  private readonly tables = new TableRegistry({ isMissing: (error) => classifyCrateDbError(error) === 'missing_table' });
   private readonly columns = new Map<string, ColumnTypes>();
 
   constructor(
@@ -70,16 +73,12 @@ export class CrateDbSink implements Sink {
     private readonly options: CrateDbSinkOptions,
   ) {}
 
-  async write(batch: WriteBatch): Promise<SinkWriteResult> {
-    try {
-      const failed: DeadLetter[] = [];
-      const tables = await Promise.all(batch.tables.map((t) => this.writeTable(t, batch.requestId, failed)));
-      const letters = [...batch.deadLetters, ...failed];
-      if (letters.length > 0) await this.writeDeadLetters(letters);
-      return { ok: true, tables };
-    } catch (error) {
-      return { ok: false, error: sinkError(error) };
-    }
+  write(batch: WriteBatch): Promise<SinkWriteResult> {
+    return writeBatch(batch, {
+      writeTable: (table, requestId, refused) => this.writeTable(table, requestId, refused),
+      writeDeadLetters: (letters) => this.writeDeadLetters(letters),
+      sinkError,
+    });
   }
 
   /** Target names held in CrateDB for good, so that every instance agrees (README, The tables). */
@@ -93,13 +92,8 @@ export class CrateDbSink implements Sink {
     }
   }
 
-  async ping(): Promise<boolean> {
-    try {
-      await this.client.execute('SELECT 1');
-      return true;
-    } catch {
-      return false;
-    }
+  ping(): Promise<boolean> {
+    return answers(() => this.client.execute('SELECT 1'));
   }
 
   /**
@@ -453,18 +447,7 @@ export class CrateDbSink implements Sink {
   }
 
   private ensure(key: string, create: () => Promise<unknown>): Promise<void> {
-    let pending = this.ready.get(key);
-    if (!pending) {
-      pending = create().then(
-        () => undefined,
-        (error: unknown) => {
-          this.ready.delete(key);
-          throw error;
-        },
-      );
-      this.ready.set(key, pending);
-    }
-    return pending;
+    return this.tables.ensure(key, create);
   }
 
   /** Runs a statement on a state table; when the table was dropped (4041), creates it and runs it again. */
@@ -473,27 +456,17 @@ export class CrateDbSink implements Sink {
   }
 
   /** Runs a statement; when its table was dropped meanwhile (4041), creates it again and runs it once more. */
-  private async recreateOnMissing<T>(readyKey: string, create: () => Promise<unknown>, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      if (classifyCrateDbError(error) !== 'missing_table') throw error;
-      this.ready.delete(readyKey);
-      await this.ensure(readyKey, create);
-      return run();
-    }
+  private recreateOnMissing<T>(readyKey: string, create: () => Promise<unknown>, run: () => Promise<T>): Promise<T> {
+    return this.tables.recreateOnMissing(readyKey, create, run);
   }
 }
 
-function sinkError(error: unknown): SinkError {
+function sinkError(error: unknown) {
   // A claim split between two instances is retried like any trouble that is not the data's.
-  const retryable = error instanceof SplitClaimError || classifyCrateDbError(error) === 'retryable';
-  return new SinkError(`cratedb: ${errorMessage(error)}`, retryable, { cause: error });
+  return sinkErrorOf('cratedb', error, error instanceof SplitClaimError ? 'retryable' : classifyCrateDbError(error));
 }
 
-function isRowError(error: unknown): boolean {
-  return classifyCrateDbError(error) === 'row';
-}
+const isRowError = rowErrorTest(classifyCrateDbError);
 
 function isDuplicate(error: unknown): boolean {
   return error instanceof CrateDbHttpError && error.errorCode === DUPLICATE_KEY;
@@ -518,10 +491,6 @@ function bulkAttempts({ results }: BulkResult, expected: number, duplicateStored
 
 function sameProjection(a: Projection, b: Projection): boolean {
   return a.dataJson === b.dataJson && JSON.stringify(a.diversions) === JSON.stringify(b.diversions);
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** One row of `bulk_args` as JSON text, in `sql.upsertColumns` order; `data` is already JSON. */

@@ -1,13 +1,4 @@
-/** CrateDB identifiers, always quoted (reserved words, dots, case, unicode are then safe). */
-export function quoteIdent(name: string): string {
-  if (name.length === 0 || name.includes('\u0000')) throw new Error(`invalid identifier ${JSON.stringify(name)}`);
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-/** Always schema-qualified: CrateDB binds `Default-Schema` to the TCP connection (CONTEXT.md §3). */
-export function qualified(schema: string, table: string): string {
-  return `${quoteIdent(schema)}.${quoteIdent(table)}`;
-}
+export { qualified, quoteIdent } from '../sql/identifiers.js';
 
 /**
  * A string literal. Standard SQL: only `'` is special (backslashes are literal outside E'…').

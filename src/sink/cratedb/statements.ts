@@ -1,4 +1,5 @@
 import { qualified, quoteIdent, quoteLiteral } from './identifiers.js';
+import { changeLogSuffix } from '../sql/identifiers.js';
 
 /**
  * The SQL the CrateDB sink emits, sent to `/_sql` with `bulk_args` (one statement, many rows).
@@ -11,7 +12,7 @@ export interface TableSettings {
   readonly replicas: string | null;
 }
 
-export const changeLogSuffix = '_changes';
+export { changeLogSuffix };
 
 export function withClause(settings: TableSettings): string {
   const shards = settings.shards === null ? '' : `\nCLUSTERED INTO ${settings.shards} SHARDS`;

@@ -1,3 +1,5 @@
+import type { SqlErrorClass } from '../sql/sink-errors.js';
+
 /**
  * How a PostgreSQL error affects a delivery (SQLSTATE classes:
  * https://www.postgresql.org/docs/15/errcodes-appendix.html):
@@ -7,7 +9,8 @@
  * - `fatal`: the statement or schema is wrong (42 syntax or undefined column, 28 auth, …): no
  *   row is to blame, so nothing is dead-lettered; the delivery fails and is retried.
  */
-export type ErrorClass = 'row' | 'retryable' | 'fatal';
+/** PostgreSQL's errors in the shared classes (sql/sink-errors.ts); a table changed under us is told apart by TABLE_CHANGED_CODES. */
+export type ErrorClass = Exclude<SqlErrorClass, 'missing_table'>;
 
 const RETRYABLE_CODES = new Set(['40001', '40P01', '55P03', '57P01', '57P02', '57P03', '57014', 'XX000']);
 

@@ -1,10 +1,13 @@
 import type { ColumnSpec } from '../../config/column-map.js';
 import type { ColumnValue } from '../../translate/typed-columns.js';
 import type { ChangeLogRow, DeadLetter, RowWrite, TableWrite, WriteBatch } from '../../translate/write-batch.js';
-import { SinkError, type ClaimResult, type RowOutcome, type Sink, type SinkWriteResult, type StoredVersion, type TableResult } from '../sink.js';
+import type { ClaimResult, RowOutcome, Sink, SinkWriteResult, StoredVersion, TableResult } from '../sink.js';
 import { chunkRows } from '../sql/chunk-rows.js';
 import { deadLetterId, rowDeadLetter } from '../sql/dead-letters.js';
 import { writeIsolatingFailures } from '../sql/isolate-failures.js';
+import { answers, errorMessage, rowErrorTest, sinkErrorOf } from '../sql/sink-errors.js';
+import { TableRegistry } from '../sql/table-registry.js';
+import { writeBatch } from '../sql/write-loop.js';
 import { classifyPostgresError, CREATE_RACE_CODES, sqlState, TABLE_CHANGED_CODES, UNDEFINED_TABLE } from './classify-error.js';
 import { indexKeyRefusal, jsonbRefusal } from './predicted-refusals.js';
 import { claimNames, createTableOwnersTable } from './table-owners.js';
@@ -35,7 +38,7 @@ const EACH_ROW_AFTER_SPLITS = 4;
 /** A sink for PostgreSQL, over a server connection pool or the embedded PGlite alike. */
 export class PostgresSink implements Sink {
   readonly kind: string;
-  private readonly ready = new Map<string, Promise<void>>();
+  private readonly tables: TableRegistry;
   private readonly layouts = new Map<string, sql.KeyLayout>();
   /** COLUMN_MAP's columns of each state table this process ensured. */
   private readonly typed = new Map<string, readonly ColumnSpec[]>();
@@ -45,22 +48,24 @@ export class PostgresSink implements Sink {
     private readonly options: PostgresSinkOptions,
   ) {
     this.kind = options.kind;
+    this.tables = new TableRegistry({
+      isMissing: (error) => TABLE_CHANGED_CODES.has(sqlState(error) ?? ''),
+      isCreateRace: (error) => CREATE_RACE_CODES.has(sqlState(error) ?? ''),
+      before: (key) =>
+        key === 'schema' || options.schema === 'public' ? Promise.resolve() : this.ensure('schema', () => this.db.query(sql.createSchema(options.schema))),
+    });
   }
 
-  async write(batch: WriteBatch): Promise<SinkWriteResult> {
-    try {
-      const failedRows: DeadLetter[] = [];
-      const tables = await Promise.all(batch.tables.map((table) => this.writeTable(table, batch.requestId, failedRows)));
-      const deadLetters = [...batch.deadLetters, ...failedRows];
-      if (deadLetters.length > 0) await this.writeDeadLetters(deadLetters);
-      return { ok: true, tables };
-    } catch (error) {
-      return { ok: false, error: this.sinkError(error) };
-    }
+  write(batch: WriteBatch): Promise<SinkWriteResult> {
+    return writeBatch(batch, {
+      writeTable: (table, requestId, refused) => this.writeTable(table, requestId, refused),
+      writeDeadLetters: (letters) => this.writeDeadLetters(letters),
+      sinkError: (error) => this.sinkError(error),
+    });
   }
 
-  private sinkError(error: unknown): SinkError {
-    return new SinkError(`${this.kind}: ${errorMessage(error)}`, classifyPostgresError(error) !== 'fatal', { cause: error });
+  private sinkError(error: unknown) {
+    return sinkErrorOf(this.kind, error, classifyPostgresError(error));
   }
 
   async claimNames(names: readonly string[], sourceTable: string): Promise<ClaimResult> {
@@ -73,13 +78,8 @@ export class PostgresSink implements Sink {
     }
   }
 
-  async ping(): Promise<boolean> {
-    try {
-      await this.db.query('SELECT 1');
-      return true;
-    } catch {
-      return false;
-    }
+  ping(): Promise<boolean> {
+    return answers(() => this.db.query('SELECT 1'));
   }
 
   async purgeTombstones(version: number): Promise<number> {
@@ -209,13 +209,16 @@ export class PostgresSink implements Sink {
   }
 
   private ensureStateTable(table: string, columns: readonly ColumnSpec[]): Promise<void> {
-    return this.ensure(`state:${table}`, async () => {
-      await this.db.query(sql.createStateTable(this.options.schema, table));
-      // COLUMN_MAP's columns: added to the table when it lacks them (a column new in the map).
-      if (columns.length > 0) await this.db.query(sql.addTypedColumns(this.options.schema, table, columns));
-      this.typed.set(table, columns);
-      await this.learnLayout(table);
-    });
+    this.typed.set(table, columns);
+    return this.ensure(`state:${table}`, () => this.createStateTable(table));
+  }
+
+  private async createStateTable(table: string): Promise<void> {
+    await this.db.query(sql.createStateTable(this.options.schema, table));
+    // COLUMN_MAP's columns: added to the table when it lacks them (a column new in the map).
+    const columns = this.typed.get(table) ?? [];
+    if (columns.length > 0) await this.db.query(sql.addTypedColumns(this.options.schema, table, columns));
+    await this.learnLayout(table);
   }
 
   private async learnLayout(table: string): Promise<sql.KeyLayout> {
@@ -225,44 +228,16 @@ export class PostgresSink implements Sink {
     return layout;
   }
 
-  /** Runs `create` once per process; a failed attempt is forgotten so the next delivery tries again. */
   private ensure(key: string, create: () => Promise<unknown>): Promise<void> {
-    let pending = this.ready.get(key);
-    if (!pending) {
-      const schemaReady = key === 'schema' ? Promise.resolve() : this.createSchemaOnce();
-      pending = schemaReady
-        .then(() => create())
-        .then(
-          () => undefined,
-          (error: unknown) => {
-            if (CREATE_RACE_CODES.has(sqlState(error) ?? '')) return undefined;
-            this.ready.delete(key);
-            throw error;
-          },
-        );
-      this.ready.set(key, pending);
-    }
-    return pending;
-  }
-
-  private createSchemaOnce(): Promise<void> {
-    if (this.options.schema === 'public') return Promise.resolve();
-    return this.ensure('schema', () => this.db.query(sql.createSchema(this.options.schema)));
+    return this.tables.ensure(key, create);
   }
 
   /**
    * Someone dropped the table while we run, or migrated it to the hashed key (README): create it
    * again, or learn its layout again, and retry once.
    */
-  private async retryOnChangedTable<T>(table: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      if (!TABLE_CHANGED_CODES.has(sqlState(error) ?? '')) throw error;
-      this.ready.delete(`state:${table}`);
-      await this.ensureStateTable(table, this.typed.get(table) ?? []);
-      return run();
-    }
+  private retryOnChangedTable<T>(table: string, run: () => Promise<T>): Promise<T> {
+    return this.tables.recreateOnMissing(`state:${table}`, () => this.createStateTable(table), run);
   }
 }
 
@@ -271,13 +246,7 @@ function legacyKeyRefusal(pk: string): string | null {
   return refusal && `${refusal}: this table, created by an earlier version, is keyed by pk itself; README ("The tables") says how to migrate it`;
 }
 
-function isRowError(error: unknown): boolean {
-  return classifyPostgresError(error) === 'row';
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+const isRowError = rowErrorTest(classifyPostgresError);
 
 type EachRowAnswer = { readonly ok: true; readonly answer: unknown } | { readonly ok: false; readonly error: string };
 

@@ -1,5 +1,6 @@
 import type { ColumnSpec, ColumnType } from '../../config/column-map.js';
 import { qualified, quoteIdent } from './identifiers.js';
+import { changeLogSuffix } from '../sql/identifiers.js';
 
 /**
  * The SQL the PostgreSQL sinks (server and embedded) emit. Rows travel as one JSON array
@@ -7,7 +8,7 @@ import { qualified, quoteIdent } from './identifiers.js';
  * reach JSONB as exact numerics.
  */
 
-export const changeLogSuffix = '_changes';
+export { changeLogSuffix };
 
 export function createSchema(schema: string): string {
   return `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`;

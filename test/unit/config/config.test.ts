@@ -70,3 +70,28 @@ describe('loadConfig', () => {
     expect(result.ok ? [] : result.problems).toEqual(['ACCESS_KEY: each key is at most 4096 bytes']);
   });
 });
+
+describe('what a bad variable is told', () => {
+  it("says what each variable wants, not zod's wording, and refuses an ACCESS_KEY with no key in it", () => {
+    const result = loadConfig({
+      PORT: 'abc',
+      SINK_POOL_SIZE: '0',
+      SHUTDOWN_TIMEOUT_SECONDS: '99999',
+      MAX_BODY_BYTES: '1.5',
+      LOG_LEVEL: 'loud',
+      ACCESS_KEY: ' , ,',
+    });
+    expect(result).toEqual({
+      ok: false,
+      problems: [
+        'PORT: a whole number',
+        'MAX_BODY_BYTES: a whole number',
+        'SINK_POOL_SIZE: a whole number, at least 1',
+        'LOG_LEVEL: one of fatal, error, warn, info, debug, trace, silent',
+        'SHUTDOWN_TIMEOUT_SECONDS: a whole number, at most 600',
+        'ACCESS_KEY: holds no key, only commas and spaces',
+      ],
+    });
+    for (const problem of (result as { problems: string[] }).problems) expect(problem).not.toMatch(/expected|received|NaN/i);
+  });
+});

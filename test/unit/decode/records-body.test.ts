@@ -10,8 +10,8 @@ describe('parseRecordsBody', () => {
     expect(parseRecordsBody(JSON.stringify(records))).toEqual({
       ok: true,
       entries: [
-        { ok: true, value: records[0], path: '[0]' },
-        { ok: true, value: records[1], path: '[1]' },
+        { ok: true, value: records[0], path: 'records[0]' },
+        { ok: true, value: records[1], path: 'records[1]' },
       ],
     });
   });
@@ -26,7 +26,7 @@ describe('parseRecordsBody', () => {
 
   it('reads a single record, pretty-printed over many lines', () => {
     const record = seed('seed-modify');
-    expect(parseRecordsBody(JSON.stringify(record, null, 2))).toEqual({ ok: true, entries: [{ ok: true, value: record, path: '' }] });
+    expect(parseRecordsBody(JSON.stringify(record, null, 2))).toEqual({ ok: true, entries: [{ ok: true, value: record, path: 'record' }] });
   });
 
   it('reads empty arrays', () => {
@@ -75,5 +75,23 @@ describe('parseRecordsBody', () => {
 
   it('rejects Records that is not an array', () => {
     expect(parseRecordsBody('{"Records":{"eventName":"INSERT"}}')).toEqual({ ok: false, error: 'Records: not an array' });
+  });
+});
+
+describe('records named in failures as README names them', () => {
+  it('records[i] in an array, record alone, Records[i] in an event, line n in NDJSON', async () => {
+    const { decodeParsedRecord } = await import('../../../src/decode/decode-record.js');
+    const { nowBounds } = await import('../../support/change-bounds.js');
+    const errors = ['[{"eventName":"INSERT"}]', '{"eventName":"INSERT"}', '{"Records":[{"eventName":"INSERT"}]}'].map((text) => {
+      const parsed = parseRecordsBody(text);
+      if (!parsed.ok) throw new Error(parsed.error);
+      const entry = parsed.entries[0]!;
+      return entry.ok ? decodeParsedRecord(entry.value, 0, entry.path, nowBounds) : entry;
+    });
+    expect(errors.map((e) => (e.ok ? null : e.error))).toEqual([
+      'records[0].dynamodb: missing or not an object',
+      'record.dynamodb: missing or not an object',
+      'Records[0].dynamodb: missing or not an object',
+    ]);
   });
 });
