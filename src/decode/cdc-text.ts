@@ -68,12 +68,22 @@ function readRecord(c: JsonCursor, bounds: ChangeBounds): Change {
     do {
       c.string();
       c.expect(COLON);
-      if (c.is('eventName')) once(1), (eventName = c.plainString());
-      else if (c.is('eventID')) once(2), (eventId = c.plainString());
-      else if (c.is('tableName')) once(4), (tableName = c.plainString());
-      else if (c.is('userIdentity')) once(8), (identity = c.word('null') ? null : c.value());
-      else if (c.is('dynamodb')) once(16), (stream = readStream(c));
-      else if (c.is('eventSourceARN') || c.is('eventVersion'))
+      if (c.is('eventName')) {
+        once(1);
+        eventName = c.plainString();
+      } else if (c.is('eventID')) {
+        once(2);
+        eventId = c.plainString();
+      } else if (c.is('tableName')) {
+        once(4);
+        tableName = c.plainString();
+      } else if (c.is('userIdentity')) {
+        once(8);
+        identity = c.word('null') ? null : c.value();
+      } else if (c.is('dynamodb')) {
+        once(16);
+        stream = readStream(c);
+      } else if (c.is('eventSourceARN') || c.is('eventVersion'))
         throw UNUSUAL; // DynamoDB Streams
       else c.skipValue();
     } while (c.take(COMMA));
@@ -136,12 +146,22 @@ function readStream(c: JsonCursor): Stream {
   do {
     c.string();
     c.expect(COLON);
-    if (c.is('Keys')) once(1), (stream.key = readKey(c));
-    else if (c.is('NewImage')) once(2), (stream.newImage = readImage(c, newAttributes));
-    else if (c.is('OldImage')) once(4), (stream.oldImage = readImage(c, oldAttributes));
-    else if (c.is('ApproximateCreationDateTime')) once(8), (stream.time.ApproximateCreationDateTime = c.number());
-    else if (c.is('ApproximateCreationDateTimePrecision')) once(16), (stream.time.ApproximateCreationDateTimePrecision = c.plainString());
-    else if (c.is('SequenceNumber'))
+    if (c.is('Keys')) {
+      once(1);
+      stream.key = readKey(c);
+    } else if (c.is('NewImage')) {
+      once(2);
+      stream.newImage = readImage(c, newAttributes);
+    } else if (c.is('OldImage')) {
+      once(4);
+      stream.oldImage = readImage(c, oldAttributes);
+    } else if (c.is('ApproximateCreationDateTime')) {
+      once(8);
+      stream.time.ApproximateCreationDateTime = c.number();
+    } else if (c.is('ApproximateCreationDateTimePrecision')) {
+      once(16);
+      stream.time.ApproximateCreationDateTimePrecision = c.plainString();
+    } else if (c.is('SequenceNumber'))
       throw UNUSUAL; // DynamoDB Streams
     else c.skipValue();
   } while (c.take(COMMA));

@@ -96,7 +96,10 @@ export class JsonCursor {
       }
       // Escapes, control characters (JSON.parse refuses them) and surrogates (JSON.stringify
       // escapes lone ones): JSON.parse decides what the string is.
-      if (c === BACKSLASH || c < 0x20 || (c >= 0xd800 && c <= 0xdfff)) return this.unusualString(start);
+      if (c === BACKSLASH || c < 0x20 || (c >= 0xd800 && c <= 0xdfff)) {
+        this.unusualString(start);
+        return;
+      }
     }
     throw UNUSUAL;
   }
@@ -149,7 +152,10 @@ export class JsonCursor {
   skipValue(depth = 0): void {
     if (depth > MAX_SKIP_DEPTH) throw UNUSUAL;
     const c = this.peek();
-    if (c === QUOTE) return this.string();
+    if (c === QUOTE) {
+      this.string();
+      return;
+    }
     if (c === OBJECT) {
       this.at++;
       if (this.take(OBJECT_END)) return;
@@ -158,14 +164,16 @@ export class JsonCursor {
         this.expect(COLON);
         this.skipValue(depth + 1);
       } while (this.take(COMMA));
-      return this.expect(OBJECT_END);
+      this.expect(OBJECT_END);
+      return;
     }
     if (c === ARRAY) {
       this.at++;
       if (this.take(ARRAY_END)) return;
       do this.skipValue(depth + 1);
       while (this.take(COMMA));
-      return this.expect(ARRAY_END);
+      this.expect(ARRAY_END);
+      return;
     }
     if (this.word('true') || this.word('false') || this.word('null')) return;
     this.number();
