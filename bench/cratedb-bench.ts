@@ -29,6 +29,8 @@ export interface CrateDbFigures {
   /** Milliseconds CrateDB reported (`duration`) per delivery, by kind of statement. */
   readonly crateMsPerDelivery: Record<string, number>;
   readonly serviceCores: number;
+  /** Records of the first pass per second of the service's CPU (from /proc). */
+  readonly perServiceCpuSecond: number;
 }
 
 const CONCURRENCY = 2;
@@ -76,6 +78,7 @@ export async function benchCrateDb(url: string, shape: ItemShape, deliveries: nu
   let servicePerSecond: number;
   let redeliveryPerSecond: number;
   let serviceCores: number;
+  let perServiceCpuSecond: number;
   let requestsPerDelivery: number;
   let requestsPerRedelivery: number;
   let crateMsPerDelivery: Record<string, number>;
@@ -85,6 +88,7 @@ export async function benchCrateDb(url: string, shape: ItemShape, deliveries: nu
     const first = await postAllTimed(service, timed, CONCURRENCY);
     servicePerSecond = records / first.seconds;
     serviceCores = first.cores;
+    perServiceCpuSecond = records / first.cpuSeconds;
     requestsPerDelivery = proxy.requests / timed.length;
     crateMsPerDelivery = Object.fromEntries(Object.entries(proxy.durations).map(([kind, ms]) => [kind, ms / timed.length]));
     proxy.reset();
@@ -128,6 +132,7 @@ export async function benchCrateDb(url: string, shape: ItemShape, deliveries: nu
     requestsPerRedelivery,
     crateMsPerDelivery,
     serviceCores,
+    perServiceCpuSecond,
   };
 }
 

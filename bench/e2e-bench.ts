@@ -25,6 +25,11 @@ export interface ThroughputFigures {
   readonly ratio: number;
   /** The service's CPU during the first pass, in cores (1 = one core busy throughout). */
   readonly serviceCores: number;
+  /**
+   * Records of the first pass per second of the service's CPU (user + system, all its threads,
+   * from /proc): what the service costs per record, whatever else the machine's cores are doing.
+   */
+  readonly perServiceCpuSecond: number;
 }
 
 export interface LatencyFigures {
@@ -62,21 +67,29 @@ function batchOf(delivery: Delivery): WriteBatch {
  * written by the sink's own bulk upsert from this process, with no HTTP, decode or translate.
  * Both at the same concurrency, each into a fresh schema.
  */
-export async function benchThroughput(target: Target, shape: ItemShape, deliveries: number, recordsPerDelivery: number): Promise<ThroughputFigures> {
+export async function benchThroughput(
+  target: Target,
+  shape: ItemShape,
+  deliveries: number,
+  recordsPerDelivery: number,
+  serviceEnv: Record<string, string> = {},
+): Promise<ThroughputFigures> {
   const plan = Array.from({ length: deliveries + 1 }, (_, i) => deliveryOf(shape, i * recordsPerDelivery, Infinity, recordsPerDelivery));
   const [warm, ...timed] = plan;
   const records = timed.reduce((n, d) => n + d.records, 0);
 
   const serviceSchema = `bench_${randomBytes(4).toString('hex')}`;
-  const service = await startService(sinkEnv(target, serviceSchema));
+  const service = await startService({ ...sinkEnv(target, serviceSchema), ...serviceEnv });
   let servicePerSecond: number;
   let redeliveryPerSecond: number;
   let serviceCores: number;
+  let perServiceCpuSecond: number;
   try {
     await service.post(warm!.body, warm!.requestId, false); // creates the table
     const first = await postAllTimed(service, timed, CONCURRENCY);
     servicePerSecond = records / first.seconds;
     serviceCores = first.cores;
+    perServiceCpuSecond = records / first.cpuSeconds;
     redeliveryPerSecond = records / (await postAllTimed(service, timed, CONCURRENCY)).seconds;
   } finally {
     await service.stop();
@@ -104,7 +117,17 @@ export async function benchThroughput(target: Target, shape: ItemShape, deliveri
     await sink.close();
     await dropSchema(target, floorSchema);
   }
-  return { target: target.kind, shape, records, servicePerSecond, redeliveryPerSecond, floorPerSecond, ratio: servicePerSecond / floorPerSecond, serviceCores };
+  return {
+    target: target.kind,
+    shape,
+    records,
+    servicePerSecond,
+    redeliveryPerSecond,
+    floorPerSecond,
+    ratio: servicePerSecond / floorPerSecond,
+    serviceCores,
+    perServiceCpuSecond,
+  };
 }
 
 function percentile(sorted: readonly number[], p: number): number {

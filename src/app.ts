@@ -12,6 +12,7 @@ import { ServiceStatus } from './http/service-status.js';
 import { statusHandler } from './http/status-route.js';
 import { redactCredentials } from './log/credentials.js';
 import { createMetrics, type Metrics } from './metrics/create-metrics.js';
+import { bodyDecoder, type BodyDecoder } from './pipeline/body-decoder.js';
 import { deliveryRecorder } from './pipeline/delivery-metrics.js';
 import { answerWrongMethods } from './http/method-not-allowed.js';
 import { instrumentSink } from './pipeline/instrument-sink.js';
@@ -27,6 +28,8 @@ export interface AppDeps {
   readonly sinkFor?: (schema: string) => Sink;
   /** A registry of its own per app; created when not given. */
   readonly metrics?: Metrics;
+  /** Where Firehose bodies are decoded (main.ts: DECODE_WORKERS); this thread when not given. */
+  readonly decoder?: BodyDecoder;
 }
 
 export type App = Hono & {
@@ -36,7 +39,7 @@ export type App = Hono & {
 };
 
 /** Builds the HTTP app from its dependencies; importing this module does no I/O. */
-export function createApp({ config, sink: rawSink, log, sinkFor, metrics = createMetrics() }: AppDeps): App {
+export function createApp({ config, sink: rawSink, log, sinkFor, metrics = createMetrics(), decoder = bodyDecoder(0) }: AppDeps): App {
   const sink = instrumentSink(rawSink, metrics);
   const targets = targetTables(config, sink);
   const gate = new DeliveryGate({
@@ -57,6 +60,7 @@ export function createApp({ config, sink: rawSink, log, sinkFor, metrics = creat
     budget: new ProcessingBudget(config.maxProcessingBytes),
     metrics,
     recordDelivery: deliveryRecorder(metrics),
+    decoder,
     status,
     routes: new StreamRoutes(
       { sink, targets, tableMap: config.tableMap, deadLetterTable: config.sink.deadLetterTable },

@@ -3,6 +3,7 @@ import { createApp } from './app.js';
 import { bootOrExit, exitOnListenError } from './cli/startup.js';
 import { redactUrl } from './log/credentials.js';
 import { openSink } from './pipeline/bootstrap.js';
+import { bodyDecoder } from './pipeline/body-decoder.js';
 
 // The only module with side effects: read the environment, build the parts, serve, stop cleanly.
 const { config, log } = bootOrExit(process.env);
@@ -21,7 +22,8 @@ if (!opened.ok) {
   process.exit(1);
 }
 const { sink, sinkFor } = opened;
-const app = createApp({ config, sink, sinkFor, log });
+const decoder = bodyDecoder(config.decodeWorkers);
+const app = createApp({ config, sink, sinkFor, log, decoder });
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
   log.info({ port: info.port, host: config.host, sink: sink.kind, target: config.sink.url ? redactUrl(config.sink.url) : config.sink.pgliteDir }, 'listening');
 });
@@ -73,6 +75,7 @@ async function shutdown(signal: string): Promise<void> {
   await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1000))]);
   (server as { closeAllConnections?: () => void }).closeAllConnections?.();
   let code = 0;
+  await decoder.close();
   try {
     await sink.close();
   } catch (error) {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { parseColumnMap, type ColumnMap, type ColumnMapResult } from './column-map.js';
 import { internalTables, nameFamily, parseTableMap } from '../translate/target-name.js';
@@ -60,6 +61,7 @@ export const envSchema = z.object({
   SHUTDOWN_TIMEOUT_SECONDS: int(1, 600).default(25),
   MAX_PROCESSING_BYTES: int(1 * MiB, 8192 * MiB).default(64 * MiB),
   FUTURE_CHANGE_MARGIN_SECONDS: int(1, 10 * 365 * 24 * 3600).default(DEFAULT_FUTURE_MARGIN_SECONDS),
+  DECODE_WORKERS: z.union([z.literal('auto'), int(0, 64)]).default(0),
 });
 
 export interface SinkConfig {
@@ -104,12 +106,24 @@ export interface Config {
   readonly maxProcessingBytes: number;
   /** A change dated more than this past the service's clock is dead-lettered, never applied. */
   readonly futureChangeMarginSeconds: number;
+  /** Worker threads that decode Firehose bodies; 0: the main thread decodes them. */
+  readonly decodeWorkers: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
 
+export interface LoadOptions {
+  /** Cores available (DECODE_WORKERS=auto); the machine's when not given. */
+  readonly cores?: number;
+  /** Reads the COLUMN_MAP file; the file system when not given. */
+  readonly readText?: (path: string) => string;
+}
+
 /** Reads the environment once (and the COLUMN_MAP file it names); reports every problem at once. */
-export function loadConfig(env: Record<string, string | undefined>, readText: (path: string) => string = (path) => readFileSync(path, 'utf8')): ConfigResult {
+export function loadConfig(
+  env: Record<string, string | undefined>,
+  { cores, readText = (path) => readFileSync(path, 'utf8') }: LoadOptions = {},
+): ConfigResult {
   // An empty variable means "not set", as in most deployment tools.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(present);
@@ -170,6 +184,7 @@ export function loadConfig(env: Record<string, string | undefined>, readText: (p
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
     maxProcessingBytes: e.MAX_PROCESSING_BYTES,
     futureChangeMarginSeconds: e.FUTURE_CHANGE_MARGIN_SECONDS,
+    decodeWorkers: e.DECODE_WORKERS === 'auto' ? workersForCores(cores) : e.DECODE_WORKERS,
   };
   return { ok: true, config: deepFreeze(config) };
 }
@@ -211,6 +226,14 @@ export function internalTargets(tableMap: ReadonlyMap<string, string>, deadLette
     problems.push(`TABLE_MAP: ${source}=${target}: ${what} the internal table of ${internal.get(clash)}; map it to another name`);
   }
   return problems;
+}
+
+/**
+ * DECODE_WORKERS=auto: a worker per core beyond the main thread's, and none on one or two cores,
+ * where the main thread and the database use them all already (README, "Performance").
+ */
+export function workersForCores(cores: number = availableParallelism()): number {
+  return cores <= 2 ? 0 : cores - 1;
 }
 
 function deepFreeze<T>(value: T): T {

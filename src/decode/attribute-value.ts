@@ -60,7 +60,7 @@ function typedValueToJson(type: string, inner: unknown, binary: BinaryEncoding, 
     case 'N':
       return canonicalNumber(expectString(inner), '');
     case 'B':
-      return `"${binaryToBase64(inner, binary)}"`; // base64 needs no escaping
+      return `"${binaryToBase64(expectString(inner), binary)}"`; // base64 needs no escaping
     case 'BOOL':
       if (typeof inner !== 'boolean') throw new DecodeError('', 'not a boolean');
       return inner ? 'true' : 'false';
@@ -83,20 +83,29 @@ function typedValueToJson(type: string, inner: unknown, binary: BinaryEncoding, 
       return `[${parts.join(',')}]`;
     }
     case 'SS':
-      return `[${setOf(inner, (v) => expectString(v))
-        .sort(compareStrings)
-        .map(jsonString)
-        .join(',')}]`;
+      return stringSetJson(setOf(inner, (v) => expectString(v)));
     case 'NS':
-      return `[${setOf(inner, (v) => canonicalNumber(expectString(v), ''))
-        .sort(compareCanonicalNumbers)
-        .join(',')}]`;
+      return numberSetJson(setOf(inner, (v) => canonicalNumber(expectString(v), '')));
     default: // BS
-      return `[${setOf(inner, (v) => binaryToBase64(v, binary))
-        .sort(compareStrings)
-        .map((s) => `"${s}"`)
-        .join(',')}]`;
+      return binarySetJson(setOf(inner, (v) => binaryToBase64(expectString(v), binary)));
   }
+}
+
+// Sets as JSON arrays in one order whatever the record's: strings and binary (as base64) by
+// UTF-16 code units, numbers (canonical already) by value. Each sorts the array it is given.
+export function stringSetJson(values: string[]): string {
+  return `[${values.sort(compareStrings).map(jsonString).join(',')}]`;
+}
+
+export function numberSetJson(canonical: string[]): string {
+  return `[${canonical.sort(compareCanonicalNumbers).join(',')}]`;
+}
+
+export function binarySetJson(base64: string[]): string {
+  return `[${base64
+    .sort(compareStrings)
+    .map((s) => `"${s}"`)
+    .join(',')}]`; // base64 needs no escaping
 }
 
 function mapToJson(map: unknown, binary: BinaryEncoding, depth: number): string {
@@ -117,9 +126,8 @@ function mapToJson(map: unknown, binary: BinaryEncoding, depth: number): string 
   return `${json}}`;
 }
 
-/** Returns the standard base64 text of the attribute's bytes. */
-function binaryToBase64(value: unknown, binary: BinaryEncoding): string {
-  const text = expectString(value);
+/** A B attribute's text as the record spells it → the standard base64 text of its bytes. */
+export function binaryToBase64(text: string, binary: BinaryEncoding): string {
   if (binary === 'base64') {
     if (!isStrictBase64(text)) throw new DecodeError('', 'not valid base64');
     return text;

@@ -6,7 +6,7 @@ import { DecodeError, within } from './decode-error.js';
 
 // Wire shapes: CONTEXT.md §2, from AWS's "Change data capture for Kinesis Data Streams" (kds.html)
 // and the DynamoDB Streams `Record`/`StreamRecord` API reference.
-const EVENT_NAMES = new Set<EventName>(['INSERT', 'MODIFY', 'REMOVE']);
+export const EVENT_NAMES: ReadonlySet<string> = new Set<EventName>(['INSERT', 'MODIFY', 'REMOVE']);
 const STREAM_ARN = /^arn:aws[a-z-]*:dynamodb:[^:]*:[^:]*:table\/([^/]+)\/stream\//;
 const SEQUENCE = /^\d{1,40}$/;
 // Epoch milliseconds stay below 1e14 until the year 5138; microseconds are above it since 1973.
@@ -110,7 +110,7 @@ function sameSpelling(keyValue: unknown, imageValue: unknown): boolean {
   return (k.S !== undefined && k.S === v.S) || (k.N !== undefined && k.N === v.N) || (k.B !== undefined && k.B === v.B);
 }
 
-function kinesisVersion(stream: Record<string, unknown>, at: (f: string) => string): number {
+export function kinesisVersion(stream: Record<string, unknown>, at: (f: string) => string): number {
   const value = stream.ApproximateCreationDateTime;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
     throw new DecodeError(at('dynamodb.ApproximateCreationDateTime'), 'missing or not a positive integer');
@@ -147,7 +147,7 @@ function sequenceNumber(value: unknown, path: string): string | null {
 
 // TTL deletes name the DynamoDB service; Lambda spells the fields type/principalId, the raw
 // GetRecords API Type/PrincipalId.
-function isTtlPrincipal(identity: unknown): boolean {
+export function isTtlPrincipal(identity: unknown): boolean {
   if (!isPlainObject(identity)) return false;
   const type = identity.type ?? identity.Type;
   const principal = identity.principalId ?? identity.PrincipalId;

@@ -1,5 +1,6 @@
 import { decodeBase64 } from './base64.js';
 import { decodeCdcRecord } from './cdc-record.js';
+import { decodeCdcText } from './cdc-text.js';
 import type { ChangeBounds } from './change-bounds.js';
 import { decodeScannedItem, type ScanMeta } from './scanned-item.js';
 import type { Change } from './change.js';
@@ -21,7 +22,7 @@ export function decodeFirehoseRecord(data: string, index: number, bounds: Change
 /** Base64 of a CDC record's JSON (Firehose `data`, a Lambda Kinesis event's `kinesis.data`) → Change. */
 export function decodeBase64Record(data: string, index: number, path: string | (() => string), bounds: ChangeBounds): DecodedRecord {
   try {
-    return { ok: true, index, change: decodeCdcRecord(parseJson(decodeUtf8(decodeBase64(data, ''), ''), ''), '', bounds) };
+    return { ok: true, index, change: decodeCdcBytes(decodeBase64(data, ''), bounds) };
   } catch (error) {
     return failed(error, index, data, path);
   }
@@ -33,10 +34,16 @@ export function decodeBase64Record(data: string, index: number, path: string | (
  */
 export function decodeBytesRecord(bytes: Uint8Array, index: number, path: string, bounds: ChangeBounds): DecodedRecord {
   try {
-    return { ok: true, index, change: decodeCdcRecord(parseJson(decodeUtf8(bytes, ''), ''), '', bounds) };
+    return { ok: true, index, change: decodeCdcBytes(bytes, bounds) };
   } catch (error) {
     return failed(error, index, () => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'), path);
   }
+}
+
+/** A CDC record's UTF-8 JSON → Change: read straight from the text when it is the usual record, else parsed first. */
+function decodeCdcBytes(bytes: Uint8Array, bounds: ChangeBounds): Change {
+  const text = decodeUtf8(bytes, '');
+  return decodeCdcText(text, bounds) ?? decodeCdcRecord(parseJson(text, ''), '', bounds);
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { DecodedRecord } from '../decode/decode-record.js';
 import type { Metrics } from '../metrics/create-metrics.js';
 import { applyRecords, type DeliveryReport } from '../pipeline/apply-records.js';
+import type { BodyDecoder } from '../pipeline/body-decoder.js';
 import type { DeliveryRecorder } from '../pipeline/delivery-metrics.js';
 import type { Sink } from '../sink/sink.js';
 import type { TargetTables } from '../pipeline/target-tables.js';
@@ -29,6 +30,8 @@ export interface DeliveryDeps {
   readonly budget: ProcessingBudget;
   readonly metrics: Metrics;
   readonly recordDelivery: DeliveryRecorder;
+  /** Decodes Firehose bodies: on this thread, or in worker threads (DECODE_WORKERS). */
+  readonly decoder: BodyDecoder;
   readonly status: ServiceStatus;
   /** Each delivery stream's schema and table map (X-Amz-Firehose-Common-Attributes). */
   readonly routes: StreamRoutes;

@@ -3,6 +3,7 @@ import { changeBounds, type ChangeBounds } from '../decode/change-bounds.js';
 import type { DecodedRecord } from '../decode/decode-record.js';
 import type { Endpoint } from '../metrics/metric-definitions.js';
 import type { DeliveryReport } from '../pipeline/apply-records.js';
+import type { BodyDecoder } from '../pipeline/body-decoder.js';
 import { deliver, requireAccess, type DeliveryDeps } from './deliver.js';
 import type { DeliverySlot } from './delivery-gate.js';
 import { publicMessage, statusFor } from './error-response.js';
@@ -28,8 +29,8 @@ export interface DeliveryEndpoint {
   readonly name: Endpoint;
   requestId(c: Context): string;
   presentedKey(c: Context): string | undefined;
-  /** The body → records, each dated within `bounds`; throws HttpError BAD_REQUEST. */
-  parse(body: Buffer, requestId: string, c: Context, bounds: ChangeBounds): ParsedDelivery;
+  /** The body → records, each dated within `bounds` (Firehose bodies by `decoder`); throws HttpError BAD_REQUEST. */
+  parse(body: Buffer, requestId: string, c: Context, bounds: ChangeBounds, decoder: BodyDecoder): ParsedDelivery | Promise<ParsedDelivery>;
   success(c: Context, requestId: string, report: DeliveryReport): Response;
   failure(c: Context, requestId: string, status: number, message: string): Response;
 }
@@ -54,7 +55,7 @@ export function deliveryHandler(endpoint: DeliveryEndpoint, deps: DeliveryDeps) 
       const received = await receiveBody(c.req.raw, deps.limits, slot.signal);
       deps.metrics.deliveryBytes.observe(labels, received.raw.byteLength);
       // The inflated body is bound to no name: once parsed it is garbage, not held through the write.
-      const parsed = endpoint.parse(await inflateWithinBudget(received, deps.limits, deps.budget, slot), requestId, c, bounds);
+      const parsed = await endpoint.parse(await inflateWithinBudget(received, deps.limits, deps.budget, slot), requestId, c, bounds, deps.decoder);
       requestId = parsed.requestId;
       deps.metrics.deliveryRecords.observe(labels, parsed.received);
       deps.log.debug({ ...labels, requestId, sourceArn, bytes: received.raw.byteLength, records: parsed.received }, 'delivery received');

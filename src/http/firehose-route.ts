@@ -1,4 +1,3 @@
-import { decodeFirehoseBody } from '../decode/firehose-body.js';
 import { streamSettings } from './common-attributes.js';
 import type { DeliveryDeps } from './deliver.js';
 import { deliveryHandler, type DeliveryEndpoint } from './delivery-handler.js';
@@ -10,8 +9,8 @@ const firehoseEndpoint = (deadLetterTable: string): DeliveryEndpoint => ({
   name: 'firehose',
   requestId: (c) => c.req.header(FIREHOSE_HEADERS.requestId) ?? '',
   presentedKey: (c) => c.req.header(FIREHOSE_HEADERS.accessKey),
-  parse(bytes, headerId, c, bounds) {
-    const result = decodeFirehoseBody(bytes, bounds);
+  async parse(bytes, headerId, c, bounds, decoder) {
+    const result = await decoder.decode(bytes, bounds);
     // Without the header, the answer still names the delivery, if its body does.
     if (!result.ok) throw badRequest(result.error, headerId === '' ? { requestId: bodyRequestId(bytes) } : {});
     const { body } = result;

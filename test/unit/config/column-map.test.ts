@@ -110,7 +110,7 @@ describe('COLUMN_MAP in the configuration', () => {
     const good = loadConfig({ COLUMN_MAP: 'examples/column-map.yaml' });
     expect(good.ok && good.config.columnMap.get('table_testdrive')?.length).toBe(4);
     expect(loadConfig({ COLUMN_MAP: 'no/such/map.yaml' })).toEqual({ ok: false, problems: ['COLUMN_MAP: no/such/map.yaml: cannot be read (ENOENT)'] });
-    expect(loadConfig({ COLUMN_MAP: 'm.yaml' }, () => 't: { c: { path: a, type: float } }')).toEqual({
+    expect(loadConfig({ COLUMN_MAP: 'm.yaml' }, { readText: () => 't: { c: { path: a, type: float } }' })).toEqual({
       ok: false,
       problems: ['COLUMN_MAP: m.yaml: t.c.type: one of text, bigint, numeric, double, boolean, timestamp, json, object'],
     });

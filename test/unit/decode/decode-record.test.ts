@@ -4,6 +4,7 @@ import { decodeBase64Record, decodeBytesRecord, decodeFirehoseRecord, decodePars
 import { fixture } from '../../support/fixtures.js';
 import { encodeRecord } from '../../support/firehose.js';
 import { nowBounds } from '../../support/change-bounds.js';
+import { replaceAt } from '../../support/replace-at.js';
 
 const failure = (result: DecodedRecord) => {
   if (result.ok) throw new Error(`expected a failure, got ${JSON.stringify(result.change)}`);
@@ -115,23 +116,6 @@ describe('decodeParsedRecord', () => {
     );
   });
 });
-
-/** Walks down objects following `picks` (each an index into the keys) and replaces the value reached. */
-function replaceAt(root: Record<string, unknown>, picks: readonly number[], value: unknown): void {
-  let node: Record<string, unknown> = root;
-  for (const [depth, pick] of picks.entries()) {
-    const keys = Object.keys(node);
-    if (keys.length === 0) return;
-    const key = keys[pick % keys.length]!;
-    const child = node[key];
-    if (depth === picks.length - 1 || typeof child !== 'object' || child === null) {
-      if (value === undefined) delete node[key];
-      else node[key] = value;
-      return;
-    }
-    node = child as Record<string, unknown>;
-  }
-}
 
 describe('decodeBase64Record', () => {
   it('decodes like a Firehose record and names the field by the given path', () => {
