@@ -72,10 +72,10 @@ describe('POST /records on PGlite', () => {
     const r = await report(await h.app.request(post(JSON.stringify([{ hello: randomUUID() }, good, noKeys, 'text', badName]))));
     expect(r).toMatchObject({ received: 5, applied: 1, deadLettered: 4 });
     expect(r.failures.map((f) => f.index)).toEqual([0, 2, 3, 4]);
-    expect(r.failures[0]!.error).toMatch(/^\[0\]\.dynamodb: /);
-    expect(r.failures[1]!.error).toMatch(/^\[2\]\.dynamodb\.Keys/);
-    expect(r.failures[2]!.error).toMatch(/^\[3\]: not a JSON object/);
-    expect(r.failures[3]!.error).toMatch(/^\[4\]\.eventName: unknown eventName "UPSERT"/);
+    expect(r.failures[0]!.error).toMatch(/^records\[0\]\.dynamodb: /);
+    expect(r.failures[1]!.error).toMatch(/^records\[2\]\.dynamodb\.Keys/);
+    expect(r.failures[2]!.error).toMatch(/^records\[3\]: not a JSON object/);
+    expect(r.failures[3]!.error).toMatch(/^records\[4\]\.eventName: unknown eventName "UPSERT"/);
     expect(await state('poison-neighbour')).toHaveLength(1);
   });
 

@@ -128,7 +128,7 @@ describe('every way in', () => {
       await waysIn[1]!.deliver(strict, texts);
       expect(await strict.query('SELECT pk FROM ways_in ORDER BY pk')).toEqual([{ pk: JSON.stringify({ id: 'margin-within' }) }]);
       const [letter] = await strict.query<{ error: string }>('SELECT error FROM cdc_dead_letters');
-      expect(letter!.error).toMatch(/^\[0\]\.dynamodb\.ApproximateCreationDateTime: dated .*, more than 60 s past this service's clock/);
+      expect(letter!.error).toMatch(/^records\[0\]\.dynamodb\.ApproximateCreationDateTime: dated .*, more than 60 s past this service's clock/);
     } finally {
       await strict.close();
     }
