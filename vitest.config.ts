@@ -7,5 +7,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration files each start an embedded database; two at a time fit two cores.
     maxWorkers: 2,
+    // In-memory embedded databases start from one dump of a fresh database instead of initdb each.
+    globalSetup: ['test/support/pglite-template.global.ts'],
+    setupFiles: ['test/support/pglite-template.setup.ts'],
   },
 });

@@ -1,5 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { OWN_COLUMNS } from '../sink/sql/state-columns.js';
 
 /**
  * COLUMN_MAP: typed columns computed from item attributes, per target table. One file, YAML or
@@ -35,25 +36,6 @@ export interface ColumnSpec {
 
 /** Target table → its typed columns, in the file's order. */
 export type ColumnMap = ReadonlyMap<string, readonly ColumnSpec[]>;
-
-/** Column names every sink already uses for itself, in some database. */
-export const RESERVED_COLUMNS = new Set([
-  'pk',
-  'pk_hash',
-  'data',
-  'aux',
-  'item',
-  'deleted',
-  'version',
-  'seq',
-  'event_id',
-  'event_name',
-  'ttl_expired',
-  'keys_only',
-  'source_table',
-  'changed_at',
-  'written_at',
-]);
 
 // Lower-case SQL identifiers, so that every database spells them alike without quoting surprises.
 const COLUMN_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -92,7 +74,7 @@ export function parseColumnMap(text: string, file: string): ColumnMapResult {
     for (const [name, raw] of Object.entries(columns as Record<string, unknown>)) {
       const at = `${where}.${name}`;
       if (!COLUMN_NAME.test(name)) problems.push(`${at}: a column name is lower-case letters, digits and _, starting with a letter or _ (at most 63)`);
-      else if (RESERVED_COLUMNS.has(name)) problems.push(`${at}: the sinks use this column name themselves`);
+      else if (OWN_COLUMNS.has(name)) problems.push(`${at}: the sinks use this column name themselves`);
       const parsed = columnSchema.safeParse(raw);
       if (!parsed.success) {
         for (const issue of parsed.error.issues) problems.push(`${at}${issue.path.length ? `.${issue.path.join('.')}` : ''}: ${describeIssue(issue)}`);

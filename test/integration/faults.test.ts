@@ -198,7 +198,7 @@ describe.skipIf(!postgresUrl)(`faults, against the postgres server${postgresUrl 
       const elapsed = Date.now() - started;
       expect(response.status).toBe(503);
       expect(((await response.json()) as { errorMessage: string }).errorMessage).toMatch(/not written within 1000 ms/);
-      expect(elapsed, 'answered at the deadline, not after the lock').toBeLessThan(5_000);
+      expect(elapsed, 'answered at the deadline, not after the lock').toBeLessThan(30_000);
     } finally {
       await locker.query('ROLLBACK');
       await locker.end();

@@ -1,3 +1,4 @@
+import { AnswerHooks } from './answer-hooks.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
@@ -62,6 +63,8 @@ const rowError = (code: number, message: string) => new CrateError(400, code, me
 
 export class CrateDbStandIn {
   readonly requests: StandInRequest[] = [];
+  /** Actions run after an answer is ready and before it is sent. */
+  readonly afterAnswer = new AnswerHooks();
   private readonly faults: Fault[] = [];
   /** `schema.table` → sub-column path (JSON array) → type, spelled as information_schema does. */
   private readonly types = new Map<string, Map<string, string>>();
@@ -123,14 +126,24 @@ export class CrateDbStandIn {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const fault = this.faults.shift();
     if (fault?.kind === 'reset') return void req.socket.destroy();
-    if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
+    if (fault?.kind === 'delay') {
+      // Until then, or until the client gives up on it.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, fault.ms);
+        req.socket.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
     if (fault?.kind === 'status') return void res.writeHead(fault.status, { 'content-type': 'application/json' }).end(fault.body);
     if (this.password !== null && req.headers.authorization !== `Basic ${Buffer.from(`crate:${this.password}`).toString('base64')}`) {
       return void res.writeHead(401, { 'content-type': 'text/plain' }).end('trust authentication failed for user "crate"');
     }
     if (req.method !== 'POST' || !req.url?.startsWith('/_sql')) return void res.writeHead(404).end();
     const body = parse(Buffer.concat(chunks).toString('utf8')) as { stmt: string; args?: unknown[]; bulk_args?: unknown[][] };
-    this.requests.push({ stmt: body.stmt, bulk: body.bulk_args !== undefined, rows: body.bulk_args?.length ?? 1 });
+    const request = { stmt: body.stmt, bulk: body.bulk_args !== undefined, rows: body.bulk_args?.length ?? 1 };
+    this.requests.push(request);
     try {
       if (body.stmt.length > MAX_STATEMENT_LENGTH) {
         throw new CrateError(
@@ -141,6 +154,7 @@ export class CrateDbStandIn {
       }
       this.checkPrivilege(body.stmt);
       const answer = body.bulk_args ? await this.bulk(body.stmt, body.bulk_args) : await this.single(body.stmt, body.args ?? []);
+      await this.afterAnswer.run(request);
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...answer, duration: 1 }));
     } catch (error) {
       const { status, code, message } = asCrateError(error);

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
+import { AnswerHooks } from './answer-hooks.js';
 import type { StandInRequest } from './cratedb-stand-in.js';
 
 export interface RecordingProxy {
@@ -8,6 +9,8 @@ export interface RecordingProxy {
   readonly url: string;
   /** Every request passed on, as the stand-in records them. */
   readonly requests: StandInRequest[];
+  /** Actions run after CrateDB has answered and before the answer is passed on. */
+  readonly afterAnswer: AnswerHooks;
   close(): Promise<void>;
 }
 
@@ -17,14 +20,17 @@ export interface RecordingProxy {
  */
 export async function startRecordingProxy(origin: string): Promise<RecordingProxy> {
   const requests: StandInRequest[] = [];
+  const afterAnswer = new AnswerHooks();
   const upstream = new Pool(origin, { connections: 16 });
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
+    let request: StandInRequest | undefined;
     try {
       const { stmt, bulk_args } = JSON.parse(body.toString('utf8')) as { stmt: string; bulk_args?: unknown[] };
-      requests.push({ stmt, bulk: bulk_args !== undefined, rows: bulk_args?.length ?? 1 });
+      request = { stmt, bulk: bulk_args !== undefined, rows: bulk_args?.length ?? 1 };
+      requests.push(request);
     } catch {
       // Not a statement: passed on all the same, CrateDB answers it.
     }
@@ -35,9 +41,11 @@ export async function startRecordingProxy(origin: string): Promise<RecordingProx
         if (typeof value === 'string') headers[name] = value;
       }
       const answer = await upstream.request({ path: req.url ?? '/', method: (req.method ?? 'POST') as 'POST', headers, body });
+      const answered = Buffer.from(await answer.body.arrayBuffer());
+      if (request) await afterAnswer.run(request);
       const contentType = answer.headers['content-type'];
       res.writeHead(answer.statusCode, typeof contentType === 'string' ? { 'content-type': contentType } : {});
-      res.end(Buffer.from(await answer.body.arrayBuffer()));
+      res.end(answered);
     } catch {
       req.socket.destroy();
     }
@@ -46,6 +54,7 @@ export async function startRecordingProxy(origin: string): Promise<RecordingProx
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
+    afterAnswer,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -17,6 +17,7 @@ import { crateDbUrl, liveQuery } from './cratedb-live.js';
 import { stateTableRefusing, tablesRefusingNul } from './cratedb-refusals.js';
 import { CrateDbStandIn, type StandInRequest } from './cratedb-stand-in.js';
 import { ACCESS_KEY } from './firehose.js';
+import type { AnswerHooks } from './answer-hooks.js';
 import { startRecordingProxy } from './recording-proxy.js';
 import { tableReads, type RowFlavour, type TableReads } from './stored-rows.js';
 
@@ -83,6 +84,8 @@ export interface Harness extends TableReads {
   readonly standIn?: CrateDbStandIn;
   /** CrateDB targets: every `/_sql` request the sink sent. */
   readonly requests?: StandInRequest[];
+  /** CrateDB targets: actions run between the database's answer to a request and the sink reading it. */
+  readonly afterAnswer?: AnswerHooks;
   /**
    * Makes the database refuse rows of `table` (and of its change log) holding U+0000, before the
    * table exists: PostgreSQL text cannot hold it anyway; the stand-in is told to refuse them; a
@@ -175,6 +178,7 @@ export async function createHarness(target: TargetName, env: Record<string, stri
     schema,
     standIn,
     requests: standIn?.requests ?? proxy?.requests,
+    afterAnswer: standIn?.afterAnswer ?? proxy?.afterAnswer,
     query,
     async refuseNul(table) {
       if (standIn) {

@@ -2,6 +2,7 @@ import type { ColumnSpec } from '../../config/column-map.js';
 import { qualified, quoteIdent, quoteLiteral } from './identifiers.js';
 import { CRATE_TYPES } from './typed-columns.js';
 import { changeLogSuffix } from '../sql/identifiers.js';
+import { STATE_COLUMNS } from '../sql/state-columns.js';
 
 /**
  * The SQL the CrateDB sink emits, sent to `/_sql` with `bulk_args` (one statement, many rows).
@@ -89,22 +90,7 @@ export const selectTableColumns = `SELECT column_name FROM information_schema.co
 WHERE table_schema = ? AND table_name = ? AND column_name NOT LIKE '%[%'`;
 
 /** Parameter order of `upsertRows` (then COLUMN_MAP's typed columns, in the map's order). */
-export const upsertColumns = [
-  'pk',
-  'data',
-  'aux',
-  'item',
-  'deleted',
-  'version',
-  'seq',
-  'event_id',
-  'event_name',
-  'ttl_expired',
-  'keys_only',
-  'source_table',
-  'changed_at',
-  'written_at',
-] as const;
+export const upsertColumns = STATE_COLUMNS;
 
 /**
  * Version-gated upsert without WHERE (CrateDB has none in ON CONFLICT, crate#9724): each

@@ -61,7 +61,8 @@ describe('backpressure over a real socket', () => {
       timestamp: expect.any(Number),
       errorMessage: `${N} deliveries are already in flight; retry later`,
     });
-    expect(elapsed).toBeLessThan(1000);
+    // The held deliveries never end until released: a refusal that waited for them would never come.
+    expect(elapsed).toBeLessThan(20_000);
     // The same for POST /records.
     const records = await s.post('/records', JSON.stringify(seedRecords()));
     expect(records.status).toBe(503);
@@ -93,7 +94,7 @@ describe('backpressure over a real socket', () => {
     const refused = await s.post('/firehose', big, { 'x-amz-firehose-request-id': 'big-one' });
     expect(refused.status).toBe(503);
     expect(refused.body.requestId).toBe('big-one');
-    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(performance.now() - t0).toBeLessThan(20_000);
     // Only the bodies of the deliveries in flight were read.
     expect((await scrape(s.app)).value('cdc_delivery_size_bytes_count', { endpoint: 'firehose' })).toBe(N);
     s.release();
