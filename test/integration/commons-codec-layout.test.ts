@@ -4,6 +4,7 @@ import { fixture, seedRecords } from '../support/fixtures.js';
 import { firehoseBody, firehoseRequest } from '../support/firehose.js';
 import { candidateNames } from '../../src/translate/target-name.js';
 import { readJson } from '../support/read-json.js';
+import { kinesisRecord, recordsRequest } from '../support/records.js';
 import { crateDbTargets, describeTargets, type Harness } from '../support/sinks.js';
 
 // LAYOUT=commons-codec on the stand-in and, where CRATEDB_URL is set, a real CrateDB: the user's
@@ -55,7 +56,7 @@ function reading(eventName: 'INSERT' | 'MODIFY' | 'REMOVE', device: string, vers
 
 const KEY = { timestamp: '2024-07-12T01:17:42' };
 
-describeTargets('the commons-codec layout on', crateDbTargets, { LAYOUT: 'commons-codec', MAX_CONCURRENT_DELIVERIES: '64' }, (h) => {
+describeTargets('the commons-codec layout on', crateDbTargets, { LAYOUT: 'commons-codec', MAX_CONCURRENT_DELIVERIES: '64', CHANGE_LOG: 'true' }, (h) => {
   it('the seed delivery lands as commons-codec writes it: keys in pk, the rest in data as doubles, foo deleted', async () => {
     const body = fixture('../../examples/seed-delivery.json');
     const response = await h.app.request(firehoseRequest(body));
@@ -155,5 +156,64 @@ describeTargets('the commons-codec layout on', crateDbTargets, { LAYOUT: 'common
     expect(await h.query('SELECT * FROM "foreign_one"')).toEqual([]);
     const next = candidateNames('foreign-one')[1]!;
     expect((await codecRows(h, next)).map((r) => r.pk)).toEqual([{ device: 'x', ...KEY }]);
+  });
+
+  const post = async (records: unknown[]) => {
+    const response = await h.app.request(recordsRequest(records));
+    expect(response.status).toBe(200);
+    return readJson(response);
+  };
+
+  it('keeps the change log, projects the stored item for a keys-only change, and counts outcomes', async () => {
+    expect(await post([kinesisRecord({ table: 'codec-items', id: 'k', micros: 30_000, attributes: { full: { S: 'yes' } } })])).toMatchObject({ applied: 1 });
+    const keysOnly = {
+      eventID: 'keys-only-1',
+      eventName: 'MODIFY',
+      eventVersion: '1.1',
+      eventSource: 'aws:dynamodb',
+      eventSourceARN: 'arn:aws:dynamodb:us-east-1:111122223333:table/codec-items/stream/2024-01-01T00:00:00.000',
+      dynamodb: { ApproximateCreationDateTime: 1, Keys: { id: { S: 'k' } }, SequenceNumber: '100', StreamViewType: 'KEYS_ONLY' },
+    };
+    expect(await post([keysOnly])).toMatchObject({ applied: 1 });
+    expect(await codecRows(h, 'codec_items', 'pk, data, aux, event_id')).toEqual([
+      { pk: { id: 'k' }, data: { full: 'yes' }, aux: {}, event_id: 'keys-only-1' },
+    ]);
+    expect(await post([keysOnly])).toMatchObject({ duplicate: 1 });
+    expect((await h.changeLog('codec_items', { id: 'k' })).map((c) => c.event_name)).toEqual(['INSERT', 'MODIFY']);
+  });
+
+  it('dead-letters an item whose key the table key column cannot hold, and writes its neighbours', async () => {
+    const numbered = (n: string, micros: number) => ({
+      ...kinesisRecord({ table: 'codec-numbered', id: 'x', micros }),
+      dynamodb: { ApproximateCreationDateTime: micros, Keys: { n: { N: n } }, NewImage: { n: { N: n }, v: { S: n } } },
+    });
+    expect(await post([numbered('7', 1_000)])).toMatchObject({ applied: 1 });
+    const answer = await post([numbered('1.5', 2_000), numbered('8', 2_000)]);
+    expect(answer).toMatchObject({ applied: 1, deadLettered: 1 });
+    expect(await codecRows(h, 'codec_numbered')).toEqual([
+      { pk: { n: 7 }, data: { v: '7' }, aux: {} },
+      { pk: { n: 8 }, data: { v: '8' }, aux: {} },
+    ]);
+    expect((await h.deadLetters()).filter((l) => /BIGINT key column/.test(l.error))).toHaveLength(1);
+  });
+
+  it('purges tombstones from the state table and prunes by version there, leaving the user table as it is', async () => {
+    await post([
+      kinesisRecord({ table: 'codec-purge', id: 'old', micros: 1_000 }),
+      kinesisRecord({ table: 'codec-purge', id: 'old', eventName: 'REMOVE', micros: 2_000, eventId: 'old-rm' }),
+      kinesisRecord({ table: 'codec-purge', id: 'live', micros: 1_000 }),
+      kinesisRecord({ table: 'codec-purge', id: 'later', micros: 9_000 }),
+    ]);
+    expect(await h.sink.purgeTombstones(5_000)).toBeGreaterThanOrEqual(1);
+    expect((await h.pks('codec_purge__cdc_state')).map((pk) => JSON.parse(pk).id)).toEqual(['later', 'live']);
+    expect((await h.sink.liveRowsBelow('codec_purge', 'codec-purge', 5_000)).map((r) => JSON.parse(r.pk).id)).toEqual(['live']);
+    expect((await codecRows(h, 'codec_purge')).map((r) => r.pk.id)).toEqual(['later', 'live']);
+  });
+
+  it('creates the user table again when it was dropped while the service runs', async () => {
+    await post([kinesisRecord({ table: 'codec-dropped', id: 'a', micros: 1_000 })]);
+    await h.dropTable('codec_dropped');
+    await post([kinesisRecord({ table: 'codec-dropped', id: 'b', micros: 2_000 })]);
+    expect((await codecRows(h, 'codec_dropped')).map((r) => r.pk.id)).toEqual(['b']);
   });
 });

@@ -34,7 +34,7 @@ import { isLosslessNumber, parse } from 'lossless-json';
  *   one with 40411; syntax errors are `ParsingException` (4000); a missing privilege is HTTP 401
  *   with 4011; a wrong user is a plain-text 401;
  * - a primary key of sub-columns of `pk` OBJECT(STRICT) (commons-codec's tables): ON CONFLICT names
- *   each (`pk['device']`), information_schema lists them as `pk['device']`; a DELETE by key alone
+ *   each (`pk['device']`; `("pk")` fails the request: 400, 4000), information_schema lists them as `pk['device']`; a DELETE by key alone
  *   sees every write at once (a bulk one of a row not there fails it: -2, 40411), one with any
  *   other condition only refreshed rows.
  * Faults can be injected, and every request is recorded.
@@ -215,6 +215,11 @@ export class CrateDbStandIn {
     // A missing table fails the whole request (4041), not each row.
     if (target && (await this.db.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [`${target[1]}.${target[2]}`])).rows[0]?.t == null) {
       throw new CrateError(404, 4041, `RelationUnknown[Relation '${key}' unknown]`);
+    }
+    const keyColumns = this.keyColumns.get(key);
+    if (keyColumns && /ON CONFLICT \("pk"\)/.test(stmt)) {
+      const names = keyColumns.map(([name]) => `pk['${name}']`).join(', ');
+      throw new CrateError(400, 4000, `SQLParseException[Number of conflict targets (["pk"]) did not match the number of primary key columns ([${names}])]`);
     }
     const columns = /^INSERT/.test(stmt) ? columnsOf(stmt) : [];
     const dataIndex = columns.indexOf('data');

@@ -27,6 +27,8 @@ export interface CommonsCodecOptions {
 /** What the sink lends: its registry of ensured tables, and its CREATE TABLE that waits for the shards. */
 export interface CommonsCodecDeps {
   readonly ensure: (key: string, create: () => Promise<unknown>) => Promise<void>;
+  /** Runs a statement; when its table was dropped meanwhile (4041), creates it again and runs it once more. */
+  readonly recreateOnMissing: <T>(key: string, create: () => Promise<unknown>, run: () => Promise<T>) => Promise<T>;
   readonly createTable: (statement: string, table: string) => Promise<void>;
 }
 
@@ -67,6 +69,8 @@ const isRowError = rowErrorTest(classifyCrateDbError);
 export class CommonsCodecTables {
   private readonly keys = new Map<string, readonly KeyColumn[]>();
   private readonly columns = new Map<string, ColumnTypes>();
+  /** How each user table this process ensured is created again, should it be dropped. */
+  private readonly creators = new Map<string, () => Promise<void>>();
 
   constructor(
     private readonly client: CrateDbClient,
@@ -124,7 +128,7 @@ export class CommonsCodecTables {
     }
     if (deleted.length > 0) await this.deleteRows(table.table, deleted);
     const upsert = codec.upsertUserRows(this.options.schema, table.table, keys, table.columns);
-    const refused = await this.upsertRows(upsert, live);
+    const refused = await this.upsertRows(table.table, upsert, live);
     if (refused.length === 0) return;
     await this.loadColumns(table.table);
     for (const { target, error } of refused) {
@@ -147,15 +151,15 @@ export class CommonsCodecTables {
       const result = project();
       if (!result.ok) return false;
       target.projection = result.projection;
-      const attempt = await this.upsertAlone(upsert, target);
+      const attempt = await this.upsertAlone(table, upsert, target);
       if (attempt.ok) return true;
     }
     return false;
   }
 
-  private async upsertAlone(upsert: string, target: Target): Promise<Attempt> {
+  private async upsertAlone(table: string, upsert: string, target: Target): Promise<Attempt> {
     try {
-      return (await this.upsert(upsert, [target]))[0]!;
+      return (await this.upsert(table, upsert, [target]))[0]!;
     } catch (error) {
       if (isRowError(error)) return { ok: false, error };
       throw error;
@@ -167,7 +171,7 @@ export class CommonsCodecTables {
    * CrateDB 6.4.3 loses the `data` update of stored rows that follow such a row in a shard
    * request (cratedb-sink.ts, `updateRows`). Answers the rows refused, each with its error.
    */
-  private async upsertRows(upsert: string, targets: readonly Target[]): Promise<{ target: Target; error: unknown }[]> {
+  private async upsertRows(table: string, upsert: string, targets: readonly Target[]): Promise<{ target: Target; error: unknown }[]> {
     const refused: { target: Target; error: unknown }[] = [];
     const steady = targets.filter((t) => !t.projection!.changesMapping);
     const changing = targets.filter((t) => t.projection!.changesMapping);
@@ -177,7 +181,7 @@ export class CommonsCodecTables {
     for (const chunk of chunks) {
       const attempts = await writeIsolatingFailures(
         chunk,
-        (rows) => this.upsert(upsert, rows),
+        (rows) => this.upsert(table, upsert, rows),
         isRowError,
         (_row, error): Attempt => ({ ok: false, error }),
       );
@@ -188,15 +192,15 @@ export class CommonsCodecTables {
     return refused;
   }
 
-  private async upsert(upsert: string, targets: readonly Target[]): Promise<Attempt[]> {
-    const { results } = await this.client.executeBulk(upsert, targets.map(upsertArgs));
+  private async upsert(table: string, upsert: string, targets: readonly Target[]): Promise<Attempt[]> {
+    const { results } = await this.onUserTable(table, () => this.client.executeBulk(upsert, targets.map(upsertArgs)));
     return attemptsOf(results, targets.length);
   }
 
   private async deleteRows(table: string, args: readonly string[]): Promise<void> {
     const keys = this.keys.get(table)!;
     for (const chunk of chunkRows(args, (a) => a.length, this.options.maxRowsPerStatement, this.options.maxBytesPerStatement)) {
-      const { results } = await this.client.executeBulk(codec.deleteUserRow(this.options.schema, table, keys), chunk);
+      const { results } = await this.onUserTable(table, () => this.client.executeBulk(codec.deleteUserRow(this.options.schema, table, keys), chunk));
       // A row already gone fails its bulk delete with 40411 (observed on 6.4.3): nothing to do.
       const gone = results.map((r) => (r.error?.code === DOCUMENT_MISSING ? { rowcount: 0 } : r));
       const refused = attemptsOf(gone, chunk.length).find((a) => !a.ok);
@@ -264,7 +268,16 @@ export class CommonsCodecTables {
    * it lacks are added.
    */
   private ensureUserTable(table: string, keys: readonly KeyColumn[], typed: readonly ColumnSpec[]): Promise<void> {
-    return this.deps.ensure(`codec:${table}`, async () => {
+    if (!this.creators.has(table)) this.creators.set(table, () => this.createUserTable(table, keys, typed));
+    return this.deps.ensure(`codec:${table}`, this.creators.get(table)!);
+  }
+
+  private onUserTable<T>(table: string, run: () => Promise<T>): Promise<T> {
+    return this.deps.recreateOnMissing(`codec:${table}`, this.creators.get(table)!, run);
+  }
+
+  private createUserTable(table: string, keys: readonly KeyColumn[], typed: readonly ColumnSpec[]): Promise<void> {
+    return (async () => {
       const { schema, tableSettings } = this.options;
       await this.deps.createTable(codec.createUserTable(schema, table, keys, tableSettings), table);
       const { rows } = await this.client.execute(codec.selectKeyColumns, [schema, table]);
@@ -287,7 +300,7 @@ export class CommonsCodecTables {
         }
       }
       await this.loadColumns(table);
-    });
+    })();
   }
 
   private async loadColumns(table: string): Promise<void> {

@@ -83,7 +83,7 @@ export class CrateDbSink implements Sink {
     private readonly client: CrateDbClient,
     private readonly options: CrateDbSinkOptions,
   ) {
-    const lent = { ensure: this.ensure.bind(this), createTable: this.createTable.bind(this) };
+    const lent = { ensure: this.ensure.bind(this), createTable: this.createTable.bind(this), recreateOnMissing: this.recreateOnMissing.bind(this) };
     this.codec = options.layout === 'commons-codec' ? new CommonsCodecTables(client, options, lent) : null;
   }
 
