@@ -56,6 +56,7 @@ export const envSchema = z.object({
     .regex(/^(\d+|\d+-(\d+|all))$/, 'a number or a range such as 0-1')
     .optional(),
   CRATEDB_MAX_DATA_COLUMNS: int(10, 100_000).default(900),
+  LAYOUT: z.enum(['cratedb', 'commons-codec']).default('cratedb'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAX_CONCURRENT_DELIVERIES: int(1, 1000).default(4),
   SHUTDOWN_TIMEOUT_SECONDS: int(1, 600).default(25),
@@ -79,7 +80,13 @@ export interface SinkConfig {
   readonly maxRowsPerStatement: number;
   readonly maxBytesPerStatement: number;
   readonly requestTimeoutMs: number;
-  readonly crateDb: { readonly shards: number | null; readonly replicas: string | null; readonly maxDataColumns: number };
+  readonly crateDb: {
+    readonly shards: number | null;
+    readonly replicas: string | null;
+    readonly maxDataColumns: number;
+    /** `commons-codec`: tables as cratedb-toolkit's DynamoDB CDC translator writes them (README, "CrateDB"). */
+    readonly layout: 'cratedb' | 'commons-codec';
+  };
 }
 
 export interface Config {
@@ -151,6 +158,9 @@ export function loadConfig(
   if (present.EMBEDDED_SQL_PORT !== undefined && present.SINK_URL !== undefined) {
     problems.push('EMBEDDED_SQL_PORT: serves the embedded database only; with SINK_URL, connect to that database instead (unset EMBEDDED_SQL_PORT)');
   }
+  if (present.LAYOUT === 'commons-codec' && !(present.SINK_URL !== undefined && URL.canParse(present.SINK_URL) && isCrateDbUrl(present.SINK_URL))) {
+    problems.push('LAYOUT: commons-codec is a layout of CrateDB tables; set SINK_URL to a CrateDB (crate://, http:// or https://) or unset LAYOUT');
+  }
   if (!parsed.success || problems.length > 0) return { ok: false, problems };
   const e = parsed.data;
   const config: Config = {
@@ -172,7 +182,7 @@ export function loadConfig(
       maxRowsPerStatement: e.SINK_MAX_ROWS_PER_STATEMENT,
       maxBytesPerStatement: e.SINK_MAX_BYTES_PER_STATEMENT,
       requestTimeoutMs: e.SINK_REQUEST_TIMEOUT_MS,
-      crateDb: { shards: e.CRATEDB_SHARDS ?? null, replicas: e.CRATEDB_REPLICAS ?? null, maxDataColumns: e.CRATEDB_MAX_DATA_COLUMNS },
+      crateDb: { shards: e.CRATEDB_SHARDS ?? null, replicas: e.CRATEDB_REPLICAS ?? null, maxDataColumns: e.CRATEDB_MAX_DATA_COLUMNS, layout: e.LAYOUT },
     },
     tombstoneRetentionHours: e.TOMBSTONE_RETENTION_HOURS,
     tombstonePurgeIntervalSeconds: e.TOMBSTONE_PURGE_INTERVAL_SECONDS,

@@ -44,6 +44,7 @@ export async function openTarget(config: SinkConfig, log: Logger): Promise<Targe
         deadLetterTable: config.deadLetterTable,
         tableSettings: { shards: config.crateDb.shards, replicas: config.crateDb.replicas },
         maxDataColumns: config.crateDb.maxDataColumns,
+        layout: config.crateDb.layout,
       });
     return { sink: crateDbSink(schema), checkpoints: new CrateDbCheckpointStore(client, schema), sinkFor: (s) => unclosable(crateDbSink(s)) };
   }

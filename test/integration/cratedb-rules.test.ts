@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ColumnSpec } from '../../src/config/column-map.js';
+import * as codec from '../../src/sink/cratedb/commons-codec-statements.js';
 import * as sql from '../../src/sink/cratedb/statements.js';
 import { crateDbUrl, liveQuery } from '../support/cratedb-live.js';
 import { CrateDbStandIn } from '../support/cratedb-stand-in.js';
@@ -353,6 +354,36 @@ for (const target of targets) {
       } finally {
         await user.undo();
       }
+    });
+
+    it('a commons-codec table: ON CONFLICT names each key sub-column, 42.0 makes a DOUBLE and 42 a BIGINT, a bulk DELETE by key sees every write at once', async () => {
+      const keys = [
+        { name: 'device', type: 'TEXT' as const },
+        { name: 'n', type: 'BIGINT' as const },
+      ];
+      expect((await run(codec.createUserTable(t.schema, 'codec', keys, { shards: null, replicas: null }))).status).toBe(200);
+      const upsert = codec.upsertUserRows(t.schema, 'codec', keys, []);
+      const args = (device: string, data: string, version: number) => `[{"device":"${device}","n":1},${data},{},${version},"","e"]`;
+      const send = (stmt: string, rows: string[]) => post(t.origin, t.auth, `{"stmt":${JSON.stringify(stmt)},"bulk_args":[${rows.join(',')}]}`);
+      expect((await send(upsert, [args('a', '{"d":42.0,"i":42}', 1), args('b', '{"d":1.5}', 1)])).body).toMatchObject({
+        results: [{ rowcount: 1 }, { rowcount: 1 }],
+      });
+      const types = await run(sql.selectDataColumns, [t.schema, 'codec']);
+      expect(Object.fromEntries((types.body as { rows: [string, string][] }).rows)).toEqual({ "data['d']": 'double precision', "data['i']": 'bigint' });
+      // The whole key, or none: `(pk)` is refused.
+      const whole = await send(upsert.replace(/ON CONFLICT \([^\n]*\)/, 'ON CONFLICT ("pk")'), [args('a', '{}', 2)]);
+      expect(whole).toMatchObject({ status: 400, body: { error: { code: 4000 } } });
+      const remove = codec.deleteUserRow(t.schema, 'codec', keys);
+      expect(
+        (
+          await bulk(remove, [
+            ['a', 1],
+            ['missing', 1],
+          ])
+        ).body,
+      ).toMatchObject({
+        results: [{ rowcount: 1 }, { rowcount: -2, error: { code: 40411, message: expect.stringMatching(/^DocumentMissingException\[/) } }],
+      });
     });
   });
 }

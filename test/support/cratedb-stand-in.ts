@@ -33,7 +33,11 @@ import { isLosslessNumber, parse } from 'lossless-json';
  * - a statement over 262,144 characters (`statement_max_length`) is refused: 400, 4000;
  * - a DELETE guarded by `_seq_no`/`_primary_term` fails a row written since with 4092, a missing
  *   one with 40411; syntax errors are `ParsingException` (4000); a missing privilege is HTTP 401
- *   with 4011; a wrong user is a plain-text 401.
+ *   with 4011; a wrong user is a plain-text 401;
+ * - a primary key of sub-columns of `pk` OBJECT(STRICT) (commons-codec's tables): ON CONFLICT names
+ *   each (`pk['device']`; `("pk")` fails the request: 400, 4000), information_schema lists them as `pk['device']`; a DELETE by key alone
+ *   sees every write at once (a bulk one of a row not there fails it: -2, 40411), one with any
+ *   other condition only refreshed rows.
  * Faults can be injected, and every request is recorded.
  */
 export interface StandInRequest {
@@ -70,6 +74,8 @@ export class CrateDbStandIn {
   private readonly types = new Map<string, Map<string, string>>();
   /** `schema.table` → column → how the DDL declared it, where that matters to the rules. */
   private readonly declared = new Map<string, Map<string, Declared>>();
+  /** `schema.table` → the key sub-columns of its `pk` OBJECT, with their types (`text`, `bigint`). */
+  private readonly keyColumns = new Map<string, [string, string][]>();
   /** `schema.table` → pk → when it was written, until a refresh makes it visible to searches. */
   private readonly unrefreshed = new Map<string, Map<string, number>>();
   private server!: Server;
@@ -180,6 +186,16 @@ export class CrateDbStandIn {
       const rows = [...types].map(([path, type]) => [`data${(JSON.parse(path) as string[]).map((s) => `['${s}']`).join('')}`, type]);
       return { cols: ['column_name', 'data_type'], rows, rowcount: rows.length };
     }
+    if (/FROM information_schema\.columns\s+WHERE table_schema = \? AND table_name = \? AND column_name LIKE 'pk\[%'/.test(stmt)) {
+      const rows = (this.keyColumns.get(`${String(args[0])}.${String(args[1])}`) ?? []).map(([name, type]) => [`pk['${name}']`, type]);
+      return { cols: ['column_name', 'data_type'], rows, rowcount: rows.length };
+    }
+    if (
+      /^SELECT DISTINCT table_name FROM information_schema\.columns WHERE table_schema = \? AND table_name = ANY\(\?\) AND column_name LIKE 'pk\[%'/.test(stmt)
+    ) {
+      const rows = (args[1] as string[]).filter((t) => this.keyColumns.has(`${String(args[0])}.${t}`)).map((t) => [t]);
+      return { cols: ['table_name'], rows, rowcount: rows.length };
+    }
     // Shards start at once here.
     if (/FROM sys\.shards/.test(stmt)) return { cols: ['state'], rows: [['STARTED']], rowcount: 1 };
     if (/^ALTER TABLE [\s\S]*ADD COLUMN IF NOT EXISTS/.test(stmt)) {
@@ -194,6 +210,7 @@ export class CrateDbStandIn {
     const params = args.map((a) => (Array.isArray(a) && a.every((v) => typeof v === 'string') ? a : plain(a)));
     const result = await this.db.query<Record<string, unknown>>(toPostgres(stmt), params);
     if (ddl) this.declare(`${unquote(ddl[1]!)}.${unquote(ddl[2]!)}`, stmt);
+    if (ddl && /^CREATE/.test(stmt)) await this.declareKeys(ddl[1]!, ddl[2]!, stmt);
     const cols = result.fields.map((f) => f.name);
     let rows = result.rows;
     const from = /\bFROM ("(?:[^"]|"")+")\.("(?:[^"]|"")+")/.exec(stmt);
@@ -213,6 +230,11 @@ export class CrateDbStandIn {
     if (target && (await this.db.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [`${target[1]}.${target[2]}`])).rows[0]?.t == null) {
       throw new CrateError(404, 4041, `RelationUnknown[Relation '${key}' unknown]`);
     }
+    const keyColumns = this.keyColumns.get(key);
+    if (keyColumns && /ON CONFLICT \("pk"\)/.test(stmt)) {
+      const names = keyColumns.map(([name]) => `pk['${name}']`).join(', ');
+      throw new CrateError(400, 4000, `SQLParseException[Number of conflict targets (["pk"]) did not match the number of primary key columns ([${names}])]`);
+    }
     const columns = /^INSERT/.test(stmt) ? columnsOf(stmt) : [];
     const dataIndex = columns.indexOf('data');
     const types = this.typesOf(key);
@@ -224,7 +246,7 @@ export class CrateDbStandIn {
     for (const row of rows) columns.forEach((c, i) => declared.get(c) === 'numeric' && checkNumeric(row[i]));
     const results: { rowcount: number; error?: { code: number; message: string } }[] = [];
     const pg = toPostgres(stmt);
-    const updates = /ON CONFLICT \("pk"\) DO UPDATE/.test(stmt);
+    const updates = /ON CONFLICT \([^\n]*\) DO UPDATE/.test(stmt);
     let mappingChangedBy: 'insert' | 'update' | null = null;
     for (const [i, row] of rows.entries()) {
       try {
@@ -257,6 +279,17 @@ export class CrateDbStandIn {
           results.push(await this.deleteUnchanged(pg, row));
           continue;
         }
+        if (/^DELETE FROM [^\n]* WHERE "pk"\['/.test(stmt)) {
+          if (!/^DELETE FROM [^\n]* WHERE "pk"\['[^']*'\] = \?( AND "pk"\['[^']*'\] = \?)*$/.test(stmt)) {
+            throw new CrateError(500, 5000, 'the stand-in runs no DELETE by key with other conditions: CrateDB runs it as a search of refreshed rows only');
+          }
+          // A bulk delete by key of a row not there fails that row.
+          const { affectedRows } = await this.db.query(pg, row.map(plain));
+          results.push(
+            affectedRows ? { rowcount: affectedRows } : { rowcount: -2, error: { code: 40411, message: 'DocumentMissingException[document missing]' } },
+          );
+          continue;
+        }
         const result = await this.db.query(pg, row.map(plain));
         if (columns[0] === 'pk') this.wrote(key, String(row[0]));
         results.push({ rowcount: result.affectedRows ?? 0 });
@@ -279,6 +312,22 @@ export class CrateDbStandIn {
       rowcount: -2,
       error: { code: 4092, message: `VersionConflictEngineException[[${String(row[0])}]: version conflict, required seqNo [${String(row[1])}]]` },
     };
+  }
+
+  /**
+   * `"pk" OBJECT(STRICT) AS ("device" TEXT PRIMARY KEY, …)`: the key sub-columns, and a unique
+   * index over them, which PostgreSQL's ON CONFLICT infers from the same expressions.
+   */
+  private async declareKeys(schema: string, table: string, stmt: string): Promise<void> {
+    const keys = /(?:"pk"|\bpk) OBJECT\(STRICT\) AS \(([^)]*)\)/.exec(stmt)?.[1];
+    if (keys === undefined) return;
+    const columns = [...keys.matchAll(/"((?:[^"]|"")+)" (\w+) PRIMARY KEY/g)].map(([, name, type]): [string, string] => [
+      name!.replaceAll('""', '"'),
+      /INT/i.test(type!) ? 'bigint' : 'text',
+    ]);
+    this.keyColumns.set(`${unquote(schema)}.${unquote(table)}`, columns);
+    const expressions = columns.map(([name]) => `("pk"->>'${name.replaceAll("'", "''")}')`).join(', ');
+    await this.db.query(`CREATE UNIQUE INDEX IF NOT EXISTS "${unquote(table)}_pkey" ON ${schema}.${table} (${expressions})`);
   }
 
   private async storedData(schema: string, table: string, pk: unknown): Promise<unknown> {
@@ -510,6 +559,9 @@ export function toPostgres(stmt: string): string {
   let n = 0;
   let pg = stmt
     .replace(/\?/g, () => `$${++n}`)
+    .replace(/(?:"pk"|\bpk) OBJECT\(STRICT\) AS \([^)]*\)/g, '"pk" jsonb NOT NULL')
+    .replace(/"pk"\['((?:[^']|'')*)'\]/g, `("pk"->>'$1')`)
+    .replace(/\bSTRING\b/g, 'text')
     .replace(/ARRAY\(OBJECT\(IGNORED\)\)|OBJECT\(DYNAMIC\)|OBJECT\(IGNORED\)/g, 'jsonb')
     .replace(/TEXT INDEX OFF STORAGE WITH \(columnstore = false\)/g, 'text')
     .replace(/TIMESTAMP WITH TIME ZONE/g, 'bigint')
@@ -522,7 +574,7 @@ export function toPostgres(stmt: string): string {
     .replace(/"_seq_no"/g, 'xmin::text::bigint AS "_seq_no"')
     .replace(/"_primary_term"/g, '1 AS "_primary_term"');
   // CrateDB reads a bare column in ON CONFLICT … SET as the stored row; PostgreSQL wants it qualified.
-  const upsert = /^(INSERT INTO "(?:[^"]|"")+"\."(?:[^"]|"")+")( \([\s\S]*ON CONFLICT \("pk"\) DO UPDATE SET\n)([\s\S]*)$/.exec(pg);
+  const upsert = /^(INSERT INTO "(?:[^"]|"")+"\."(?:[^"]|"")+")( \([\s\S]*ON CONFLICT \([^\n]*\) DO UPDATE SET\n)([\s\S]*)$/.exec(pg);
   if (upsert) {
     const sets = upsert[3]!.split(/,\n/).map((assignment) => {
       const at = assignment.indexOf(' = ');

@@ -11,6 +11,8 @@ import { writeBatch } from '../sql/write-loop.js';
 import { bulkRowError, classifyCrateDbError, CrateDbHttpError, DOCUMENT_MISSING, VERSION_CONFLICT } from './classify-error.js';
 import type { BulkResult, CrateDbClient } from './cratedb-client.js';
 import { columnTypesFrom } from './column-types.js';
+import { CommonsCodecTables } from './commons-codec-tables.js';
+import { stateTableOf } from './commons-codec-statements.js';
 import { MAX_INDEXED_TEXT_BYTES, parseItem, projectAllToAux, projectItem, type ColumnTypes, type Projection } from './project-item.js';
 import { quoteLiteral } from './identifiers.js';
 import * as sql from './statements.js';
@@ -26,6 +28,8 @@ export interface CrateDbSinkOptions {
   readonly maxBytesPerStatement: number;
   /** Sub-columns of `data` at most; CrateDB's default table limit is 1000 columns. */
   readonly maxDataColumns: number;
+  /** `commons-codec`: the user's tables as commons-codec writes them, the state beside each (commons-codec-tables.ts). */
+  readonly layout?: 'cratedb' | 'commons-codec';
 }
 
 /** A row that passed the pre-read gate and is to be written. */
@@ -73,11 +77,15 @@ export class CrateDbSink implements Sink {
   private readonly columns = new Map<string, ColumnTypes>();
   /** COLUMN_MAP's columns of each state table this process ensured. */
   private readonly typed = new Map<string, readonly ColumnSpec[]>();
+  private readonly codec: CommonsCodecTables | null;
 
   constructor(
     private readonly client: CrateDbClient,
     private readonly options: CrateDbSinkOptions,
-  ) {}
+  ) {
+    const lent = { ensure: this.ensure.bind(this), createTable: this.createTable.bind(this), recreateOnMissing: this.recreateOnMissing.bind(this) };
+    this.codec = options.layout === 'commons-codec' ? new CommonsCodecTables(client, options, lent) : null;
+  }
 
   write(batch: WriteBatch): Promise<SinkWriteResult> {
     return writeBatch(batch, {
@@ -92,7 +100,9 @@ export class CrateDbSink implements Sink {
     const { schema, tableSettings } = this.options;
     try {
       await this.ensure('owners', () => this.createTable(createTableOwnersTable(schema, tableSettings), TABLE_OWNERS_TABLE));
-      return { ok: true, heldBy: await claimNames(this.client, schema, names, sourceTable) };
+      // commons-codec: the user's table may be one commons-codec created; the state table is ours.
+      const claimed = this.codec ? [...names, stateTableOf(names[0]!)] : names;
+      return { ok: true, heldBy: await claimNames(this.client, schema, claimed, sourceTable, this.codec ? [names[0]!] : []) };
     } catch (error) {
       return { ok: false, error: sinkError(error) };
     }
@@ -134,8 +144,9 @@ export class CrateDbSink implements Sink {
     return purged;
   }
 
-  async liveRowsBelow(table: string, sourceTable: string, version: number): Promise<StoredVersion[]> {
+  async liveRowsBelow(target: string, sourceTable: string, version: number): Promise<StoredVersion[]> {
     const { schema } = this.options;
+    const table = this.stateName(target);
     try {
       await this.client.execute(sql.refreshTable(schema, table));
       const { rows } = await this.client.execute(sql.liveRowsBelow(schema, table), [sourceTable, version]);
@@ -151,9 +162,10 @@ export class CrateDbSink implements Sink {
   }
 
   private async writeTable(table: TableWrite, requestId: string, failed: DeadLetter[]): Promise<TableResult> {
-    await this.ensureStateTable(table.table, table.columns);
-    const stored = await this.readGateKeys(table.table, table.rows);
-    const columns = this.columns.get(table.table)!;
+    const state = this.stateName(table.table);
+    await this.ensureStateTable(state, table.columns);
+    const stored = await this.readGateKeys(state, table.rows);
+    const columns = this.columns.get(state)!;
     const claims: ColumnTypes = new Map();
     const outcomes: RowOutcome[] = [];
     const candidates: Candidate[] = [];
@@ -172,12 +184,12 @@ export class CrateDbSink implements Sink {
     // Rows the real-time lookup found no stored row for are inserted plainly, which CrateDB does
     // several times faster than an upsert (npm run bench); one that another writer inserted
     // meanwhile is refused as a duplicate (4091) and goes through the version-gated upsert.
-    const upsert = sql.upsertRows(this.options.schema, table.table, false, table.columns);
+    const upsert = sql.upsertRows(this.options.schema, state, false, table.columns);
     const fresh = candidates.filter((c) => !stored.has(c.row.pk));
     const known = candidates.filter((c) => stored.has(c.row.pk));
     const taken = await this.writeAndRescue(
-      table.table,
-      { statement: sql.insertRows(this.options.schema, table.table, table.columns), updates: false },
+      state,
+      { statement: sql.insertRows(this.options.schema, state, table.columns), updates: false },
       fresh,
       claims,
       outcomes,
@@ -185,13 +197,14 @@ export class CrateDbSink implements Sink {
       failed,
       upsert,
     );
-    await this.writeAndRescue(table.table, { statement: upsert, updates: true }, [...known, ...taken], claims, outcomes, requestId, failed);
-    await this.rewriteCast(table.table, candidates, claims, outcomes, requestId, failed);
+    await this.writeAndRescue(state, { statement: upsert, updates: true }, [...known, ...taken], claims, outcomes, requestId, failed);
+    await this.rewriteCast(state, candidates, claims, outcomes, requestId, failed);
     if (table.changes.length > 0) await this.writeChangeLog(table, requestId, failed);
-    const diverted: Record<string, number> = {};
+    // commons-codec: what the user's table keeps in `aux` is counted, not the state table's.
+    const diverted = this.codec ? await this.codec.project(table, outcomes, requestId, failed) : {};
     for (const c of candidates) {
       if (outcomes[c.index]!.outcome !== 'applied') continue;
-      for (const { reason } of c.projection.diversions) diverted[reason] = (diverted[reason] ?? 0) + 1;
+      if (!this.codec) for (const { reason } of c.projection.diversions) diverted[reason] = (diverted[reason] ?? 0) + 1;
       // Translate counts the values it could not convert; these are the ones CrateDB cannot store.
       if (c.typed.unconverted > 0) diverted.column_type = (diverted.column_type ?? 0) + c.typed.unconverted;
     }
@@ -423,6 +436,11 @@ export class CrateDbSink implements Sink {
     const attempts = bulkAttempts(answer, rows.length);
     const refused = attempts.find((a) => !a.ok);
     if (refused && !refused.ok) throw refused.error;
+  }
+
+  /** Where a target's exact state lives: the target itself, or beside the user's commons-codec table. */
+  private stateName(target: string): string {
+    return this.codec ? stateTableOf(target) : target;
   }
 
   private ensureStateTable(table: string, columns: readonly ColumnSpec[]): Promise<void> {

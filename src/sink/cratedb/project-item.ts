@@ -204,10 +204,16 @@ function scalarOf(value: unknown): { type: string; json: string } | null {
  * created as DOUBLE, never BIGINT (which would later truncate 1.5 to 1 silently).
  */
 function doubleOf(value: LosslessNumber): { type: string; json: string } {
+  const json = doubleJson(value);
+  return json === null ? { type: 'number_precision', json: '' } : { type: 'double', json };
+}
+
+/** A number as the JSON text of a double (`42.0`), or null when a double cannot hold it exactly. */
+export function doubleJson(value: LosslessNumber): string | null {
   const double = Number(value.value);
-  if (!Number.isFinite(double) || !sameDecimal(String(double), value.value)) return { type: 'number_precision', json: '' };
+  if (!Number.isFinite(double) || !sameDecimal(String(double), value.value)) return null;
   const text = String(double);
-  return { type: 'double', json: /[.e]/.test(text) ? text : `${text}.0` };
+  return /[.e]/.test(text) ? text : `${text}.0`;
 }
 
 function sameDecimal(shortest: string, exact: string): boolean {
@@ -228,13 +234,13 @@ function normalize(text: string): string {
   return digits.length === 0 ? '0' : `${sign}${digits}e${point}`;
 }
 
-/** Exact JSON text of a parsed (lossless) value. */
-export function exactJson(value: unknown): string {
-  if (isLosslessNumber(value)) return value.value;
-  if (Array.isArray(value)) return `[${value.map(exactJson).join(',')}]`;
+/** Exact JSON text of a parsed (lossless) value; `number` may write numbers otherwise. */
+export function exactJson(value: unknown, number: (n: LosslessNumber) => string = (n) => n.value): string {
+  if (isLosslessNumber(value)) return number(value);
+  if (Array.isArray(value)) return `[${value.map((v) => exactJson(v, number)).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     return `{${Object.entries(value)
-      .map(([k, v]) => `${JSON.stringify(k)}:${exactJson(v)}`)
+      .map(([k, v]) => `${JSON.stringify(k)}:${exactJson(v, number)}`)
       .join(',')}}`;
   }
   return JSON.stringify(value);

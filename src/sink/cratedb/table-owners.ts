@@ -30,6 +30,8 @@ const deleteOwner = (schema: string) => `DELETE FROM ${qualified(schema, TABLE_O
 /** Tables of these names, and which of them have our `source_table` column. */
 const selectTables = `SELECT table_name FROM information_schema.tables WHERE table_schema = ? AND table_name = ANY(?)`;
 const selectWithSource = `SELECT table_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ANY(?) AND column_name = 'source_table'`;
+/** Tables of these names with a `pk` OBJECT of key columns, as commons-codec creates them. */
+const selectWithKeyObject = `SELECT DISTINCT table_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ANY(?) AND column_name LIKE 'pk[%'`;
 
 /** Two claimants split a family between them: what each inserted is undone, and the delivery retried. */
 export class SplitClaimError extends Error {
@@ -40,16 +42,29 @@ export class SplitClaimError extends Error {
  * Claims `names` (a table and its change log) for `source`: answers who holds them afterwards
  * (`null`: `source` does). Names nobody claimed yet go, together, to whoever already has rows in
  * them (a table of an earlier version, which had no claims), else to `source`; a table of such a
- * name without our columns holds it, and nothing is claimed.
+ * name without our columns holds it, and nothing is claimed. A name in `adoptable` (LAYOUT=commons-codec)
+ * may be a table commons-codec created: it is claimed with the others, and holds nothing itself.
  */
-export async function claimNames(client: CrateDbClient, schema: string, names: readonly string[], source: string): Promise<string | null> {
+export async function claimNames(
+  client: CrateDbClient,
+  schema: string,
+  names: readonly string[],
+  source: string,
+  adoptable: readonly string[] = [],
+): Promise<string | null> {
   let owners = await readOwners(client, schema, names);
   const missing = names.filter((n) => !owners.has(n));
   if (missing.length === 0 || heldByOther(owners, source) !== null) return heldByOther(owners, source);
   let owner = source;
   const existing = new Set((await client.execute(selectTables, [schema, missing])).rows.map(([t]) => String(t)));
   const ours = new Set((await client.execute(selectWithSource, [schema, missing])).rows.map(([t]) => String(t)));
+  const codec =
+    adoptable.length === 0 ? new Set<string>() : new Set((await client.execute(selectWithKeyObject, [schema, adoptable])).rows.map(([t]) => String(t)));
   for (const name of missing.filter((n) => existing.has(n))) {
+    if (adoptable.includes(name)) {
+      if (codec.has(name)) continue;
+      return `a table named ${name} that is not a commons-codec table (no pk OBJECT of key columns)`;
+    }
     if (!ours.has(name)) return `a table this service did not create named ${name}`;
     await client.execute(refreshTable(schema, name));
     const [row] = (await client.execute(`SELECT "source_table" FROM ${qualified(schema, name)} LIMIT 1`)).rows;

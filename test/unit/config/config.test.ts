@@ -28,6 +28,19 @@ describe('loadConfig', () => {
     expect(both.ok ? [] : both.problems).toEqual([expect.stringMatching(/^EMBEDDED_SQL_PORT: serves the embedded database only/)]);
   });
 
+  it('LAYOUT=commons-codec is for CrateDB only, and is refused with another database', () => {
+    const crate = loadConfig({ SINK_URL: 'http://crate@127.0.0.1:4200', LAYOUT: 'commons-codec' });
+    expect(crate.ok && crate.config.sink.crateDb.layout).toBe('commons-codec');
+    const plain = loadConfig({ SINK_URL: 'crate://127.0.0.1' });
+    expect(plain.ok && plain.config.sink.crateDb.layout).toBe('cratedb');
+    for (const env of [{ SINK_URL: 'postgres://db/app' }, {}]) {
+      const refused = loadConfig({ ...env, LAYOUT: 'commons-codec' });
+      expect(refused.ok ? [] : refused.problems).toEqual([expect.stringMatching(/^LAYOUT: commons-codec is a layout of CrateDB tables/)]);
+    }
+    const unknown = loadConfig({ SINK_URL: 'crate://127.0.0.1', LAYOUT: 'dynamodb' });
+    expect(unknown.ok ? [] : unknown.problems).toEqual(['LAYOUT: one of cratedb, commons-codec']);
+  });
+
   it('reports every problem at once', () => {
     const result = loadConfig({ PORT: 'eighty', SINK_URL: 'mysql://x', TABLE_MAP: 'a=B-ad,c', CHANGE_LOG: 'maybe', MAX_BODY_BYTES: '1000' });
     expect(result.ok).toBe(false);
