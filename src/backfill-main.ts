@@ -2,8 +2,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { parseBackfillArgs, USAGE } from './backfill/cli-args.js';
 import { progressLine, summaryText } from './backfill/progress-line.js';
 import { pruneGone } from './backfill/prune-gone.js';
-import { runBackfill, type BackfillProgress } from './backfill/run-backfill.js';
+import { runBackfill } from './backfill/run-backfill.js';
 import { argsOrExit, bootOrExit } from './cli/startup.js';
+import { interruptOnSignals, progressDrawer } from './cli/terminal.js';
 import { openSink } from './pipeline/bootstrap.js';
 import { targetTables } from './pipeline/target-tables.js';
 
@@ -23,22 +24,8 @@ if (!opened.ok) {
 const { sink } = opened;
 const targets = targetTables(config, sink);
 
-const interrupt = new AbortController();
-process.once('SIGINT', () => {
-  process.stderr.write('\ninterrupted: finishing the pages in flight and saving the cursors…\n');
-  interrupt.abort();
-});
-process.once('SIGTERM', () => interrupt.abort());
-
-const tty = process.stderr.isTTY === true;
-let lastDraw = Date.now();
-const draw = (p: BackfillProgress, force = false) => {
-  const now = Date.now();
-  // A terminal redraws one line often; a log file gets a line every ten seconds.
-  if (!force && now - lastDraw < (tty ? 200 : 10_000)) return;
-  lastDraw = now;
-  process.stderr.write(tty ? `\r\u001b[2K${progressLine(p)}` : `${progressLine(p)}\n`);
-};
+const signal = interruptOnSignals('interrupted: finishing the pages in flight and saving the cursors…');
+const progress = progressDrawer(progressLine);
 
 const result = await runBackfill({
   client,
@@ -50,11 +37,11 @@ const result = await runBackfill({
   sink,
   targets,
   changeLog: config.sink.changeLog,
-  signal: interrupt.signal,
-  onProgress: (p) => draw(p),
+  signal,
+  onProgress: (p) => progress.draw(p),
 });
-if (result.summary) draw(result.summary, true);
-if (tty) process.stderr.write('\n');
+if (result.summary) progress.draw(result.summary, true);
+progress.end();
 if (result.summary) process.stdout.write(`${summaryText(result.summary)}\n`);
 if (!result.ok) process.stderr.write(scrub(`backfill failed (${result.error.code}): ${result.error.message}\n`));
 let pruneFailed = false;

@@ -1,6 +1,5 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { z } from 'zod';
+import { readStateFile, writeStateFile, type StateFileResult } from '../cli/state-file.js';
 
 /**
  * What a backfill run persists after every page it has written: where each segment of the
@@ -36,41 +35,21 @@ export function newScanState(table: string, totalSegments: number, runStartMicro
   };
 }
 
-export type LoadResult = { ok: true; state: ScanState | null } | { ok: false; error: string };
+export type LoadResult = StateFileResult<ScanState>;
 
 /** Reads the state file; `null` when there is none yet. */
 export async function loadScanState(path: string): Promise<LoadResult> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { ok: true, state: null };
-    return { ok: false, error: `${path}: ${(error as Error).message}` };
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    return { ok: false, error: `${path}: not valid JSON (${(error as Error).message})` };
-  }
-  const parsed = stateSchema.safeParse(json);
-  if (!parsed.success) return { ok: false, error: `${path}: not a backfill state file (${parsed.error.issues[0]?.message ?? 'invalid'})` };
-  const state = parsed.data;
-  if (state.segments.length !== state.totalSegments) {
+  const loaded = await readStateFile(path, stateSchema, 'backfill state file');
+  const state = loaded.ok ? loaded.state : null;
+  if (state && state.segments.length !== state.totalSegments) {
     return { ok: false, error: `${path}: holds ${state.segments.length} segments, expected ${state.totalSegments}` };
   }
-  return { ok: true, state };
+  return loaded;
 }
 
-/**
- * Saves the state so that a crash at any moment leaves either the old or the new file, never a
- * torn one: write a temporary file, then rename it over the old (atomic on POSIX file systems).
- */
-export async function saveScanState(path: string, state: ScanState): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(state, null, 1)}\n`);
-  await rename(temporary, path);
+/** Saves the state atomically (cli/state-file.ts). */
+export function saveScanState(path: string, state: ScanState): Promise<void> {
+  return writeStateFile(path, state);
 }
 
 /** Serializes saves: workers finish pages concurrently, and the file must end with the newest state. */

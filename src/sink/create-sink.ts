@@ -96,7 +96,7 @@ export function postgresTarget(executor: SqlExecutor, config: SinkConfig, kind: 
 function unclosable(sink: Sink): Sink {
   const view: Record<string, unknown> = { kind: sink.kind };
   const methods = sink as unknown as Record<string, unknown>;
-  for (const name of ['write', 'claimNames', 'ping', 'purgeTombstones', 'liveRowsBelow']) {
+  for (const name of ['write', 'claimNames', 'ping', 'purgeTombstones', 'liveRowsBelow', 'rewriteColumns']) {
     const method = methods[name];
     if (typeof method === 'function') view[name] = method.bind(sink);
   }

@@ -1,4 +1,6 @@
+import type { ColumnSpec } from '../config/column-map.js';
 import type { RecordOutcome } from '../outcome/outcomes.js';
+import type { TypedColumns } from '../translate/typed-columns.js';
 import type { WriteBatch } from '../translate/write-batch.js';
 
 /** The fate of one row of a table write, aligned with `TableWrite.rows`. */
@@ -49,7 +51,50 @@ export interface Sink {
    * backfill prunes those its complete run no longer saw). None when the table does not exist.
    */
   liveRowsBelow(table: string, sourceTable: string, version: number): Promise<StoredVersion[]>;
+  /**
+   * Prepares recomputing COLUMN_MAP's columns of the rows stored in `table` (npm run
+   * rematerialize): adds the columns it lacks; null when there is no such table. Optional while a
+   * sink lacks it.
+   */
+  rewriteColumns?(table: string, columns: readonly ColumnSpec[]): Promise<ColumnRewrite | null>;
   close(): Promise<void>;
+}
+
+/** A stored row as it was read, for recomputing its typed columns. */
+export interface StoredItem {
+  readonly pk: string;
+  /** Exact JSON text: the item; a tombstone's (or keys-only insert's) key attributes, as translate writes them. */
+  readonly item: string;
+  /** What the row was when read, in the sink's terms: a write goes ahead only while it still is. */
+  readonly seen: string;
+}
+
+export interface StoredItemsPage {
+  readonly rows: readonly StoredItem[];
+  /** Where the next page starts (for `page`); null after the last. */
+  readonly next: string | null;
+}
+
+/** The typed columns of one table's stored rows, read in pages and written back compare-and-set. */
+export interface ColumnRewrite {
+  /** About how many rows the table holds now. */
+  readonly estimatedRows: number;
+  /** Up to `limit` rows, in the table's key order, from `after` (a page's `next`; null: the first). */
+  page(after: string | null, limit: number): Promise<StoredItemsPage>;
+  /** The rows of these keys as they are now (gone ones are absent). */
+  reread(pks: readonly string[]): Promise<StoredItem[]>;
+  /**
+   * Writes each row's columns only where the row is still as read: a row changed meanwhile was
+   * written by the stream, which the version gate serializes with this write.
+   */
+  write(rows: readonly { readonly stored: StoredItem; readonly columns: TypedColumns }[]): Promise<ColumnWriteResult>;
+}
+
+export interface ColumnWriteResult {
+  /** Per row: written, or not (changed or gone since it was read). */
+  readonly written: readonly boolean[];
+  /** Values converted that the database cannot store exactly, in written rows: NULL (CrateDB; README, "Columns"). */
+  readonly unstorable: number;
 }
 
 /** A write that did not happen. `retryable` trouble (connection, overload) is worth retrying soon. */

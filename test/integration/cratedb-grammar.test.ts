@@ -40,6 +40,10 @@ const statements = (schema: string, table: string, s: sql.TableSettings): [strin
   ['upsert with typed columns', sql.upsertRows(schema, table, false, typed)],
   ['upsert rewriting with typed columns', sql.upsertRows(schema, table, true, typed)],
   ['insert with typed columns', sql.insertRows(schema, table, typed)],
+  ['count rows', sql.countRows(schema, table)],
+  ['stored items page', sql.selectStoredItems(schema, table)],
+  ['stored items by key', sql.selectByKeys(schema, table, sql.storedItemColumns, ['{"id":"a"}'])],
+  ['update typed columns unchanged', sql.updateTypedColumns(schema, table, typed)],
 ];
 
 describe('CrateDB statements', () => {

@@ -267,6 +267,45 @@ for (const target of targets) {
       expect((await bulk(remove, [now.rows[0]!])).body).toMatchObject({ results: [{ rowcount: 1 }] });
     });
 
+    it('an UPDATE guarded by _seq_no and _primary_term (rematerialize) spares a row written since (4092) and a missing one (40411), before any refresh', async () => {
+      const { name, upsert } = await table();
+      await upsert([
+        ['u', { n: 1 }],
+        ['v', { n: 2 }],
+      ]);
+      expect((await run(sql.addTypedColumns(t.schema, name, [{ name: 'n_text', path: ['n'], type: 'text', from: null }]))).status).toBe(200);
+      await run(sql.refreshTable(t.schema, name));
+      const page = (await run(sql.selectStoredItems(t.schema, name), ['', 10])).body as { rows: [string, string, number, number][] };
+      expect(page.rows.map(([pk, item]) => [pk, item])).toEqual([
+        ['u', '{"n":1}'],
+        ['v', '{"n":2}'],
+      ]);
+      // The stream writes u again (a newer version: second in the request), unrefreshed: the page's view of u is stale now.
+      await upsert([
+        ['w', { n: 3 }],
+        ['u', { n: 10 }],
+      ]);
+      const update = sql.updateTypedColumns(t.schema, name, [{ name: 'n_text', path: ['n'], type: 'text', from: null }]);
+      const [u, v] = page.rows;
+      const answer = await bulk(update, [
+        ['1', u![0], u![2], u![3]],
+        ['2', v![0], v![2], v![3]],
+        ['3', 'missing', 0, 1],
+      ]);
+      expect((answer.body as { results: unknown[] }).results).toMatchObject([
+        { rowcount: -2, error: { code: 4092 } },
+        { rowcount: 1 },
+        { rowcount: -2, error: { code: 40411 } },
+      ]);
+      const now = (await run(sql.selectByKeys(t.schema, name, ['pk', 'item', 'n_text'], ['u', 'v']))).body as { rows: unknown[][] };
+      expect(new Map(now.rows.map(([pk, ...rest]) => [pk, rest]))).toEqual(
+        new Map([
+          ['u', ['{"n":10}', null]],
+          ['v', ['{"n":2}', '2']],
+        ]),
+      );
+    });
+
     it('refuses a statement over 262,144 characters (statement_max_length), and takes one just under', async () => {
       const { name } = await table();
       const keys = (n: number) => Array.from({ length: n }, (_, i) => `{"id":"${String(i).padStart(50, '0')}"}`);

@@ -31,8 +31,9 @@ import { isLosslessNumber, parse } from 'lossless-json';
  *   typed sub-column) loses its new `data` while its other columns change: NULL after an inserted
  *   row, its old `data` after an updated one (CrateDB: rows of the same shard; here, all later rows);
  * - a statement over 262,144 characters (`statement_max_length`) is refused: 400, 4000;
- * - a DELETE guarded by `_seq_no`/`_primary_term` fails a row written since with 4092, a missing
- *   one with 40411; syntax errors are `ParsingException` (4000); a missing privilege is HTTP 401
+ * - a DELETE guarded by `_seq_no`/`_primary_term` fails a row written since, and a missing one,
+ *   with 4092; an UPDATE so guarded fails a row written since with 4092, a missing one with 40411;
+ *   syntax errors are `ParsingException` (4000); a missing privilege is HTTP 401
  *   with 4011; a wrong user is a plain-text 401;
  * - a primary key of sub-columns of `pk` OBJECT(STRICT) (commons-codec's tables): ON CONFLICT names
  *   each (`pk['device']`; `("pk")` fails the request: 400, 4000), information_schema lists them as `pk['device']`; a DELETE by key alone
@@ -224,7 +225,7 @@ export class CrateDbStandIn {
   }
 
   private async bulk(stmt: string, rows: unknown[][]) {
-    const target = /^(?:INSERT INTO|DELETE FROM) ("(?:[^"]|"")+")\.("(?:[^"]|"")+")/.exec(stmt);
+    const target = /^(?:INSERT INTO|DELETE FROM|UPDATE) ("(?:[^"]|"")+")\.("(?:[^"]|"")+")/.exec(stmt);
     const key = target ? `${unquote(target[1]!)}.${unquote(target[2]!)}` : '';
     // A missing table fails the whole request (4041), not each row.
     if (target && (await this.db.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [`${target[1]}.${target[2]}`])).rows[0]?.t == null) {
@@ -235,7 +236,7 @@ export class CrateDbStandIn {
       const names = keyColumns.map(([name]) => `pk['${name}']`).join(', ');
       throw new CrateError(400, 4000, `SQLParseException[Number of conflict targets (["pk"]) did not match the number of primary key columns ([${names}])]`);
     }
-    const columns = /^INSERT/.test(stmt) ? columnsOf(stmt) : [];
+    const columns = /^INSERT/.test(stmt) ? columnsOf(stmt) : /^UPDATE/.test(stmt) ? updatedColumnsOf(stmt) : [];
     const dataIndex = columns.indexOf('data');
     const types = this.typesOf(key);
     // Casts are decided at analysis, against the types known when the request came: a value
@@ -276,7 +277,7 @@ export class CrateDbStandIn {
           if (declared.get(column ?? '') !== 'unindexed') checkIndexable(column, value);
         }
         if (/"_seq_no" = \?/.test(stmt)) {
-          results.push(await this.deleteUnchanged(pg, row));
+          results.push(await this.writeUnchanged(pg, row, /^UPDATE/.test(stmt) ? `${target![1]}.${target![2]}` : null));
           continue;
         }
         if (/^DELETE FROM [^\n]* WHERE "pk"\['/.test(stmt)) {
@@ -302,16 +303,18 @@ export class CrateDbStandIn {
   }
 
   /**
-   * `_seq_no` is PostgreSQL's xmin here: changed by every write to the row. Guarded by a version,
-   * a missing document is a conflict too (40411 comes only from an unguarded delete).
+   * `_seq_no` is PostgreSQL's xmin here: changed by every write to the row. A guarded DELETE of a
+   * missing document is a conflict too; a guarded UPDATE of one (`updated`: its table) is 40411.
+   * Both end with the key, `_seq_no` and `_primary_term`.
    */
-  private async deleteUnchanged(pg: string, row: unknown[]) {
+  private async writeUnchanged(pg: string, row: unknown[], updated: string | null) {
     const result = await this.db.query(pg, row.map(plain));
     if ((result.affectedRows ?? 0) > 0) return { rowcount: 1 };
-    return {
-      rowcount: -2,
-      error: { code: 4092, message: `VersionConflictEngineException[[${String(row[0])}]: version conflict, required seqNo [${String(row[1])}]]` },
-    };
+    const [pk, seqNo] = row.slice(-3).map(String);
+    if (updated !== null && (await this.db.query(`SELECT 1 FROM ${updated} WHERE "pk" = $1`, [pk])).rows.length === 0) {
+      return { rowcount: -2, error: { code: 40411, message: `DocumentMissingException[[${pk}]: document missing]` } };
+    }
+    return { rowcount: -2, error: { code: 4092, message: `VersionConflictEngineException[[${pk}]: version conflict, required seqNo [${seqNo}]]` } };
   }
 
   /**
@@ -540,6 +543,11 @@ function display(value: unknown): string {
 
 function unquote(identifier: string): string {
   return identifier.slice(1, -1).replaceAll('""', '"');
+}
+
+/** `UPDATE … SET "a" = ?, "b" = ? WHERE "pk" = ? AND …`: the columns of its parameters, in order. */
+function updatedColumnsOf(stmt: string): string[] {
+  return [...stmt.matchAll(/"((?:[^"]|"")+)" = \?/g)].map((m) => m[1]!.replaceAll('""', '"'));
 }
 
 function columnsOf(stmt: string): string[] {

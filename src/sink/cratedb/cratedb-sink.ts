@@ -1,7 +1,7 @@
 import type { ColumnSpec } from '../../config/column-map.js';
 import { TABLE_OWNERS_TABLE } from '../../translate/target-name.js';
 import type { ChangeLogRow, DeadLetter, RowWrite, TableWrite, WriteBatch } from '../../translate/write-batch.js';
-import type { ClaimResult, RowOutcome, Sink, SinkWriteResult, StoredVersion, TableResult } from '../sink.js';
+import type { ClaimResult, ColumnRewrite, RowOutcome, Sink, SinkWriteResult, StoredVersion, TableResult } from '../sink.js';
 import { chunkRows } from '../sql/chunk-rows.js';
 import { deadLetterId, rowDeadLetter } from '../sql/dead-letters.js';
 import { writeIsolatingFailures } from '../sql/isolate-failures.js';
@@ -13,6 +13,7 @@ import type { BulkResult, CrateDbClient } from './cratedb-client.js';
 import { columnTypesFrom } from './column-types.js';
 import { CommonsCodecTables } from './commons-codec-tables.js';
 import { stateTableOf } from './commons-codec-statements.js';
+import { crateColumnRewrite } from './column-rewrite.js';
 import { MAX_INDEXED_TEXT_BYTES, parseItem, projectAllToAux, projectItem, type ColumnTypes, type Projection } from './project-item.js';
 import { quoteLiteral } from './identifiers.js';
 import * as sql from './statements.js';
@@ -154,6 +155,25 @@ export class CrateDbSink implements Sink {
     } catch (error) {
       if (classifyCrateDbError(error) === 'missing_table') return [];
       throw error;
+    }
+  }
+
+  /**
+   * npm run rematerialize: the map's columns added where missing, then a refresh, so that the
+   * pages (searches) see every row stored before.
+   */
+  async rewriteColumns(table: string, columns: readonly ColumnSpec[]): Promise<ColumnRewrite | null> {
+    const { schema } = this.options;
+    try {
+      const { rows: tables } = await this.client.execute(sql.listStateTables, [schema]);
+      if (!tables.some(([name]) => name === table)) return null;
+      // Not through ensureStateTable: a table this process ensured for writes may lack these columns still.
+      await this.addTypedColumns(table, columns);
+      await this.client.execute(sql.refreshTable(schema, table));
+      const lookUp = (names: readonly string[], pks: readonly string[]) => this.lookUp(table, names, pks);
+      return await crateColumnRewrite(this.client, { schema, table, columns, lookUp }, sinkError);
+    } catch (error) {
+      throw sinkError(error);
     }
   }
 
@@ -377,21 +397,28 @@ export class CrateDbSink implements Sink {
   }
 
   private async readGateKeys(table: string, rows: readonly RowWrite[]): Promise<Map<string, GateKey>> {
-    const keys = new Map<string, GateKey>();
+    return storedGateKeys(
+      await this.lookUp(
+        table,
+        sql.gateColumns,
+        rows.map((r) => r.pk),
+      ),
+    );
+  }
+
+  /** Columns of the rows of `pks`, looked up in real time. */
+  private async lookUp(table: string, columns: readonly string[], pks: readonly string[]): Promise<unknown[][]> {
+    const found: unknown[][] = [];
     // Keys are sent as literals (so that the lookup is real-time), in statements CrateDB accepts:
     // at most `statement_max_length` characters (262,144 by default, observed on 6.4.3).
-    const size = (r: RowWrite) => quoteLiteral(r.pk).length + 2;
+    const size = (pk: string) => quoteLiteral(pk).length + 2;
     const maxChars = Math.min(this.options.maxBytesPerStatement, MAX_STATEMENT_CHARS);
-    for (const chunk of chunkRows(rows, size, this.options.maxRowsPerStatement, maxChars)) {
-      const statement = sql.selectGateKeys(
-        this.options.schema,
-        table,
-        chunk.map((r) => r.pk),
-      );
-      const { rows: found } = await this.withStateTable(table, () => this.client.execute(statement));
-      for (const [pk, key] of storedGateKeys(found)) keys.set(pk, key);
+    for (const chunk of chunkRows(pks, size, this.options.maxRowsPerStatement, maxChars)) {
+      const statement = sql.selectByKeys(this.options.schema, table, columns, chunk);
+      const { rows } = await this.withStateTable(table, () => this.client.execute(statement));
+      found.push(...rows);
     }
-    return keys;
+    return found;
   }
 
   private async writeChangeLog(table: TableWrite, requestId: string, failed: DeadLetter[]): Promise<void> {
@@ -456,8 +483,7 @@ export class CrateDbSink implements Sink {
   }
 
   /** COLUMN_MAP's columns the table lacks (new in the map, or a table created before it). */
-  private async addTypedColumns(table: string): Promise<void> {
-    const columns = this.typed.get(table) ?? [];
+  private async addTypedColumns(table: string, columns: readonly ColumnSpec[] = this.typed.get(table) ?? []): Promise<void> {
     if (columns.length === 0) return;
     const missing = async () => {
       const { rows } = await this.client.execute(sql.selectTableColumns, [this.options.schema, table]);

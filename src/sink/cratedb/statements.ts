@@ -156,7 +156,14 @@ ON CONFLICT ("id") DO NOTHING`;
  * refreshed rows (observed on 6.4.3: 2 of 60 rows written just before; literals: 60 of 60).
  */
 export function selectGateKeys(schema: string, table: string, pks: readonly string[]): string {
-  return `SELECT "pk", "version", "seq", "event_id" FROM ${qualified(schema, table)} WHERE "pk" = ANY([${pks.map(quoteLiteral).join(', ')}])`;
+  return selectByKeys(schema, table, gateColumns, pks);
+}
+
+export const gateColumns = ['pk', 'version', 'seq', 'event_id'] as const;
+
+/** Columns of the rows of these keys, as a real-time lookup (keys as literals: see selectGateKeys). */
+export function selectByKeys(schema: string, table: string, columns: readonly string[], pks: readonly string[]): string {
+  return `SELECT ${columns.map(quoteIdent).join(', ')} FROM ${qualified(schema, table)} WHERE "pk" = ANY([${pks.map(quoteLiteral).join(', ')}])`;
 }
 
 /** The `data` sub-columns CrateDB has created so far, with their types. */
@@ -192,4 +199,32 @@ WHERE "deleted" = TRUE AND "version" < ? LIMIT ${limit}`;
 /** Optimistic concurrency: a row written since it was read fails with 4092, a gone one with 40411. */
 export function deleteUnchanged(schema: string, table: string): string {
   return `DELETE FROM ${qualified(schema, table)} WHERE "pk" = ? AND "_seq_no" = ? AND "_primary_term" = ?`;
+}
+
+export function countRows(schema: string, table: string): string {
+  return `SELECT count(*) FROM ${qualified(schema, table)}`;
+}
+
+/** What rematerialize reads of a row: its item, and the document version it read (for the update below). */
+export const storedItemColumns = ['pk', 'item', '_seq_no', '_primary_term'] as const;
+
+/**
+ * A page of rematerialize, in key order after `?` ('' before the first), at most `?` rows: a
+ * search, which sees the rows of the last refresh. Rows without an item were not written by the sink.
+ */
+export function selectStoredItems(schema: string, table: string): string {
+  return `SELECT ${storedItemColumns.map(quoteIdent).join(', ')} FROM ${qualified(schema, table)}
+WHERE "pk" > ? AND "item" IS NOT NULL ORDER BY "pk" LIMIT ?`;
+}
+
+/**
+ * Rematerialize's compare-and-set: the typed columns (in COLUMN_MAP's order), then the key and
+ * the `_seq_no`/`_primary_term` the row was read with. A row written since fails with 4092, a gone
+ * one with 40411 (observed on 6.4.3). Guarding by `version` instead is not safe: on 6.4.3,
+ * `WHERE "pk" = ? AND "version" = <the old one>` updated (rowcount 1) a row the stream had
+ * changed since, before a refresh.
+ */
+export function updateTypedColumns(schema: string, table: string, columns: readonly ColumnSpec[]): string {
+  return `UPDATE ${qualified(schema, table)} SET ${columns.map((c) => `${quoteIdent(c.name)} = ?`).join(', ')}
+WHERE "pk" = ? AND "_seq_no" = ? AND "_primary_term" = ?`;
 }

@@ -1,7 +1,6 @@
 import type { ColumnSpec } from '../../config/column-map.js';
-import type { ColumnValue } from '../../translate/typed-columns.js';
 import type { ChangeLogRow, DeadLetter, RowWrite, TableWrite, WriteBatch } from '../../translate/write-batch.js';
-import type { ClaimResult, RowOutcome, Sink, SinkWriteResult, StoredVersion, TableResult } from '../sink.js';
+import type { ClaimResult, ColumnRewrite, RowOutcome, Sink, SinkWriteResult, StoredVersion, TableResult } from '../sink.js';
 import { chunkRows } from '../sql/chunk-rows.js';
 import { deadLetterId, rowDeadLetter } from '../sql/dead-letters.js';
 import { writeIsolatingFailures } from '../sql/isolate-failures.js';
@@ -11,6 +10,7 @@ import { writeBatch } from '../sql/write-loop.js';
 import { classifyPostgresError, CREATE_RACE_CODES, sqlState, TABLE_CHANGED_CODES, UNDEFINED_TABLE } from './classify-error.js';
 import { indexKeyRefusal, jsonbRefusal } from './predicted-refusals.js';
 import { claimNames, createTableOwnersTable } from './table-owners.js';
+import { postgresColumnRewrite } from './column-rewrite.js';
 import type { SqlExecutor } from './sql-executor.js';
 import * as sql from './statements.js';
 
@@ -99,6 +99,21 @@ export class PostgresSink implements Sink {
     } catch (error) {
       if (sqlState(error) === UNDEFINED_TABLE) return [];
       throw error;
+    }
+  }
+
+  /** npm run rematerialize: the map's columns added where missing, then rows paged by primary key. */
+  async rewriteColumns(table: string, columns: readonly ColumnSpec[]): Promise<ColumnRewrite | null> {
+    const { schema } = this.options;
+    try {
+      const tables = await this.db.query<{ table_name: string }>(sql.listStateTables, [schema]);
+      if (!tables.some((t) => t.table_name === table)) return null;
+      // Not through ensureStateTable: a table this process ensured for writes may lack these columns still.
+      if (columns.length > 0) await this.db.query(sql.addTypedColumns(schema, table, columns));
+      const layout = await this.learnLayout(table);
+      return await postgresColumnRewrite(this.db, { schema, table, layout, columns }, (error) => this.sinkError(error));
+    } catch (error) {
+      throw this.sinkError(error);
     }
   }
 
@@ -272,18 +287,13 @@ function jsonArray(rows: readonly Serialized<unknown>[]): string {
 
 // Rows are serialized by hand: `data` is already JSON text with exact numbers, and must not be
 // parsed into JS numbers on the way.
-/** A row's typed columns as a JSON array, in COLUMN_MAP's order: json and object values as JSON, not text. */
-function colsJson(columns: readonly ColumnSpec[], values: readonly ColumnValue[]): string {
-  return `[${values.map((v, i) => (v === null ? 'null' : columns[i]!.type === 'json' || columns[i]!.type === 'object' ? (v as string) : JSON.stringify(v))).join(',')}]`;
-}
-
 function rowJson(r: RowWrite, columns: readonly ColumnSpec[] = []): string {
   return (
     `{"pk":${JSON.stringify(r.pk)},"data":${r.data},"deleted":${r.deleted},"version":${r.version},` +
     `"seq":${r.sequence === null ? 'null' : `"${r.sequence}"`},"event_id":${JSON.stringify(r.eventId)},` +
     `"event_name":${JSON.stringify(r.eventName)},"ttl":${r.ttl},"keys_only":${r.keysOnly},` +
     `"source_table":${JSON.stringify(r.sourceTable)}` +
-    (r.columns && columns.length > 0 ? `,"cols":${colsJson(columns, r.columns.values)}}` : '}')
+    (r.columns && columns.length > 0 ? `,"cols":${sql.colsJson(columns, r.columns.values)}}` : '}')
   );
 }
 

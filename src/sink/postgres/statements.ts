@@ -1,4 +1,5 @@
 import type { ColumnSpec, ColumnType } from '../../config/column-map.js';
+import type { ColumnValue } from '../../translate/typed-columns.js';
 import { qualified, quoteIdent } from './identifiers.js';
 import { changeLogSuffix } from '../sql/identifiers.js';
 
@@ -105,6 +106,16 @@ export function createDeadLetterTable(schema: string, table: string): string {
 )`;
 }
 
+/** A row's typed columns as the JSON array `cols`, in COLUMN_MAP's order: json and object values as JSON, not text. */
+export function colsJson(columns: readonly ColumnSpec[], values: readonly ColumnValue[]): string {
+  return `[${values.map((v, i) => (v === null ? 'null' : columns[i]!.type === 'json' || columns[i]!.type === 'object' ? (v as string) : JSON.stringify(v))).join(',')}]`;
+}
+
+/** A typed column's value from a row's `cols` array (JSON, in COLUMN_MAP's order): json and object stay jsonb. */
+function typedValue(column: ColumnSpec, i: number, cols = 'cols'): string {
+  return PG_TYPES[column.type] === 'jsonb' ? `NULLIF(${cols}->${i}, 'null'::jsonb)` : `(${cols}->>${i})::${PG_TYPES[column.type]}`;
+}
+
 /**
  * Version-gated upsert of collapsed rows. `prior` reads the rows as they were before the
  * statement (one snapshot), so the result tells applied, duplicate (same event stored) and stale.
@@ -118,9 +129,7 @@ export function upsertRows(schema: string, table: string, layout: KeyLayout = 'h
   const hashed = layout === 'hashed';
   // Typed columns travel as one JSON array per row (`cols`), in COLUMN_MAP's order.
   const names = columns.map((c) => `, ${quoteIdent(c.name)}`).join('');
-  const values = columns
-    .map((c, i) => (PG_TYPES[c.type] === 'jsonb' ? `, NULLIF(cols->${i}, 'null'::jsonb)` : `, (cols->>${i})::${PG_TYPES[c.type]}`))
-    .join('');
+  const values = columns.map((c, i) => `, ${typedValue(c, i)}`).join('');
   const sets = columns
     .map(
       (c) =>
@@ -240,4 +249,41 @@ WHERE NOT deleted AND source_table = $1 AND version < $2`;
 
 export function purgeTombstones(schema: string, table: string): string {
   return `DELETE FROM ${qualified(schema, table)} WHERE deleted AND version < $1`;
+}
+
+export function countRows(schema: string, table: string): string {
+  return `SELECT count(*)::bigint AS n FROM ${qualified(schema, table)}`;
+}
+
+/**
+ * Stored rows for rematerialize, with the gate they were read at: a page in primary-key order
+ * after `$1` (the hex of `pk_hash`, or `pk` in a legacy table; '' before the first) of at most
+ * `$2` rows, or the rows of the keys in the JSON array `$1`.
+ */
+export function selectStoredItems(schema: string, table: string, layout: KeyLayout, by: 'page' | 'keys'): string {
+  const hashed = layout === 'hashed';
+  const key = keyColumn[layout];
+  const cursor = hashed ? `encode(pk_hash, 'hex')` : 'pk';
+  const select = `SELECT pk, data::text AS item, version::text AS version, seq::text AS seq, event_id, ${cursor} AS cursor FROM ${qualified(schema, table)}`;
+  if (by === 'keys') {
+    const keys = hashed ? `sha256(convert_to(k, 'UTF8'))` : 'k';
+    return `${select}\nWHERE ${key} IN (SELECT ${keys} FROM jsonb_array_elements_text($1::jsonb) AS k)`;
+  }
+  return `${select}\nWHERE ${key} > ${hashed ? `decode($1, 'hex')` : '$1'} ORDER BY ${key} LIMIT $2`;
+}
+
+/**
+ * Rematerialize's compare-and-set: each row's typed columns, written only where its (version,
+ * seq, event_id) is still what was read. A row the stream changed meanwhile is left as it is
+ * (the UPDATE waits for the stream's transaction, then finds the row no longer matching).
+ */
+export function updateTypedColumns(schema: string, table: string, layout: KeyLayout, columns: readonly ColumnSpec[]): string {
+  const key = keyColumn[layout];
+  const input = layout === 'hashed' ? `sha256(convert_to(x.pk, 'UTF8'))` : 'x.pk';
+  const sets = columns.map((c, i) => `${quoteIdent(c.name)} = ${typedValue(c, i, 'x.cols')}`).join(',\n  ');
+  return `UPDATE ${qualified(schema, table)} AS t SET
+  ${sets}
+FROM jsonb_to_recordset($1::jsonb) AS x(pk text, version bigint, seq numeric, event_id text, cols jsonb)
+WHERE t.${key} = ${input} AND t.version = x.version AND t.seq IS NOT DISTINCT FROM x.seq AND t.event_id = x.event_id
+RETURNING x.pk`;
 }

@@ -31,6 +31,20 @@ export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** `run`, throwing whatever it throws as the sink's error (which says whether a retry may help). */
+export function throwingSinkErrors<A extends unknown[], R>(
+  run: (...args: A) => Promise<R>,
+  sinkError: (error: unknown) => SinkError,
+): (...args: A) => Promise<R> {
+  return async (...args) => {
+    try {
+      return await run(...args);
+    } catch (error) {
+      throw sinkError(error);
+    }
+  };
+}
+
 /** True when the database answers a trivial statement. */
 export async function answers(run: () => Promise<unknown>): Promise<boolean> {
   try {
