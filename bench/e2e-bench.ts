@@ -47,7 +47,7 @@ function sinkEnv(target: Target, schema: string): Record<string, string> {
   return target.kind === 'postgres' ? { SINK_URL: target.url, TARGET_SCHEMA: schema } : { PGLITE_DIR: 'memory://', TARGET_SCHEMA: schema };
 }
 
-async function dropSchema(target: Target, schema: string): Promise<void> {
+export async function dropSchema(target: Target, schema: string): Promise<void> {
   if (target.kind !== 'postgres') return;
   const client = new pg.Client({ connectionString: target.url });
   await client.connect();
@@ -56,7 +56,7 @@ async function dropSchema(target: Target, schema: string): Promise<void> {
 }
 
 /** The rows the service would write for a delivery, translated outside any timing. */
-function batchOf(delivery: Delivery): WriteBatch {
+export function batchOf(delivery: Delivery): WriteBatch {
   const parsed = decodeFirehoseBody(delivery.body, changeBounds(Date.now(), 24 * 3600));
   if (!parsed.ok) throw new Error(parsed.error);
   return translate(parsed.body.decoded, { requestId: parsed.body.requestId, source: 'bench', changeLog: false, targetOf: unclaimedTargets(new Map()) }).batch;

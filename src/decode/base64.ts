@@ -17,8 +17,28 @@ export function isStrictBase64(text: string): boolean {
 export function decodeBase64(text: string, path: string): Buffer {
   if (text.length % 4 === 0) {
     const bytes = Buffer.from(text, 'base64');
-    const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
-    if (bytes.length === (text.length / 4) * 3 - padding && !text.includes('-') && !text.includes('_')) return bytes;
+    if (wholeDecode(text, bytes.length)) return bytes;
   }
   throw new DecodeError(path, 'not valid base64');
+}
+
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * decodeBase64 into a buffer shared from call to call: the bytes are valid only until the next
+ * call, for a caller that reads them at once (a record's JSON, turned into text). A record then
+ * allocates no buffer of its own.
+ */
+export function decodeBase64Transient(text: string, path: string): Buffer {
+  if (text.length % 4 === 0) {
+    if (text.length > scratch.length) scratch = Buffer.allocUnsafe(text.length);
+    const length = scratch.write(text, 'base64');
+    if (wholeDecode(text, length)) return scratch.subarray(0, length);
+  }
+  throw new DecodeError(path, 'not valid base64');
+}
+
+function wholeDecode(text: string, length: number): boolean {
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  return length === (text.length / 4) * 3 - padding && !text.includes('-') && !text.includes('_');
 }

@@ -98,6 +98,7 @@ function readRecord(c: JsonCursor, bounds: ChangeBounds): Change {
   if (eventName !== 'REMOVE' && newImage === null) throw UNUSUAL;
   const version = kinesisVersion(stream.time, NO_PATH);
   if (aheadOfBounds(version, bounds) !== null) throw UNUSUAL;
+  const pk = detached(key.pk);
   return {
     format: 'kinesis',
     sourceTable: detached(tableName),
@@ -106,8 +107,8 @@ function readRecord(c: JsonCursor, bounds: ChangeBounds): Change {
     ttl: eventName === 'REMOVE' && isTtlPrincipal(identity),
     version,
     sequence: null,
-    pk: detached(key.pk),
-    keysJson: detached(key.keysJson),
+    pk,
+    keysJson: key.keysJson === key.pk ? pk : detached(key.keysJson),
     newImageJson: eventName === 'REMOVE' || newImage === null ? null : detached(newImage),
     oldImageJson: oldImage === null ? null : detached(oldImage),
   };

@@ -1,4 +1,4 @@
-import { decodeBase64 } from './base64.js';
+import { decodeBase64Transient } from './base64.js';
 import { decodeCdcRecord } from './cdc-record.js';
 import { decodeCdcText } from './cdc-text.js';
 import type { ChangeBounds } from './change-bounds.js';
@@ -22,7 +22,7 @@ export function decodeFirehoseRecord(data: string, index: number, bounds: Change
 /** Base64 of a CDC record's JSON (Firehose `data`, a Lambda Kinesis event's `kinesis.data`) → Change. */
 export function decodeBase64Record(data: string, index: number, path: string | (() => string), bounds: ChangeBounds): DecodedRecord {
   try {
-    return { ok: true, index, change: decodeCdcBytes(decodeBase64(data, ''), bounds) };
+    return { ok: true, index, change: decodeCdcBytes(decodeBase64Transient(data, ''), bounds) };
   } catch (error) {
     return failed(error, index, data, path);
   }

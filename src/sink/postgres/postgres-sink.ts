@@ -24,9 +24,9 @@ export interface PostgresSinkOptions {
   readonly maxBytesPerStatement: number;
 }
 
-interface UpsertResultRow extends Record<string, unknown> {
-  pk: string;
-  applied: boolean;
+/** A row the upsert did not apply: its place in the statement's rows (from 1), and whether it was the stored event. */
+interface NotAppliedRow extends Record<string, unknown> {
+  n: number;
   duplicate: boolean;
 }
 
@@ -152,7 +152,8 @@ export class PostgresSink implements Sink {
           writeEach: async (rows) => {
             const statement = sql.upsertRows(this.options.schema, table.table, this.layouts.get(table.table) ?? 'hashed', this.typed.get(table.table));
             const answers = await this.retryOnChangedTable(table.table, () => this.writeEachRow(statement, rows));
-            return answers.map((a, i) => (a.ok ? upsertOutcome(a.answer as UpsertResultRow | null) : refuse(rows[i]!.row, rows[i]!.json, a.error)));
+            // A row applied answers nothing.
+            return answers.map((a, i) => (a.ok ? notAppliedOutcome(a.answer as NotAppliedRow | null) : refuse(rows[i]!.row, rows[i]!.json, a.error)));
           },
         },
       );
@@ -164,9 +165,10 @@ export class PostgresSink implements Sink {
 
   private async upsert(table: string, rows: readonly Serialized<RowWrite>[]): Promise<RowOutcome[]> {
     const statement = sql.upsertRows(this.options.schema, table, this.layouts.get(table) ?? 'hashed', this.typed.get(table));
-    const result = await this.db.query<UpsertResultRow>(statement, [jsonArray(rows)]);
-    const byPk = new Map(result.map((r) => [r.pk, r]));
-    return rows.map(({ row }) => upsertOutcome(byPk.get(row.pk)));
+    const notApplied = await this.db.query<NotAppliedRow>(statement, [jsonArray(rows)]);
+    const outcomes: RowOutcome[] = new Array(rows.length).fill(APPLIED);
+    for (const r of notApplied) outcomes[r.n - 1] = notAppliedOutcome(r);
+    return outcomes;
   }
 
   /** Each row on its own, in one statement: what each answered, or why it was refused. */
@@ -265,9 +267,14 @@ const isRowError = rowErrorTest(classifyPostgresError);
 
 type EachRowAnswer = { readonly ok: true; readonly answer: unknown } | { readonly ok: false; readonly error: string };
 
-function upsertOutcome(answer: UpsertResultRow | null | undefined): RowOutcome {
-  if (answer?.applied) return { outcome: 'applied' };
-  return { outcome: answer?.duplicate ? 'duplicate' : 'stale' };
+// Outcomes without an error are the same objects for every row: nothing changes them.
+const APPLIED: RowOutcome = Object.freeze({ outcome: 'applied' });
+const DUPLICATE: RowOutcome = Object.freeze({ outcome: 'duplicate' });
+const STALE: RowOutcome = Object.freeze({ outcome: 'stale' });
+
+function notAppliedOutcome(answer: NotAppliedRow | null): RowOutcome {
+  if (answer === null) return APPLIED;
+  return answer.duplicate ? DUPLICATE : STALE;
 }
 
 /** A row with its place in the table write and its JSON, serialized once for check and write. */

@@ -118,7 +118,9 @@ function typedValue(column: ColumnSpec, i: number, cols = 'cols'): string {
 
 /**
  * Version-gated upsert of collapsed rows. `prior` reads the rows as they were before the
- * statement (one snapshot), so the result tells applied, duplicate (same event stored) and stale.
+ * statement (one snapshot), so the result tells duplicate (same event stored) from stale. It
+ * answers only the rows not applied, by their place in the input (`n`, from 1): a delivery's rows
+ * are mostly applied, and 5,000 answers a statement cost the client more than the upsert itself.
  * It is MATERIALIZED: inlined, the planner (which guesses 100 input rows) joined it once per input
  * row, and a redelivery of 10,000 rows took 45 s instead of half a second.
  * A row without a new image (keys-only streams) keeps the stored item.
@@ -137,9 +139,9 @@ export function upsertRows(schema: string, table: string, layout: KeyLayout = 'h
     )
     .join('');
   return `WITH input AS (
-  SELECT x.*${hashed ? `, sha256(convert_to(x.pk, 'UTF8')) AS pk_hash` : ''} FROM jsonb_to_recordset($1::jsonb) AS x(
+  SELECT x.*${hashed ? `, sha256(convert_to(x.pk, 'UTF8')) AS pk_hash` : ''} FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (
     pk text, data jsonb, deleted boolean, version bigint, seq numeric, event_id text,
-    event_name text, ttl boolean, keys_only boolean, source_table text${columns.length > 0 ? ', cols jsonb' : ''})
+    event_name text, ttl boolean, keys_only boolean, source_table text${columns.length > 0 ? ', cols jsonb' : ''})) WITH ORDINALITY AS x
 ), prior AS MATERIALIZED (
   SELECT t.${key}, t.version, t.event_id FROM ${target} AS t JOIN input AS i ON i.${key} = t.${key}
 ), written AS (
@@ -164,9 +166,9 @@ export function upsertRows(schema: string, table: string, layout: KeyLayout = 'h
       > (t.version, COALESCE(t.seq, -1), t.event_id)
   RETURNING t.${key}
 )
-SELECT i.pk, w.${key} IS NOT NULL AS applied,
-  COALESCE(p.event_id = i.event_id AND p.version = i.version, false) AS duplicate
-FROM input AS i LEFT JOIN written AS w ON w.${key} = i.${key} LEFT JOIN prior AS p ON p.${key} = i.${key}`;
+SELECT i.ordinality::integer AS n, COALESCE(p.event_id = i.event_id AND p.version = i.version, false) AS duplicate
+FROM input AS i LEFT JOIN written AS w ON w.${key} = i.${key} LEFT JOIN prior AS p ON p.${key} = i.${key}
+WHERE w.${key} IS NULL`;
 }
 
 /**
