@@ -16,6 +16,7 @@ import {
   type RunningConsumer,
   type TargetRow,
   type TimedWrite,
+  KILLED_LEASE_MS,
 } from '../support/consumers.js';
 import { historyArbitrary } from '../support/dynamo-model.js';
 import { failTimes, faultyClient } from '../support/faulty-client.js';
@@ -99,7 +100,11 @@ describe.skipIf(motoSkipReason !== null)(`DynamoDB Streams consumer against moto
           const writes: TimedWrite[] = [];
           const start = (t: (typeof tables)[number]) => {
             const owner = `owner-${randomUUID().slice(0, 8)}`;
-            return startConsumer(new DynamoDbStreamsSource(moto.streams, t.arn), h.checkpoints, timedSink(h.sink, owner, writes), { owner, batchLimit: 3 });
+            return startConsumer(new DynamoDbStreamsSource(moto.streams, t.arn), h.checkpoints, timedSink(h.sink, owner, writes), {
+              owner,
+              batchLimit: 3,
+              leaseMs: KILLED_LEASE_MS,
+            });
           };
           let consumers: RunningConsumer[][] = tables.map((t) => [start(t), start(t)]);
           for (const [i, op] of history.operations.entries()) {

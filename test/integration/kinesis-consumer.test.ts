@@ -4,7 +4,16 @@ import fc from 'fast-check';
 import { parse as parseLossless } from 'lossless-json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KinesisSource } from '../../src/consume/kinesis-source.js';
-import { eventually, overlappingWrites, startConsumer, timedSink, type RunningConsumer, type TargetRow, type TimedWrite } from '../support/consumers.js';
+import {
+  eventually,
+  overlappingWrites,
+  startConsumer,
+  timedSink,
+  type RunningConsumer,
+  type TargetRow,
+  type TimedWrite,
+  KILLED_LEASE_MS,
+} from '../support/consumers.js';
 import { emitRecords, historyArbitrary, mapMismatch, type Item } from '../support/dynamo-model.js';
 import { createStream, putCdcRecord, reshard, startKinesis, type KinesisServer } from '../support/kinesis-server.js';
 import { faultyClient } from '../support/faulty-client.js';
@@ -70,7 +79,7 @@ describe('Kinesis consumer against kinesalite', () => {
           const writes: TimedWrite[] = [];
           const start = () => {
             const owner = `owner-${randomUUID().slice(0, 8)}`;
-            return startConsumer(stream.source(), h.checkpoints, timedSink(h.sink, owner, writes), { owner, batchLimit: 3 });
+            return startConsumer(stream.source(), h.checkpoints, timedSink(h.sink, owner, writes), { owner, batchLimit: 3, leaseMs: KILLED_LEASE_MS });
           };
           const consumers: RunningConsumer[] = [start(), start()];
           for (const [i, record] of records.entries()) {

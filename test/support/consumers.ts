@@ -25,6 +25,12 @@ export interface RunningConsumer {
 
 export const quiet = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
+/**
+ * For the property tests that kill consumers: a short lease, so that the next one takes over soon;
+ * a lease lost to a pause of a loaded machine is one more interruption they must converge through.
+ */
+export const KILLED_LEASE_MS = 900;
+
 export function startConsumer(source: StreamSource, store: CheckpointStore, sink: Sink, extra: Partial<ConsumerOptions> = {}): RunningConsumer {
   const stop = new AbortController();
   const crash = new AbortController();
@@ -42,7 +48,9 @@ export function startConsumer(source: StreamSource, store: CheckpointStore, sink
     metrics,
     signal: stop.signal,
     crash: crash.signal,
-    leaseMs: 900,
+    // Well beyond a loaded machine's pauses (a lease that runs out stops the consumer), short enough
+    // for a killed consumer's lease to pass to the next one soon.
+    leaseMs: 4000,
     pollMs: 20,
     discoveryMs: 150,
     ...extra,
