@@ -1,36 +1,17 @@
 import fc from 'fast-check';
 import { parse as parseLossless } from 'lossless-json';
 import { expect, it } from 'vitest';
-import { planDeliveries, type PlannedDelivery } from '../support/delivery-plan.js';
+import { planDeliveries } from '../support/delivery-plan.js';
 import { emitRecords, expectedPk, historyArbitrary, mapMismatch, type History } from '../support/dynamo-model.js';
-import { ACCESS_KEY, encodeRecord, firehoseBody, firehoseRequest } from '../support/firehose.js';
+import { poisonFor, send } from '../support/convergence-deliveries.js';
 import { reassemble } from '../support/reassemble.js';
-import { describeTargets, sinkTargets, type Harness, type SinkTarget } from '../support/sinks.js';
+import { describeTargets, sinkTargets, type SinkTarget } from '../support/sinks.js';
 
 // The acceptance bar is 200 histories per database per run; PROPERTY_RUNS raises it for soak runs.
 const RUNS = Math.max(200, Number(process.env.PROPERTY_RUNS ?? 0));
 // About 50 ms a history into PGlite on this 2-core machine (250 allowed), each target in its
 // proportion; soak runs get time in proportion too.
 const timeoutFor = (target: SinkTarget) => Math.max(60_000, RUNS * 250) * target.timeScale;
-
-function poisonFor(run: number): string[] {
-  return [
-    `bm90IGJhc2U2NA==!${run}`, // not base64
-    encodeRecord(`hello ${run}`), // not JSON
-    encodeRecord({ eventName: 'UPSERT', eventID: `poison-${run}`, tableName: 't', dynamodb: { Keys: { id: { S: 'x' } } } }),
-    encodeRecord({ eventName: 'INSERT', eventID: `nokeys-${run}`, tableName: 't', dynamodb: { ApproximateCreationDateTime: 1, NewImage: { id: { S: 'x' } } } }),
-  ];
-}
-
-async function send(h: Harness, delivery: PlannedDelivery): Promise<Response> {
-  if (delivery.endpoint === '/firehose') return h.app.request(firehoseRequest(firehoseBody(delivery.records), { gzip: delivery.gzip }));
-  const body = delivery.gzip ? delivery.records.map((r) => JSON.stringify(r)).join('\n') : JSON.stringify(delivery.records);
-  return h.app.request('/records', {
-    method: 'POST',
-    headers: { authorization: `Bearer ${ACCESS_KEY}`, 'content-type': delivery.gzip ? 'application/x-ndjson' : 'application/json' },
-    body,
-  });
-}
 
 // The live CrateDB target runs only where CRATEDB_URL is set (npm run test:cratedb).
 describeTargets('convergence into', sinkTargets, {}, (h, target) => {
