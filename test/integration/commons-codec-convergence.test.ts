@@ -1,9 +1,7 @@
-import fc from 'fast-check';
 import { isLosslessNumber, parse } from 'lossless-json';
 import { expect, it } from 'vitest';
-import { poisonFor, send } from '../support/convergence-deliveries.js';
-import { planDeliveries } from '../support/delivery-plan.js';
-import { emitRecords, expectedPk, historyArbitrary, type History, type Item, type Value } from '../support/dynamo-model.js';
+import { assertConverges } from '../support/convergence-deliveries.js';
+import { expectedPk, type History, type Item, type Value } from '../support/dynamo-model.js';
 import { crateDbTargets, describeTargets, type Harness, type SinkTarget } from '../support/sinks.js';
 
 // The convergence property of test/integration/convergence.test.ts for LAYOUT=commons-codec: the
@@ -73,46 +71,24 @@ describeTargets('commons-codec convergence into', crateDbTargets, { LAYOUT: 'com
   it(
     `every user table equals the final DynamoDB state, over ${RUNS} random histories`,
     async () => {
-      let run = 0;
-      await fc.assert(
-        fc.asyncProperty(historyArbitrary, fc.integer(), async (generated, seed) => {
-          run++;
-          const history: History = { ...generated, tables: generated.tables.map((t) => ({ ...t, name: `c${run}-${t.name}` })) };
-          const { records, finalState, touched } = emitRecords(history);
-          const poison = poisonFor(run);
-          for (const delivery of planDeliveries(records, poison, seed)) {
-            const response = await send(h, delivery);
-            expect(response.status, await response.clone().text()).toBe(200);
-          }
-          for (const [t, table] of history.tables.entries()) {
-            if (touched[t]!.size === 0) continue;
-            const name = table.name.toLowerCase().replace(/[^a-z0-9_]/g, '_');
-            const keyNames = table.keys.map((k) => k.name);
-            const live = [...finalState[t]!.values()].filter((item) => fitsKey(Object.fromEntries(keyNames.map((k) => [k, item[k]!]))));
-            // No user table while no item with a key it can hold was ever written.
-            const exists = await h.tableExists(name);
-            const rows = exists ? await userRows(h, name) : [];
-            expect(rows.length, `${name}: one row per live item`).toBe(live.length);
-            const byPk = new Map(rows.map((r) => [expectedPk(pkItem(r.pk, table.keys)), r]));
-            for (const item of live) {
-              const keys = Object.fromEntries(keyNames.map((k) => [k, item[k]!]));
-              const row = byPk.get(expectedPk(keys));
-              expect(row, `${name}: row ${expectedPk(keys)}`).toBeDefined();
-              const rest = Object.fromEntries(Object.entries(item).filter(([k]) => !keyNames.includes(k)));
-              expect(attributesMismatch(rest, row!.attributes, `${name} ${expectedPk(keys)}`)).toBeNull();
-            }
-            if (exists) await h.dropTable(name);
-            await h.dropTable(`${name}__cdc_state`);
-          }
-          const letters = await h.deadLetters();
-          for (const p of poison)
-            expect(
-              letters.some((l) => l.payload.includes(p)),
-              `dead letter for ${p}`,
-            ).toBe(true);
-        }),
-        { numRuns: RUNS },
-      );
+      await assertConverges(h, RUNS, 'c', async ({ name, table, finalState }) => {
+        const keyNames = table.keys.map((k) => k.name);
+        const live = [...finalState.values()].filter((item) => fitsKey(Object.fromEntries(keyNames.map((k) => [k, item[k]!]))));
+        // A user table exists once an item with a key it can hold was written.
+        const exists = await h.tableExists(name);
+        const rows = exists ? await userRows(h, name) : [];
+        expect(rows.length, `${name}: one row per live item`).toBe(live.length);
+        const byPk = new Map(rows.map((r) => [expectedPk(pkItem(r.pk, table.keys)), r]));
+        for (const item of live) {
+          const pk = expectedPk(Object.fromEntries(keyNames.map((k) => [k, item[k]!])));
+          const row = byPk.get(pk);
+          expect(row, `${name}: row ${pk}`).toBeDefined();
+          const rest = Object.fromEntries(Object.entries(item).filter(([k]) => !keyNames.includes(k)));
+          expect(attributesMismatch(rest, row!.attributes, `${name} ${pk}`)).toBeNull();
+        }
+        if (exists) await h.dropTable(name);
+        await h.dropTable(`${name}__cdc_state`);
+      });
     },
     timeoutFor(target),
   );
