@@ -208,6 +208,16 @@ describeTargets('the commons-codec layout on', crateDbTargets, { LAYOUT: 'common
     expect((await codecRows(h, 'codec_purge')).map((r) => r.pk.id)).toEqual(['later', 'live']);
   });
 
+  it('dead-letters the items of a table whose key attribute CrateDB cannot name a column (sort.key)', async () => {
+    const dotted = {
+      ...kinesisRecord({ table: 'codec-dotted', id: 'x', micros: 1_000 }),
+      dynamodb: { ApproximateCreationDateTime: 1_000, Keys: { 'sort.key': { S: 'a' } }, NewImage: { 'sort.key': { S: 'a' } } },
+    };
+    expect(await post([dotted])).toMatchObject({ deadLettered: 1 });
+    expect(await h.tableExists('codec_dotted')).toBe(false);
+    expect((await h.deadLetters()).filter((l) => /"sort\.key" cannot be a CrateDB column name/.test(l.error))).toHaveLength(1);
+  });
+
   it('creates the user table again when it was dropped while the service runs', async () => {
     await post([kinesisRecord({ table: 'codec-dropped', id: 'a', micros: 1_000 })]);
     await h.dropTable('codec_dropped');
