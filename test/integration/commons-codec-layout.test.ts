@@ -283,3 +283,14 @@ describeTargets('the commons-codec layout on', crateDbTargets, { LAYOUT: 'common
     expect((await codecRows(h, 'codec_slow', 'pk, data, version')).find((r) => r.pk.id === 'v')).toEqual({ pk: { id: 'v' }, data: { v: 2 }, version: 5_000 });
   });
 });
+
+describeTargets('the commons-codec layout with COLUMN_MAP on', crateDbTargets, { LAYOUT: 'commons-codec', COLUMN_MAP: 'examples/column-map.yaml' }, (h) => {
+  it("the user table carries the map's typed columns beside pk, data and aux, under the same gate", async () => {
+    await deliver(h, seedRecords());
+    await deliver(h, [reading('MODIFY', 'qux', 1_000, 1)]);
+    const rows = await h.query<Record<string, unknown>>('SELECT pk, device, reading_time, temperature, humidity FROM "table_testdrive"');
+    expect(rows.map((r) => JSON.parse(stringify(r)!))).toEqual([
+      { pk: { device: 'qux', ...KEY }, device: 'qux', reading_time: Date.parse('2024-07-12T01:17:42Z'), temperature: 42.42, humidity: 84.84 },
+    ]);
+  });
+});
