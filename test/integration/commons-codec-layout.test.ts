@@ -2,9 +2,14 @@ import { stringify } from 'lossless-json';
 import { expect, it } from 'vitest';
 import { fixture, seedRecords } from '../support/fixtures.js';
 import { firehoseBody, firehoseRequest } from '../support/firehose.js';
+import { CommonsCodecTables } from '../../src/sink/cratedb/commons-codec-tables.js';
+import { CrateDbClient } from '../../src/sink/cratedb/cratedb-client.js';
+import { parseCrateDbUrl } from '../../src/sink/cratedb/cratedb-url.js';
+import type { RowOutcome } from '../../src/sink/sink.js';
 import { candidateNames } from '../../src/translate/target-name.js';
+import type { RowWrite } from '../../src/translate/write-batch.js';
 import { readJson } from '../support/read-json.js';
-import { kinesisRecord, recordsRequest } from '../support/records.js';
+import { keysOnlyRecord, kinesisRecord, recordsRequest } from '../support/records.js';
 import { crateDbTargets, describeTargets, type Harness } from '../support/sinks.js';
 
 // LAYOUT=commons-codec on the stand-in and, where CRATEDB_URL is set, a real CrateDB: the user's
@@ -166,14 +171,7 @@ describeTargets('the commons-codec layout on', crateDbTargets, { LAYOUT: 'common
 
   it('keeps the change log, projects the stored item for a keys-only change, and counts outcomes', async () => {
     expect(await post([kinesisRecord({ table: 'codec-items', id: 'k', micros: 30_000, attributes: { full: { S: 'yes' } } })])).toMatchObject({ applied: 1 });
-    const keysOnly = {
-      eventID: 'keys-only-1',
-      eventName: 'MODIFY',
-      eventVersion: '1.1',
-      eventSource: 'aws:dynamodb',
-      eventSourceARN: 'arn:aws:dynamodb:us-east-1:111122223333:table/codec-items/stream/2024-01-01T00:00:00.000',
-      dynamodb: { ApproximateCreationDateTime: 1, Keys: { id: { S: 'k' } }, SequenceNumber: '100', StreamViewType: 'KEYS_ONLY' },
-    };
+    const keysOnly = keysOnlyRecord('codec-items', 'k', 'keys-only-1');
     expect(await post([keysOnly])).toMatchObject({ applied: 1 });
     expect(await codecRows(h, 'codec_items', 'pk, data, aux, event_id')).toEqual([
       { pk: { id: 'k' }, data: { full: 'yes' }, aux: {}, event_id: 'keys-only-1' },
@@ -210,10 +208,89 @@ describeTargets('the commons-codec layout on', crateDbTargets, { LAYOUT: 'common
     expect((await codecRows(h, 'codec_purge')).map((r) => r.pk.id)).toEqual(['later', 'live']);
   });
 
+  it('dead-letters the items of a table whose key attribute CrateDB cannot name a column (sort.key)', async () => {
+    const dotted = {
+      ...kinesisRecord({ table: 'codec-dotted', id: 'x', micros: 1_000 }),
+      dynamodb: { ApproximateCreationDateTime: 1_000, Keys: { 'sort.key': { S: 'a' } }, NewImage: { 'sort.key': { S: 'a' } } },
+    };
+    expect(await post([dotted])).toMatchObject({ deadLettered: 1 });
+    expect(await h.tableExists('codec_dotted')).toBe(false);
+    expect((await h.deadLetters()).filter((l) => /"sort\.key" cannot be a CrateDB column name/.test(l.error))).toHaveLength(1);
+  });
+
   it('creates the user table again when it was dropped while the service runs', async () => {
     await post([kinesisRecord({ table: 'codec-dropped', id: 'a', micros: 1_000 })]);
     await h.dropTable('codec_dropped');
     await post([kinesisRecord({ table: 'codec-dropped', id: 'b', micros: 2_000 })]);
     expect((await codecRows(h, 'codec_dropped')).map((r) => r.pk.id)).toEqual(['b']);
+  });
+
+  /** A writer that passed the gate with `row` before a newer change came, and projects only now. */
+  const slowWriter = async (row: Omit<RowWrite, 'recordIndex' | 'ttl' | 'keysOnly' | 'sequence'>) => {
+    const client = new CrateDbClient({ target: parseCrateDbUrl(h.config.sink.url!), connections: 1, timeoutMs: 30_000 });
+    const slow = new CommonsCodecTables(
+      client,
+      { schema: h.schema, tableSettings: { shards: null, replicas: null }, maxRowsPerStatement: 100, maxBytesPerStatement: 1 << 20, maxDataColumns: 900 },
+      {
+        ensure: (_key, create) => create().then(() => undefined),
+        createTable: (stmt) => client.execute(stmt).then(() => undefined),
+        recreateOnMissing: (_key, _create, run) => run(),
+      },
+    );
+    const table = row.sourceTable.replaceAll('-', '_');
+    const write = { recordIndex: 0, ttl: false, keysOnly: false, sequence: null, ...row };
+    const outcomes: RowOutcome[] = [{ outcome: 'applied' }];
+    await slow.project({ table, columns: [], rows: [write], changes: [] }, outcomes, 'slow', []);
+    await client.close();
+    return outcomes[0];
+  };
+
+  it('a slow writer: an older insert projected after the newer delete is taken back by its re-read of the state', async () => {
+    await post([kinesisRecord({ table: 'codec-slow', id: 's', micros: 1_000 }), kinesisRecord({ table: 'codec-slow', id: 'other', micros: 1_000 })]);
+    await post([kinesisRecord({ table: 'codec-slow', id: 's', eventName: 'REMOVE', micros: 2_000 })]);
+    const sent = h.requests!.length;
+    const insert = {
+      pk: '{"id":"s"}',
+      data: '{"id":"s","late":true}',
+      deleted: false,
+      version: 1_000,
+      eventId: 's-1000',
+      eventName: 'INSERT',
+      sourceTable: 'codec-slow',
+    };
+    expect(await slowWriter(insert)).toEqual({ outcome: 'applied' });
+    // It did write the row, then removed it once the state showed the tombstone.
+    const writes = h
+      .requests!.slice(sent)
+      .map((r) => /^(INSERT INTO|DELETE FROM) \S+"codec_slow"/.exec(r.stmt)?.[1])
+      .filter(Boolean);
+    expect(writes).toEqual(['INSERT INTO', 'DELETE FROM']);
+    expect((await codecRows(h, 'codec_slow')).map((r) => r.pk.id)).toEqual(['other']);
+  });
+
+  it('a slow writer: an older version after a newer one leaves the newer in the table', async () => {
+    await post([kinesisRecord({ table: 'codec-slow', id: 'v', micros: 5_000, attributes: { v: { N: '2' } } })]);
+    const older = {
+      pk: '{"id":"v"}',
+      data: '{"id":"v","v":1}',
+      deleted: false,
+      version: 4_000,
+      eventId: 'v-4000',
+      eventName: 'MODIFY',
+      sourceTable: 'codec-slow',
+    };
+    await slowWriter(older);
+    expect((await codecRows(h, 'codec_slow', 'pk, data, version')).find((r) => r.pk.id === 'v')).toEqual({ pk: { id: 'v' }, data: { v: 2 }, version: 5_000 });
+  });
+});
+
+describeTargets('the commons-codec layout with COLUMN_MAP on', crateDbTargets, { LAYOUT: 'commons-codec', COLUMN_MAP: 'examples/column-map.yaml' }, (h) => {
+  it("the user table carries the map's typed columns beside pk, data and aux, under the same gate", async () => {
+    await deliver(h, seedRecords());
+    await deliver(h, [reading('MODIFY', 'qux', 1_000, 1)]);
+    const rows = await h.query<Record<string, unknown>>('SELECT pk, device, reading_time, temperature, humidity FROM "table_testdrive"');
+    expect(rows.map((r) => JSON.parse(stringify(r)!))).toEqual([
+      { pk: { device: 'qux', ...KEY }, device: 'qux', reading_time: Date.parse('2024-07-12T01:17:42Z'), temperature: 42.42, humidity: 84.84 },
+    ]);
   });
 });

@@ -1,11 +1,9 @@
-import fc from 'fast-check';
 import { parse as parseLossless } from 'lossless-json';
 import { expect, it } from 'vitest';
-import { planDeliveries, type PlannedDelivery } from '../support/delivery-plan.js';
-import { emitRecords, expectedPk, historyArbitrary, mapMismatch, type History } from '../support/dynamo-model.js';
-import { ACCESS_KEY, encodeRecord, firehoseBody, firehoseRequest } from '../support/firehose.js';
+import { expectedPk, mapMismatch } from '../support/dynamo-model.js';
+import { assertConverges } from '../support/convergence-deliveries.js';
 import { reassemble } from '../support/reassemble.js';
-import { describeTargets, sinkTargets, type Harness, type SinkTarget } from '../support/sinks.js';
+import { describeTargets, sinkTargets, type SinkTarget } from '../support/sinks.js';
 
 // The acceptance bar is 200 histories per database per run; PROPERTY_RUNS raises it for soak runs.
 const RUNS = Math.max(200, Number(process.env.PROPERTY_RUNS ?? 0));
@@ -13,72 +11,31 @@ const RUNS = Math.max(200, Number(process.env.PROPERTY_RUNS ?? 0));
 // proportion; soak runs get time in proportion too.
 const timeoutFor = (target: SinkTarget) => Math.max(60_000, RUNS * 250) * target.timeScale;
 
-function poisonFor(run: number): string[] {
-  return [
-    `bm90IGJhc2U2NA==!${run}`, // not base64
-    encodeRecord(`hello ${run}`), // not JSON
-    encodeRecord({ eventName: 'UPSERT', eventID: `poison-${run}`, tableName: 't', dynamodb: { Keys: { id: { S: 'x' } } } }),
-    encodeRecord({ eventName: 'INSERT', eventID: `nokeys-${run}`, tableName: 't', dynamodb: { ApproximateCreationDateTime: 1, NewImage: { id: { S: 'x' } } } }),
-  ];
-}
-
-async function send(h: Harness, delivery: PlannedDelivery): Promise<Response> {
-  if (delivery.endpoint === '/firehose') return h.app.request(firehoseRequest(firehoseBody(delivery.records), { gzip: delivery.gzip }));
-  const body = delivery.gzip ? delivery.records.map((r) => JSON.stringify(r)).join('\n') : JSON.stringify(delivery.records);
-  return h.app.request('/records', {
-    method: 'POST',
-    headers: { authorization: `Bearer ${ACCESS_KEY}`, 'content-type': delivery.gzip ? 'application/x-ndjson' : 'application/json' },
-    body,
-  });
-}
-
 // The live CrateDB target runs only where CRATEDB_URL is set (npm run test:cratedb).
 describeTargets('convergence into', sinkTargets, {}, (h, target) => {
   it(
     `every target table equals the final DynamoDB state, over ${RUNS} random histories`,
     async () => {
-      let run = 0;
-      await fc.assert(
-        fc.asyncProperty(historyArbitrary, fc.integer(), async (generated, seed) => {
-          run++;
-          const history: History = { ...generated, tables: generated.tables.map((t) => ({ ...t, name: `r${run}-${t.name}` })) };
-          const { records, finalState, touched } = emitRecords(history);
-          const poison = poisonFor(run);
-          for (const delivery of planDeliveries(records, poison, seed)) {
-            const response = await send(h, delivery);
-            expect(response.status, await response.clone().text()).toBe(200);
+      await assertConverges(h, RUNS, 'r', async ({ name, table, finalState, touched }) => {
+        const rows = await h.rows(name);
+        expect(rows.length, `${name}: one row per key ever written`).toBe(touched.size);
+        const byPk = new Map(rows.map((r) => [r.pk, r]));
+        for (const pk of touched) {
+          const row = byPk.get(pk);
+          expect(row, `${name}: row ${pk}`).toBeDefined();
+          const item = finalState.get(pk);
+          if (item === undefined) {
+            expect(row!.deleted, `${name} ${pk} is deleted in DynamoDB`).toBe(true);
+          } else {
+            expect(row!.deleted, `${name} ${pk} is live in DynamoDB`).toBe(false);
+            expect(expectedPk(Object.fromEntries(table.keys.map((k) => [k.name, item[k.name]!]))), 'pk contract').toBe(pk);
+            expect(mapMismatch(item, parseLossless(row!.item)), `${name} ${pk}`).toBeNull();
+            // What `data` holds plus what `aux` kept aside (CrateDB) is the whole item.
+            expect(mapMismatch(item, reassemble(row!.data, row!.aux)), `${name} ${pk} data+aux`).toBeNull();
           }
-          for (const [t, table] of history.tables.entries()) {
-            if (touched[t]!.size === 0) continue;
-            const name = table.name.toLowerCase().replace(/[^a-z0-9_]/g, '_');
-            const rows = await h.rows(name);
-            expect(rows.length, `${name}: one row per key ever written`).toBe(touched[t]!.size);
-            const byPk = new Map(rows.map((r) => [r.pk, r]));
-            for (const pk of touched[t]!) {
-              const row = byPk.get(pk);
-              expect(row, `${name}: row ${pk}`).toBeDefined();
-              const item = finalState[t]!.get(pk);
-              if (item === undefined) {
-                expect(row!.deleted, `${name} ${pk} is deleted in DynamoDB`).toBe(true);
-              } else {
-                expect(row!.deleted, `${name} ${pk} is live in DynamoDB`).toBe(false);
-                expect(expectedPk(Object.fromEntries(table.keys.map((k) => [k.name, item[k.name]!]))), 'pk contract').toBe(pk);
-                expect(mapMismatch(item, parseLossless(row!.item)), `${name} ${pk}`).toBeNull();
-                // What `data` holds plus what `aux` kept aside (CrateDB) is the whole item.
-                expect(mapMismatch(item, reassemble(row!.data, row!.aux)), `${name} ${pk} data+aux`).toBeNull();
-              }
-            }
-            await h.dropTable(name);
-          }
-          const letters = await h.deadLetters();
-          for (const p of poison)
-            expect(
-              letters.some((l) => l.payload.includes(p)),
-              `dead letter for ${p}`,
-            ).toBe(true);
-        }),
-        { numRuns: RUNS },
-      );
+        }
+        await h.dropTable(name);
+      });
     },
     timeoutFor(target),
   );

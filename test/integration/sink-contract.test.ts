@@ -3,7 +3,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { readJson } from '../support/read-json.js';
 import { firehoseBody, firehoseRequest } from '../support/firehose.js';
-import { kinesisRecord, recordsRequest } from '../support/records.js';
+import { keysOnlyRecord, kinesisRecord, recordsRequest } from '../support/records.js';
 import { createHarness, describeTargets, postgresUrl, sinkTargets } from '../support/sinks.js';
 
 // One contract, run against every sink: what README promises about the tables.
@@ -95,14 +95,7 @@ describeTargets('sink contract:', sinkTargets, { CHANGE_LOG: 'true' }, (h) => {
 
   it('keeps the stored item when a keys-only stream reports a change', async () => {
     await post([kinesisRecord({ id: 'k', micros: 30_000, attributes: { full: { S: 'yes' } } })]);
-    const keysOnly = {
-      eventID: 'keys-only-1',
-      eventName: 'MODIFY',
-      eventVersion: '1.1',
-      eventSource: 'aws:dynamodb',
-      eventSourceARN: 'arn:aws:dynamodb:us-east-1:111122223333:table/contract-items/stream/2024-01-01T00:00:00.000',
-      dynamodb: { ApproximateCreationDateTime: 1, Keys: { id: { S: 'k' } }, SequenceNumber: '100', StreamViewType: 'KEYS_ONLY' },
-    };
+    const keysOnly = keysOnlyRecord('contract-items', 'k', 'keys-only-1');
     // A Streams timestamp of 1 s is 1,000,000 µs: newer than the 30,000 µs insert.
     expect(await post([keysOnly])).toMatchObject({ applied: 1 });
     expect(await row('contract_items', 'k')).toMatchObject({ data: '{"full":"yes","id":"k"}', keys_only: true, event_id: 'keys-only-1' });

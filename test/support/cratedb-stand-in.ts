@@ -36,7 +36,8 @@ import { isLosslessNumber, parse } from 'lossless-json';
  *   syntax errors are `ParsingException` (4000); a missing privilege is HTTP 401
  *   with 4011; a wrong user is a plain-text 401;
  * - a primary key of sub-columns of `pk` OBJECT(STRICT) (commons-codec's tables): ON CONFLICT names
- *   each (`pk['device']`; `("pk")` fails the request: 400, 4000), information_schema lists them as `pk['device']`; a DELETE by key alone
+ *   each (`pk['device']`; `("pk")` fails the request: 400, 4000), a key named with `.`, `[`, `]`,
+ *   tab, CR or LF is refused (4008), information_schema lists them as `pk['device']`; a DELETE by key alone
  *   sees every write at once (a bulk one of a row not there fails it: -2, 40411), one with any
  *   other condition only refreshed rows.
  * Faults can be injected, and every request is recorded.
@@ -201,6 +202,9 @@ export class CrateDbStandIn {
     if (/FROM sys\.shards/.test(stmt)) return { cols: ['state'], rows: [['STARTED']], rowcount: 1 };
     if (/^ALTER TABLE [\s\S]*ADD COLUMN IF NOT EXISTS/.test(stmt)) {
       throw new CrateError(400, 4000, "ParsingException[line 1:36: mismatched input 'IF' expecting {…}]");
+    }
+    for (const [, name] of /OBJECT\(STRICT\) AS \(/.test(stmt) ? stmt.matchAll(/"((?:[^"]|"")+)" \w+ PRIMARY KEY/g) : []) {
+      if (/[.[\]\t\r\n]/.test(name!)) throw rowError(4008, `InvalidColumnNameException["${name}" is not a valid column name]`);
     }
     if (/^CREATE TABLE/.test(stmt)) {
       const schema = /"((?:[^"]|"")+)"\./.exec(stmt)![1]!.replaceAll('""', '"');

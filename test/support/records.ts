@@ -40,3 +40,15 @@ export function kinesisRecord(options: {
     eventSource: 'aws:dynamodb',
   };
 }
+
+/** A DynamoDB Streams MODIFY from a KEYS_ONLY stream (no image), of `table`, 1 s after the epoch. */
+export function keysOnlyRecord(table: string, id: string, eventId: string): Record<string, unknown> {
+  return {
+    eventID: eventId,
+    eventName: 'MODIFY',
+    eventVersion: '1.1',
+    eventSource: 'aws:dynamodb',
+    eventSourceARN: `arn:aws:dynamodb:us-east-1:111122223333:table/${table}/stream/2024-01-01T00:00:00.000`,
+    dynamodb: { ApproximateCreationDateTime: 1, Keys: { id: { S: id } }, SequenceNumber: '100', StreamViewType: 'KEYS_ONLY' },
+  };
+}

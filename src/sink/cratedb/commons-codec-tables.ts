@@ -11,7 +11,7 @@ import { columnTypesFrom } from './column-types.js';
 import { keyColumnsOf, projectCodecAllToAux, projectCodecItem, type CodecProjection, type CodecResult, type KeyColumn } from './commons-codec-layout.js';
 import * as codec from './commons-codec-statements.js';
 import { quoteLiteral } from './identifiers.js';
-import { parseItem, type ColumnTypes } from './project-item.js';
+import { INVALID_KEY, parseItem, type ColumnTypes } from './project-item.js';
 import * as sql from './statements.js';
 import { crateColumnValues } from './typed-columns.js';
 import { paddedSeq } from './version-gate.js';
@@ -82,14 +82,22 @@ export class CommonsCodecTables {
   async project(table: TableWrite, outcomes: RowOutcome[], requestId: string, failed: DeadLetter[]): Promise<Record<string, number>> {
     const diverted: Record<string, number> = {};
     let targets = table.rows.flatMap((row, index): Target[] => {
-      const outcome = outcomes[index]!.outcome;
-      return (outcome === 'applied' || outcome === 'duplicate') && !row.keysOnly ? [targetOf(row, index, table.columns)] : [];
+      return projected(outcomes[index]!) && !row.keysOnly ? [targetOf(row, index, table.columns)] : [];
     });
     // A keys-only change keeps the stored item: projected from the state table.
-    const keysOnly = table.rows.flatMap((row, index) => (row.keysOnly && outcomes[index]!.outcome !== 'stale' ? [{ row, index }] : []));
+    const keysOnly = table.rows.flatMap((row, index) => (row.keysOnly && projected(outcomes[index]!) ? [{ row, index }] : []));
     if (targets.length === 0 && keysOnly.length === 0) return diverted;
     const first = targets[0]?.row ?? keysOnly[0]!.row;
-    await this.ensureUserTable(table.table, keyColumnsOf(parseItem(first.pk)), table.columns);
+    const keys = keyColumnsOf(parseItem(first.pk));
+    // CrateDB refuses such a key sub-column (4008, as for `data`): the table cannot be laid out so.
+    const invalid = keys.find((k) => INVALID_KEY.test(k.name));
+    if (invalid) {
+      const message = `the key attribute ${JSON.stringify(invalid.name)} cannot be a CrateDB column name (., [, ], tab, CR, LF): LAYOUT=commons-codec cannot hold this table`;
+      for (const target of targets) if (!target.deleted) deadLetter(target, message, outcomes, requestId, failed);
+      for (const { row, index } of keysOnly) deadLetter(targetOf(row, index, []), message, outcomes, requestId, failed);
+      return diverted;
+    }
+    await this.ensureUserTable(table.table, keys, table.columns);
     if (keysOnly.length > 0) targets.push(...(await this.readState(table, keysOnly)));
     // The last projection of each row of the delivery: its values in `aux` are counted once.
     const written = new Map<number, CodecProjection>();
@@ -312,6 +320,11 @@ export class CommonsCodecTables {
 /** A table of the user's name that cannot be a commons-codec table. */
 export class CommonsCodecTableError extends Error {
   readonly code = 'COMMONS_CODEC_TABLE';
+}
+
+/** The state took the change (or already held it): the user table is to show it. */
+function projected({ outcome }: RowOutcome): boolean {
+  return outcome === 'applied' || outcome === 'duplicate';
 }
 
 function targetOf(row: RowWrite, index: number, columns: readonly ColumnSpec[]): Target {

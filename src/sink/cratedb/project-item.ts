@@ -60,7 +60,7 @@ const UNFIT: Record<string, { reason: DiversionReason; like: string }> = {
 };
 
 // CrateDB refuses these in object keys (CONTEXT.md §3); `]` would also break its column paths.
-const INVALID_KEY = /[.[\]\t\r\n]/;
+export const INVALID_KEY = /[.[\]\t\r\n]/;
 // CrateDB 6.4.3 cannot read a row back by key once an upsert has set null under a name holding a
 // character outside the BMP (an emoji): 5000, Invalid UTF-8 (observed). Such a null stays in aux.
 const OUTSIDE_BMP = /[\uD800-\uDFFF]/;
