@@ -204,10 +204,16 @@ function scalarOf(value: unknown): { type: string; json: string } | null {
  * created as DOUBLE, never BIGINT (which would later truncate 1.5 to 1 silently).
  */
 function doubleOf(value: LosslessNumber): { type: string; json: string } {
+  if (!isExactDouble(value)) return { type: 'number_precision', json: '' };
   const double = Number(value.value);
-  if (!Number.isFinite(double) || !sameDecimal(String(double), value.value)) return { type: 'number_precision', json: '' };
   const text = String(double);
   return { type: 'double', json: /[.e]/.test(text) ? text : `${text}.0` };
+}
+
+/** Whether a double holds the number exactly: its shortest decimal is the number's. */
+export function isExactDouble(value: LosslessNumber): boolean {
+  const double = Number(value.value);
+  return Number.isFinite(double) && sameDecimal(String(double), value.value);
 }
 
 function sameDecimal(shortest: string, exact: string): boolean {
