@@ -5,7 +5,8 @@ import { openTarget, type Target } from '../sink/create-sink.js';
 import { EmbeddedDatabaseError } from '../sink/pglite/data-dir-lock.js';
 
 /**
- * How every way in starts (src/main.ts, src/lambda.ts, src/backfill-main.ts, src/consume-main.ts):
+ * How every way in starts (src/main.ts, src/lambda.ts, src/backfill-main.ts, src/consume-main.ts,
+ * src/rematerialize-main.ts):
  * the environment's configuration, or every problem with it at once; then the logger, which
  * never writes the access keys or the database password; then the sink.
  */

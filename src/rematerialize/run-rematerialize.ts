@@ -86,7 +86,7 @@ export async function runRematerialize(options: RematerializeOptions): Promise<R
   } catch (error) {
     return fail(sinkFailed(`preparing ${table}`, error));
   }
-  if (rewrite === null) return fail(new RematerializeError('NO_TABLE', `there is no table ${table} in the target schema`));
+  if (rewrite === null) return fail(new RematerializeError('NO_TABLE', `the target schema has no table ${table} written by this service`));
   const save = async (): Promise<RematerializeError | null> => {
     try {
       await saveRewriteState(options.statePath, state);

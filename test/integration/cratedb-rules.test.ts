@@ -306,6 +306,37 @@ for (const target of targets) {
       );
     });
 
+    it('an OBJECT(IGNORED) column keeps a 64-bit integer, turns other numbers into doubles, and refuses the row for an integer beyond 64 bits (5000)', async () => {
+      const { name } = await table();
+      const shape: ColumnSpec[] = [{ name: 'shape', path: ['shape'], type: 'object', from: null }];
+      expect((await run(sql.addTypedColumns(t.schema, name, shape))).status).toBe(200);
+      const row = (pk: string, value: string) => `[${JSON.stringify(pk)},{},[],"{}",false,1,"","e","INSERT",false,false,"src",1,1,${value}]`;
+      const answer = await post(
+        t.origin,
+        t.auth,
+        `{"stmt":${JSON.stringify(sql.insertRows(t.schema, name, shape))},"bulk_args":[${[
+          // 2^63 - 1 came back exactly from CrateDB 6.4.3; JSON.parse here cannot tell, so a smaller one.
+          row('long', '{"n":9223372036854775807,"m":12}'),
+          row('decimal', '{"n":1234567890.1234567890123456789,"small":1e-56}'),
+          row('beyond', '{"n":9223372036854775808}'),
+        ].join(',')}]}`,
+      );
+      expect((answer.body as { results: unknown[] }).results).toMatchObject([
+        { rowcount: 1 },
+        { rowcount: 1 },
+        { rowcount: -2, error: { code: 5000, message: 'UncheckedIOException[java.io.IOException: can not write type [class java.math.BigInteger]]' } },
+      ]);
+      const stored = (await run(sql.selectByKeys(t.schema, name, ['pk', 'shape'], ['long', 'decimal']), [])).body as {
+        rows: [string, Record<string, number>][];
+      };
+      expect(new Map(stored.rows)).toEqual(
+        new Map([
+          ['long', { n: expect.any(Number), m: 12 }],
+          ['decimal', { n: 1234567890.1234567, small: 1e-56 }],
+        ]),
+      );
+    });
+
     it('refuses a statement over 262,144 characters (statement_max_length), and takes one just under', async () => {
       const { name } = await table();
       const keys = (n: number) => Array.from({ length: n }, (_, i) => `{"id":"${String(i).padStart(50, '0')}"}`);

@@ -33,6 +33,8 @@ export interface ConvergedTable {
   /** Final state: pk → item. */
   readonly finalState: Map<string, Item>;
   readonly touched: Set<string>;
+  /** The keys a run could write to this table (a tombstone's columns come from its key). */
+  readonly keyPool: readonly Item[];
 }
 
 /**
@@ -55,7 +57,7 @@ export async function assertConverges(h: Harness, runs: number, prefix: string, 
       for (const [t, table] of history.tables.entries()) {
         if (touched[t]!.size === 0) continue;
         const name = table.name.toLowerCase().replace(/[^a-z0-9_]/g, '_');
-        await check({ name, table, finalState: finalState[t]!, touched: touched[t]! });
+        await check({ name, table, finalState: finalState[t]!, touched: touched[t]!, keyPool: history.keyPools[t]! });
       }
       const letters = await h.deadLetters();
       for (const p of poison)

@@ -19,7 +19,9 @@ import { isLosslessNumber, parse } from 'lossless-json';
  * - per-row refusals (-2 with an error): a key with `.` (4008), a list of mixed types (5000,
  *   ClassCastException), an integer beyond 64 bits (4000), a text over 32,766 UTF-8 bytes in an
  *   indexed column (4000, immense term; not in a `TEXT INDEX OFF` or `OBJECT(IGNORED)` column),
- *   either end of the 64-bit range in a BIGINT column (4000, exceeds allowed range);
+ *   either end of the 64-bit range in a BIGINT column (4000, exceeds allowed range), an integer
+ *   beyond 64 bits in an OBJECT(IGNORED) column (5000, can not write type BigInteger; its other
+ *   numbers are stored as doubles);
  * - ALTER TABLE has no `ADD COLUMN IF NOT EXISTS` (ParsingException);
  * - a NUMERIC(38, 10) value with more than 28 integer digits fails the whole request (400,
  *   `Cannot cast value`); one with more fraction digits is rounded silently (as PostgreSQL does);
@@ -277,8 +279,10 @@ export class CrateDbStandIn {
         }
         for (const [c, value] of row.entries()) {
           const column = columns[c];
-          if (declared.get(column ?? '') === 'bigint') checkBigint(value);
-          if (declared.get(column ?? '') !== 'unindexed') checkIndexable(column, value);
+          const kind = declared.get(column ?? '');
+          if (kind === 'bigint') checkBigint(value);
+          if (kind === 'ignored') checkIgnoredNumbers(value);
+          if (kind !== 'unindexed' && kind !== 'ignored') checkIndexable(column, value);
         }
         if (/"_seq_no" = \?/.test(stmt)) {
           results.push(await this.writeUnchanged(pg, row, /^UPDATE/.test(stmt) ? `${target![1]}.${target![2]}` : null));
@@ -353,7 +357,8 @@ export class CrateDbStandIn {
     let declared = this.declared.get(key);
     if (!declared) this.declared.set(key, (declared = new Map()));
     for (const [, name, type] of stmt.matchAll(/"((?:[^"]|"")+)" (TEXT INDEX OFF|ARRAY\(OBJECT\(IGNORED\)\)|OBJECT\(IGNORED\)|BIGINT|NUMERIC)/g)) {
-      declared.set(name!.replaceAll('""', '"'), type === 'BIGINT' ? 'bigint' : type === 'NUMERIC' ? 'numeric' : 'unindexed');
+      const kind = type === 'BIGINT' ? 'bigint' : type === 'NUMERIC' ? 'numeric' : type === 'OBJECT(IGNORED)' ? 'ignored' : 'unindexed';
+      declared.set(name!.replaceAll('""', '"'), kind);
     }
   }
 
@@ -364,7 +369,8 @@ export class CrateDbStandIn {
   }
 }
 
-type Declared = 'unindexed' | 'bigint' | 'numeric';
+/** `ignored`: an OBJECT(IGNORED) column (not indexed either). */
+type Declared = 'unindexed' | 'ignored' | 'bigint' | 'numeric';
 
 /** CrateDB 6.4.3's BIGINT refuses both ends of the 64-bit range, as a number or a string. */
 function checkBigint(value: unknown): void {
@@ -372,6 +378,15 @@ function checkBigint(value: unknown): void {
   if (text === null || !/^-?\d+$/.test(text)) return;
   const n = BigInt(text);
   if (n >= INT64_MAX || n <= -INT64_MAX - 1n) throw rowError(4000, `SQLParseException[Value ${text} exceeds allowed range for column of type bigint]`);
+}
+
+/** OBJECT(IGNORED) stores numbers as longs or doubles (as `plain` does here): an integer beyond 64 bits refuses the row. */
+function checkIgnoredNumbers(value: unknown): void {
+  if (isLosslessNumber(value) && /^-?\d+$/.test(value.value) && (BigInt(value.value) > INT64_MAX || BigInt(value.value) < -INT64_MAX - 1n)) {
+    throw rowError(5000, 'UncheckedIOException[java.io.IOException: can not write type [class java.math.BigInteger]]');
+  }
+  if (Array.isArray(value)) value.forEach(checkIgnoredNumbers);
+  else if (isPlainObject(value)) Object.values(value).forEach(checkIgnoredNumbers);
 }
 
 /** NUMERIC(38, 10) holds 28 integer digits: more fails the whole request (fractions are rounded). */

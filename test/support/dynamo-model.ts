@@ -83,7 +83,8 @@ const keyValue = (type: KeyType): fc.Arbitrary<Value> =>
       ? canonicalNumber.map((N) => ({ N }))
       : bytes.filter((b) => b.length > 0).map((B) => ({ B }));
 
-const TABLE_NAMES = ['table-testdrive', 'Orders.2024', 'sensor_readings', 'UPPER-case'];
+/** The source tables a history may write to. */
+export const TABLE_NAMES = ['table-testdrive', 'Orders.2024', 'sensor_readings', 'UPPER-case'];
 
 const tableSpec = (name: string): fc.Arbitrary<TableSpec> =>
   fc

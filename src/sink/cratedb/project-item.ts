@@ -210,10 +210,16 @@ function doubleOf(value: LosslessNumber): { type: string; json: string } {
 
 /** A number as the JSON text of a double (`42.0`), or null when a double cannot hold it exactly. */
 export function doubleJson(value: LosslessNumber): string | null {
+  if (!isExactDouble(value)) return null;
   const double = Number(value.value);
-  if (!Number.isFinite(double) || !sameDecimal(String(double), value.value)) return null;
   const text = String(double);
   return /[.e]/.test(text) ? text : `${text}.0`;
+}
+
+/** Whether a double holds the number exactly: its shortest decimal is the number's. */
+export function isExactDouble(value: LosslessNumber): boolean {
+  const double = Number(value.value);
+  return Number.isFinite(double) && sameDecimal(String(double), value.value);
 }
 
 function sameDecimal(shortest: string, exact: string): boolean {

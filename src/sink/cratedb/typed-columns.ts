@@ -1,6 +1,7 @@
 import type { ColumnSpec, ColumnType } from '../../config/column-map.js';
 import type { ColumnValue } from '../../translate/typed-columns.js';
-import { MAX_INDEXED_TEXT_BYTES } from './project-item.js';
+import { isLosslessNumber, parse } from 'lossless-json';
+import { isExactDouble, MAX_INDEXED_TEXT_BYTES } from './project-item.js';
 
 /**
  * COLUMN_MAP's typed columns in CrateDB: their types, and the values translate computed made
@@ -30,6 +31,8 @@ const NUMERIC_SCALE = 10;
 // "exceed allowed range for column of type bigint"; 2^63-2 and -2^63+1 are stored).
 const BIGINT_MIN = -(2n ** 63n) + 1n;
 const BIGINT_MAX = 2n ** 63n - 2n;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
 const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
 
 export interface CrateColumnValues {
@@ -72,10 +75,27 @@ export function crateValue(type: ColumnType, value: string | number | boolean): 
     case 'json':
       return JSON.stringify(value);
     case 'object':
-      return String(value);
+      return objectHoldsExactly(parse(String(value))) ? String(value) : null;
     default:
       return JSON.stringify(value);
   }
+}
+
+/**
+ * OBJECT(IGNORED) keeps an integer within 64 bits exactly and any other number as a double
+ * (1234567890.1234567890123456789 came back as 1.2345678901234567E9), and refuses the row for an
+ * integer beyond 64 bits (5000, `can not write type [class java.math.BigInteger]`; observed on
+ * 6.4.3): a map holding a number neither keeps is NULL.
+ */
+function objectHoldsExactly(value: unknown): boolean {
+  if (isLosslessNumber(value)) {
+    if (!/^-?\d+$/.test(value.value)) return isExactDouble(value);
+    const n = BigInt(value.value);
+    return n >= INT64_MIN && n <= INT64_MAX;
+  }
+  if (Array.isArray(value)) return value.every(objectHoldsExactly);
+  if (value !== null && typeof value === 'object') return Object.values(value).every(objectHoldsExactly);
+  return true;
 }
 
 /** Exact decimal text that NUMERIC(38, 10) holds without rounding, as a JSON string; else null. */

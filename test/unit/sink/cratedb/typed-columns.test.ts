@@ -45,6 +45,12 @@ describe('other values', () => {
   it('json as a string of its text, object as the map itself, double and boolean as they are', () => {
     expect(crateValue('json', '[1,"a"]')).toBe('"[1,\\"a\\"]"');
     expect(crateValue('object', '{"a":1}')).toBe('{"a":1}');
+    expect(crateValue('object', '{"a":[9223372036854775807,0.5,{"b":1e-56}]}'), 'a 64-bit integer, doubles').toBe(
+      '{"a":[9223372036854775807,0.5,{"b":1e-56}]}',
+    );
+    // CrateDB would round the first to a double, and refuse the row for the second.
+    expect(crateValue('object', '{"a":1234567890.1234567890123456789}')).toBeNull();
+    expect(crateValue('object', '{"a":[9223372036854775808]}')).toBeNull();
     expect(crateValue('double', -3.5)).toBe('-3.5');
     expect(crateValue('boolean', false)).toBe('false');
   });
