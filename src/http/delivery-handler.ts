@@ -11,7 +11,7 @@ import { badRequest, isHttpError } from './http-errors.js';
 import type { StreamSettings } from './common-attributes.js';
 import { FIREHOSE_HEADERS } from './firehose-protocol.js';
 import { inflateWithinBudget } from './inflate-within-budget.js';
-import { receiveBody } from './read-body.js';
+import { nodeRequestOf, receiveBody } from './read-body.js';
 
 export interface ParsedDelivery {
   readonly requestId: string;
@@ -52,7 +52,7 @@ export function deliveryHandler(endpoint: DeliveryEndpoint, deps: DeliveryDeps) 
     try {
       requireAccess(endpoint.presentedKey(c), deps);
       slot = deps.gate.enter();
-      const received = await receiveBody(c.req.raw, deps.limits, slot.signal);
+      const received = await receiveBody(c.req.raw, deps.limits, slot.signal, nodeRequestOf(c.env));
       deps.metrics.deliveryBytes.observe(labels, received.raw.byteLength);
       // The inflated body is bound to no name: once parsed it is garbage, not held through the write.
       const parsed = await endpoint.parse(await inflateWithinBudget(received, deps.limits, deps.budget, slot), requestId, c, bounds, deps.decoder);

@@ -1,3 +1,4 @@
+import { IncomingMessage } from 'node:http';
 import { createGunzip } from 'node:zlib';
 import { badRequest, bodyTooLarge, type HttpError } from './http-errors.js';
 
@@ -14,9 +15,11 @@ export interface ReceivedBody {
 
 /**
  * The body as received, refusing to hold more than `maxBodyBytes`. Stops reading when `signal`
- * aborts (a body trickling in past the delivery's deadline) and throws its reason.
+ * aborts (a body trickling in past the delivery's deadline) and throws its reason. `incoming`,
+ * Node's own request behind `request` (nodeRequestOf), is read directly: through the two web
+ * streams @hono/node-server wraps it in, every chunk of a body cost more than the copy itself.
  */
-export async function receiveBody(request: Request, limits: BodyLimits, signal: AbortSignal): Promise<ReceivedBody> {
+export async function receiveBody(request: Request, limits: BodyLimits, signal: AbortSignal, incoming?: IncomingMessage): Promise<ReceivedBody> {
   const encoding = (request.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
   if (encoding !== 'gzip' && encoding !== 'identity') {
     // The header's text is not echoed: an answer never carries text a client chose.
@@ -24,7 +27,14 @@ export async function receiveBody(request: Request, limits: BodyLimits, signal: 
   }
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (declared > limits.maxBodyBytes) throw tooLarge(limits.maxBodyBytes);
-  return { raw: await readLimited(request, limits.maxBodyBytes, signal), gzip: encoding === 'gzip' };
+  const raw = incoming === undefined ? await readLimited(request, limits.maxBodyBytes, signal) : await readIncoming(incoming, limits.maxBodyBytes, signal);
+  return { raw, gzip: encoding === 'gzip' };
+}
+
+/** The Node request a handler's environment holds when @hono/node-server serves it (`c.env`), unread; else undefined. */
+export function nodeRequestOf(env: unknown): IncomingMessage | undefined {
+  const incoming = (env as { incoming?: unknown } | undefined)?.incoming;
+  return incoming instanceof IncomingMessage && !incoming.readableDidRead ? incoming : undefined;
 }
 
 // Deflate inflates at most about 1032 to 1: a trailer claiming more is not believed.
@@ -123,6 +133,37 @@ async function readLimited(request: Request, max: number, signal: AbortSignal): 
     signal.removeEventListener('abort', stop);
   }
   return Buffer.concat(chunks, size);
+}
+
+/**
+ * readLimited over Node's request. Once it stops early (too large, aborted), the rest of the body
+ * is left unread: @hono/node-server drains it after the answer, as when a web stream is cancelled.
+ */
+function readIncoming(incoming: IncomingMessage, max: number, signal: AbortSignal): Promise<Buffer> {
+  signal.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const settle = (error?: unknown) => {
+      incoming.off('data', onData).off('end', onEnd).off('error', settle).off('close', onClose);
+      signal.removeEventListener('abort', onAbort);
+      if (error === undefined) resolve(Buffer.concat(chunks, size));
+      else {
+        incoming.pause();
+        reject(error);
+      }
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) settle(tooLarge(max));
+      else chunks.push(chunk);
+    };
+    const onEnd = () => settle();
+    const onClose = () => settle(new Error('the client closed the connection before the whole body came'));
+    const onAbort = () => settle(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    incoming.on('data', onData).on('end', onEnd).on('error', settle).on('close', onClose);
+  });
 }
 
 function tooLarge(max: number): HttpError {

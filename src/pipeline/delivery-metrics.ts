@@ -15,17 +15,26 @@ export function deliveryRecorder(metrics: Metrics): DeliveryRecorder {
     // Per table once per delivery, not per record: the lag histogram's child and the newest change.
     const byTable = new Map<string, { lag: { observe(value: number): void }; newest: number }>();
     const nowSeconds = nowMs / 1000;
+    // Fates come in runs of one table, operation and outcome: a run's entry is looked up once.
+    let entry: { table: string; operation: string; outcome: string; n: number } | undefined;
+    let perTable: { lag: { observe(value: number): void }; newest: number } | undefined;
+    let perTableName: string | undefined;
     for (const fate of detail.fates) {
       const table = fate.table ?? '';
       const operation = fate.operation ?? '';
-      const slot = `${table}\u0000${operation}\u0000${fate.outcome}`;
-      const entry = counts.get(slot) ?? { table, operation, outcome: fate.outcome, n: 0 };
+      if (entry === undefined || entry.table !== table || entry.operation !== operation || entry.outcome !== fate.outcome) {
+        const slot = `${table}\u0000${operation}\u0000${fate.outcome}`;
+        entry = counts.get(slot);
+        if (entry === undefined) counts.set(slot, (entry = { table, operation, outcome: fate.outcome, n: 0 }));
+      }
       entry.n++;
-      counts.set(slot, entry);
       if (fate.outcome !== 'applied' || fate.version <= 0) continue;
       const changedAt = fate.version / 1e6;
-      let perTable = byTable.get(table);
-      if (perTable === undefined) byTable.set(table, (perTable = { lag: metrics.replicationLag.labels({ table }), newest: 0 }));
+      if (perTable === undefined || perTableName !== table) {
+        perTable = byTable.get(table);
+        if (perTable === undefined) byTable.set(table, (perTable = { lag: metrics.replicationLag.labels({ table }), newest: 0 }));
+        perTableName = table;
+      }
       // Clocks differ a little between AWS and here: a change "from the future" has no lag.
       perTable.lag.observe(Math.max(0, nowSeconds - changedAt));
       if (changedAt > perTable.newest) perTable.newest = changedAt;

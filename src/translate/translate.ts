@@ -92,7 +92,7 @@ function toRow(recordIndex: number, change: Change, columns: readonly ColumnSpec
   const data = image ?? change.keysJson;
   // A tombstone's columns come from its key; a keys-only change keeps the stored ones (as its item).
   const typed = columns === undefined ? undefined : typedColumns(columns, data);
-  return {
+  const row: RowWrite = {
     recordIndex,
     pk: change.pk,
     data,
@@ -104,8 +104,9 @@ function toRow(recordIndex: number, change: Change, columns: readonly ColumnSpec
     ttl: change.ttl,
     keysOnly: !deleted && image === null,
     sourceTable: change.sourceTable,
-    ...(typed && { columns: typed }),
   };
+  // Not spread into the literal: a literal with a spread is built property by property.
+  return typed === undefined ? row : { ...row, columns: typed };
 }
 
 function toChangeLogRow(recordIndex: number, change: Change): ChangeLogRow {
