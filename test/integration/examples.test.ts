@@ -5,7 +5,9 @@ import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createLambdaHandler } from '../../src/lambda/lambda-handler.js';
 import { TargetTables } from '../../src/pipeline/target-tables.js';
-import { openTarget, type Target } from '../../src/sink/create-sink.js';
+import { postgresTarget, type Target } from '../../src/sink/create-sink.js';
+import { pgliteExecutor } from '../../src/sink/pglite/pglite-executor.js';
+import type { SqlExecutor } from '../../src/sink/postgres/sql-executor.js';
 import { tableNaming } from '../../src/translate/target-name.js';
 import { readJson } from '../support/read-json.js';
 
@@ -17,13 +19,11 @@ const KEY = 'dev-secret';
 
 describe('examples/', () => {
   let target: Target;
+  // The embedded database the sink writes with, read by the test through the same executor.
+  let db: SqlExecutor;
   let app: ReturnType<typeof createApp>;
   const rows = async (table: string) =>
-    (
-      await (target.sink as unknown as { db: { query(s: string): Promise<{ pk: string; deleted: boolean }[]> } }).db.query(
-        `SELECT pk, deleted FROM ${table} ORDER BY pk`,
-      )
-    ).map((r) => [r.pk, r.deleted]);
+    (await db.query<{ pk: string; deleted: boolean }>(`SELECT pk, deleted FROM ${table} ORDER BY pk`)).map((r) => [r.pk, r.deleted]);
   const seedRows = [
     ['{"device":"foo","timestamp":"2024-07-12T01:17:42"}', true],
     ['{"device":"qux","timestamp":"2024-07-12T01:17:42"}', false],
@@ -32,7 +32,8 @@ describe('examples/', () => {
   beforeEach(async () => {
     const loaded = loadConfig({ ACCESS_KEY: KEY, PGLITE_DIR: 'memory://', LOG_LEVEL: 'silent' });
     if (!loaded.ok) throw new Error(loaded.problems.join('; '));
-    target = await openTarget(loaded.config.sink, pino({ level: 'silent' }));
+    db = await pgliteExecutor(loaded.config.sink.pgliteDir);
+    target = postgresTarget(db, loaded.config.sink, 'pglite');
     app = createApp({ config: loaded.config, sink: target.sink, log: pino({ level: 'silent' }) });
   });
   afterEach(() => target.sink.close());

@@ -2,7 +2,9 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
-import { openTarget, type Target } from '../../src/sink/create-sink.js';
+import { postgresTarget, type Target } from '../../src/sink/create-sink.js';
+import { pgliteExecutor } from '../../src/sink/pglite/pglite-executor.js';
+import type { SqlExecutor } from '../../src/sink/postgres/sql-executor.js';
 import { firehoseBody, firehoseRequest } from '../support/firehose.js';
 import { readJson } from '../support/read-json.js';
 import { kinesisRecord } from '../support/records.js';
@@ -11,15 +13,18 @@ import { kinesisRecord } from '../support/records.js';
 // common attributes header, and its dead letters and log lines name the stream.
 describe('delivery streams with their own TARGET_SCHEMA and TABLE_MAP', () => {
   let target: Target;
+  // The embedded database the sink writes with, read by the test through the same executor.
+  let db: SqlExecutor;
   let app: ReturnType<typeof createApp>;
   const lines: Record<string, unknown>[] = [];
-  const query = (sql: string) => (target.sink as unknown as { db: { query(s: string): Promise<Record<string, unknown>[]> } }).db.query(sql);
+  const query = (sql: string) => db.query<Record<string, unknown>>(sql);
 
   beforeAll(async () => {
     const loaded = loadConfig({ ACCESS_KEY: 'test-key-1', PGLITE_DIR: 'memory://' });
     if (!loaded.ok) throw new Error(loaded.problems.join('; '));
     const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
-    target = await openTarget(loaded.config.sink, log);
+    db = await pgliteExecutor(loaded.config.sink.pgliteDir);
+    target = postgresTarget(db, loaded.config.sink, 'pglite');
     app = createApp({ config: loaded.config, sink: target.sink, sinkFor: target.sinkFor, log });
   });
   afterAll(() => target.sink.close());
