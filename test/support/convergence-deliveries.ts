@@ -42,7 +42,13 @@ export interface ConvergedTable {
  * with poison records mixed in (every delivery 200); then `check` for each table a record touched,
  * and a dead letter for each poison record.
  */
-export async function assertConverges(h: Harness, runs: number, prefix: string, check: (table: ConvergedTable) => Promise<void>): Promise<void> {
+export async function assertConverges(
+  h: Harness,
+  runs: number,
+  prefix: string,
+  check: (table: ConvergedTable) => Promise<void>,
+  options: { readonly endOnFailure?: boolean } = {},
+): Promise<void> {
   let run = 0;
   await fc.assert(
     fc.asyncProperty(historyArbitrary, fc.integer(), async (generated, seed) => {
@@ -66,6 +72,6 @@ export async function assertConverges(h: Harness, runs: number, prefix: string, 
           `dead letter for ${p}`,
         ).toBe(true);
     }),
-    { numRuns: runs },
+    { numRuns: runs, endOnFailure: options.endOnFailure === true },
   );
 }
