@@ -72,6 +72,11 @@ export async function assertConverges(
           `dead letter for ${p}`,
         ).toBe(true);
     }),
-    { numRuns: runs, endOnFailure: options.endOnFailure === true },
+    // FC_SEED and FC_PATH replay a reported counterexample (fast-check's seed and path).
+    {
+      numRuns: runs,
+      endOnFailure: options.endOnFailure === true,
+      ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED), path: process.env.FC_PATH } : {}),
+    },
   );
 }
