@@ -426,6 +426,29 @@ for (const target of targets) {
       }
     });
 
+    it('after an update leaves a name outside the BMP untyped (in OBJECT(IGNORED), or null in data), the next upsert of the row fails with 5000 until a refresh', async () => {
+      const keys = [{ name: 'id', type: 'TEXT' as const }];
+      expect((await run(codec.createUserTable(t.schema, 'astral', keys, { shards: null, replicas: null }))).status).toBe(200);
+      let version = 1;
+      const write = (id: string, data: unknown, aux: unknown) =>
+        bulk(codec.upsertUserRows(t.schema, 'astral', keys, []), [[{ id }, data, aux, version++, '', 'e']]);
+      const unreadable = { code: 5000, message: expect.stringMatching(/Invalid UTF-8: Illegal surrogate character/) };
+      const cases: [string, unknown, unknown][] = [
+        ['ignored', {}, { 𐀀: 1 }],
+        ['null', { x: { 𐀀: null } }, {}],
+      ];
+      for (const [id, data, aux] of cases) {
+        // Inserted, then updated: both are written; the update leaves the row unreadable by key.
+        expect((await write(id, data, aux)).body, id).toMatchObject({ results: [{ rowcount: 1 }] });
+        expect((await write(id, data, aux)).body, id).toMatchObject({ results: [{ rowcount: 1 }] });
+        expect((await write(id, {}, {})).body, id).toMatchObject({ results: [{ rowcount: -2, error: unreadable }] });
+      }
+      // A name outside the BMP that the mapping types is fine.
+      for (let i = 0; i < 3; i++) expect((await write('typed', { 𐀀: i }, {})).body).toMatchObject({ results: [{ rowcount: 1 }] });
+      expect((await run(sql.refreshTable(t.schema, 'astral'))).status).toBe(200);
+      for (const [id] of cases) expect((await write(id, {}, {})).body, id).toMatchObject({ results: [{ rowcount: 1 }] });
+    });
+
     it('a commons-codec table: ON CONFLICT names each key sub-column, 42.0 makes a DOUBLE and 42 a BIGINT, a bulk DELETE by key sees every write at once', async () => {
       const keys = [
         { name: 'device', type: 'TEXT' as const },

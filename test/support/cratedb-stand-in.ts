@@ -42,6 +42,10 @@ import { isLosslessNumber, parse } from 'lossless-json';
  *   tab, CR or LF is refused (4008), information_schema lists them as `pk['device']`; a DELETE by key alone
  *   sees every write at once (a bulk one of a row not there fails it: -2, 40411), one with any
  *   other condition only refreshed rows.
+ * - once an upsert's update has left a name outside the BMP where the mapping does not type it
+ *   (in an OBJECT(IGNORED) column, or a null in `data`), reads of that row by key (a lookup: 500;
+ *   the next upsert of it: its row) fail with 5000 `Invalid UTF-8: Illegal surrogate character`
+ *   until a REFRESH TABLE or a second has passed (the first insert of such a row is readable).
  * Faults can be injected, and every request is recorded.
  */
 export interface StandInRequest {
@@ -82,6 +86,10 @@ export class CrateDbStandIn {
   private readonly keyColumns = new Map<string, [string, string][]>();
   /** `schema.table` → pk → when it was written, until a refresh makes it visible to searches. */
   private readonly unrefreshed = new Map<string, Map<string, number>>();
+  /** `schema.table` → pk → when an update left it unreadable by key (watchAstral). */
+  private readonly unreadable = new Map<string, Map<string, number>>();
+  /** `schema.table pk` of rows whose stored document holds such a name (watchAstral). */
+  private readonly astral = new Set<string>();
   private server!: Server;
   private db!: PGlite;
   url = '';
@@ -182,6 +190,7 @@ export class CrateDbStandIn {
     const refresh = /^REFRESH TABLE ("(?:[^"]|"")+")\.("(?:[^"]|"")+")/.exec(stmt);
     if (refresh) {
       this.unrefreshed.delete(`${unquote(refresh[1]!)}.${unquote(refresh[2]!)}`);
+      this.unreadable.delete(`${unquote(refresh[1]!)}.${unquote(refresh[2]!)}`);
       return { cols: [], rows: [], rowcount: 1 };
     }
     if (/FROM information_schema\.columns\s+WHERE table_schema = \? AND table_name = \? AND column_name LIKE 'data\[%'/.test(stmt)) {
@@ -221,6 +230,10 @@ export class CrateDbStandIn {
     const cols = result.fields.map((f) => f.name);
     let rows = result.rows;
     const from = /\bFROM ("(?:[^"]|"")+")\.("(?:[^"]|"")+")/.exec(stmt);
+    if (/^SELECT/.test(stmt) && from && isLiteralKeyLookup(stmt)) {
+      const key = `${unquote(from[1]!)}.${unquote(from[2]!)}`;
+      if (rows.some((r) => this.isUnreadable(key, r.pk))) throw new CrateError(500, 5000, UNREADABLE_SOURCE);
+    }
     if (/^SELECT/.test(stmt) && from && cols.includes('pk') && !isLiteralKeyLookup(stmt)) {
       // A search sees only refreshed rows; a key lookup with literals sees every write at once.
       const recent = this.unrefreshed.get(`${unquote(from[1]!)}.${unquote(from[2]!)}`);
@@ -257,6 +270,10 @@ export class CrateDbStandIn {
     let mappingChangedBy: 'insert' | 'update' | null = null;
     for (const [i, row] of rows.entries()) {
       try {
+        if (updates && columns[0] === 'pk' && this.isUnreadable(key, row[0])) {
+          results.push({ rowcount: -2, error: { code: 5000, message: UNREADABLE_SOURCE } });
+          continue;
+        }
         const refusal = this.refuseRow?.(row, stmt) ?? null;
         if (refusal !== null) {
           // Without a message: a -2 with no detail (before CrateDB 5.10, or past the first 10 errors).
@@ -299,8 +316,11 @@ export class CrateDbStandIn {
           );
           continue;
         }
+        const watch = updates && columns[0] === 'pk' && (ASTRAL.test(JSON.stringify(row)) || this.astral.has(`${key} ${pkText(row[0])}`));
+        const existed = watch && (await this.storedRow(target![1]!, target![2]!, row[0])) !== null;
         const result = await this.db.query(pg, row.map(plain));
         if (columns[0] === 'pk') this.wrote(key, String(row[0]));
+        if (watch) await this.watchAstral(key, target![1]!, target![2]!, row[0], existed);
         results.push({ rowcount: result.affectedRows ?? 0 });
       } catch (error) {
         const { code, message } = asCrateError(error);
@@ -344,6 +364,38 @@ export class CrateDbStandIn {
   private async storedData(schema: string, table: string, pk: unknown): Promise<unknown> {
     const { rows } = await this.db.query<{ data: string | null }>(`SELECT "data"::text AS data FROM ${schema}.${table} WHERE "pk" = $1`, [pk]);
     return rows[0]?.data == null ? undefined : parse(rows[0].data);
+  }
+
+  /** The stored row as JSON text, or null. */
+  private async storedRow(schema: string, table: string, pk: unknown): Promise<Record<string, unknown> | null> {
+    const { rows } = await this.db.query<{ r: string }>(`SELECT row_to_json(t)::text AS r FROM ${schema}.${table} t WHERE "pk" = $1`, [plain(pk)]);
+    return rows[0] ? (parse(rows[0].r) as Record<string, unknown>) : null;
+  }
+
+  /**
+   * After an upsert of a row whose arguments or stored row hold a name outside the BMP: the row
+   * holds one where the mapping does not type it (inside an OBJECT(IGNORED) column, or a null in
+   * `data`), and an update wrote it, so reads by key fail until a refresh (UNREADABLE_SOURCE).
+   */
+  private async watchAstral(key: string, schema: string, table: string, pk: unknown, existed: boolean): Promise<void> {
+    const stored = await this.storedRow(schema, table, pk);
+    const declared = this.declared.get(key) ?? new Map<string, Declared>();
+    const holds =
+      stored !== null && (Object.entries(stored).some(([column, value]) => declared.has(column) && astralName(value, false)) || astralName(stored.data, true));
+    const id = `${key} ${pkText(pk)}`;
+    if (holds) this.astral.add(id);
+    else this.astral.delete(id);
+    if (holds && existed) {
+      let broken = this.unreadable.get(key);
+      if (!broken) this.unreadable.set(key, (broken = new Map()));
+      broken.set(pkText(pk), Date.now());
+    }
+  }
+
+  /** Unreadable until a REFRESH TABLE, or the scheduled refresh a second later. */
+  private isUnreadable(key: string, pk: unknown): boolean {
+    const since = this.unreadable.get(key)?.get(pkText(pk));
+    return since !== undefined && Date.now() - since < REFRESH_MS;
   }
 
   private wrote(key: string, pk: string): void {
@@ -404,6 +456,22 @@ function asCrateError(error: unknown): CrateError {
   if (/duplicate key value violates unique constraint/.test(message))
     return new CrateError(409, 4091, 'DuplicateKeyException[A document with the same primary key exists already]');
   return new CrateError(400, 4000, `SQLParseException[${message}]`);
+}
+
+const ASTRAL = /[\uD800-\uDFFF]/;
+/** What CrateDB 6.4.3 answers to a read by key of a row left unreadable by an update (observed). */
+const UNREADABLE_SOURCE =
+  'UncheckedIOException[com.fasterxml.jackson.core.JsonParseException: Invalid UTF-8: Illegal surrogate character 0xd800\n at [Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: 1, column: 45]]';
+
+/** A name outside the BMP anywhere in `value` (`nullsOnly`: only one holding null, as in a dynamic object). */
+function astralName(value: unknown, nullsOnly: boolean): boolean {
+  if (Array.isArray(value)) return value.some((v) => astralName(v, nullsOnly));
+  if (!isPlainObject(value)) return false;
+  return Object.entries(value).some(([name, v]) => (ASTRAL.test(name) && (!nullsOnly || v === null)) || astralName(v, nullsOnly));
+}
+
+function pkText(pk: unknown): string {
+  return typeof pk === 'string' ? pk : JSON.stringify(pk);
 }
 
 function isLiteralKeyLookup(stmt: string): boolean {

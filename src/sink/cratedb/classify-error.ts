@@ -44,10 +44,10 @@ export function classifyCrateDbError(error: unknown): CrateErrorClass {
   // A bulk row failing on a Java cast (a list whose elements do not fit the sub-column: 5000,
   // observed) is the row's data; any other 5xxx row error (a shard unavailable) is trouble.
   if (bulkRow && errorCode === 5000 && /ClassCastException/.test(message)) return 'row';
-  // Nor is one failing to re-read its own document for an upsert (6.4.3 answers so, again and
-  // again, for some rows holding characters outside the BMP): retrying would block the delivery
-  // for good, so the row is isolated and, failing every shape, dead-lettered.
-  if (bulkRow && errorCode === 5000 && /UncheckedIOException\[com\.fasterxml\.jackson\.core\.JsonParseException: Invalid UTF-8/.test(message)) return 'row';
+  // Nor is one whose stored document cannot be read back (unreadable-source.ts): the sink has
+  // refreshed the table and sent it again already; failing still, it is isolated and, failing
+  // every shape, dead-lettered rather than blocking the delivery for good.
+  if (bulkRow && isUnreadableSource({ code: errorCode, message })) return 'row';
   if (status >= 500 || status === 429 || status === 408) return 'retryable';
   // A shard not started yet (RECOVERING just after CREATE TABLE, observed), or relocating.
   if (errorCode === SHARD_NOT_READY) return 'retryable';
@@ -55,6 +55,11 @@ export function classifyCrateDbError(error: unknown): CrateErrorClass {
   if (errorCode !== null && STATEMENT_CODES.has(errorCode)) return 'fatal';
   if (status === 400) return /ParsingException|UnsupportedFeatureException/.test(message) ? 'fatal' : 'row';
   return 'fatal'; // 401 (a plain-text refusal, or 4011 missing privilege), other 4xx
+}
+
+/** A row CrateDB 6.4.3 cannot read by key until a refresh (unreadable-source.ts): 5000, Invalid UTF-8. */
+export function isUnreadableSource(error: { code?: number | null; message?: string } | undefined): boolean {
+  return error?.code === 5000 && /Invalid UTF-8: Illegal surrogate character/.test(error.message ?? '');
 }
 
 /** A bulk row's `error` (CrateDB ≥ 5.10) as an error to classify; codes say the HTTP status. */

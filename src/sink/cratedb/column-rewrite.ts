@@ -3,6 +3,7 @@ import type { ColumnRewrite, SinkError, StoredItem } from '../sink.js';
 import { throwingSinkErrors } from '../sql/sink-errors.js';
 import { bulkRowError, DOCUMENT_MISSING, VERSION_CONFLICT } from './classify-error.js';
 import type { CrateDbClient } from './cratedb-client.js';
+import { bulkRefreshingUnreadable } from './unreadable-source.js';
 import * as sql from './statements.js';
 import { crateColumnValues } from './typed-columns.js';
 
@@ -37,7 +38,7 @@ export async function crateColumnRewrite(client: CrateDbClient, target: RewriteT
       if (rows.length === 0) return { written: [], unstorable: 0 };
       const values = rows.map(({ columns: typed }) => crateColumnValues(columns, typed.values));
       const args = rows.map(({ stored }, i) => `[${values[i]!.json.join(',')},${JSON.stringify(stored.pk)},${stored.seen}]`);
-      const { results } = await client.executeBulk(update, args);
+      const { results } = await bulkRefreshingUnreadable(client, sql.refreshTable(schema, table), update, args);
       if (!Array.isArray(results) || results.length !== rows.length)
         throw new Error(`bulk update answered ${results?.length ?? 'no'} results for ${rows.length} rows`);
       const written = results.map((result) => {

@@ -14,6 +14,7 @@ import { quoteLiteral } from './identifiers.js';
 import { INVALID_KEY, parseItem, type ColumnTypes } from './project-item.js';
 import * as sql from './statements.js';
 import { crateColumnValues } from './typed-columns.js';
+import { bulkRefreshingUnreadable, executeRefreshingUnreadable } from './unreadable-source.js';
 import { paddedSeq } from './version-gate.js';
 
 export interface CommonsCodecOptions {
@@ -201,14 +202,18 @@ export class CommonsCodecTables {
   }
 
   private async upsert(table: string, upsert: string, targets: readonly Target[]): Promise<Attempt[]> {
-    const { results } = await this.onUserTable(table, () => this.client.executeBulk(upsert, targets.map(upsertArgs)));
+    const refresh = sql.refreshTable(this.options.schema, table);
+    const { results } = await this.onUserTable(table, () => bulkRefreshingUnreadable(this.client, refresh, upsert, targets.map(upsertArgs)));
     return attemptsOf(results, targets.length);
   }
 
   private async deleteRows(table: string, args: readonly string[]): Promise<void> {
     const keys = this.keys.get(table)!;
     for (const chunk of chunkRows(args, (a) => a.length, this.options.maxRowsPerStatement, this.options.maxBytesPerStatement)) {
-      const { results } = await this.onUserTable(table, () => this.client.executeBulk(codec.deleteUserRow(this.options.schema, table, keys), chunk));
+      const refresh = sql.refreshTable(this.options.schema, table);
+      const { results } = await this.onUserTable(table, () =>
+        bulkRefreshingUnreadable(this.client, refresh, codec.deleteUserRow(this.options.schema, table, keys), chunk),
+      );
       // A row already gone fails its bulk delete with 40411 (observed on 6.4.3): nothing to do.
       const gone = results.map((r) => (r.error?.code === DOCUMENT_MISSING ? { rowcount: 0 } : r));
       const refused = attemptsOf(gone, chunk.length).find((a) => !a.ok);
@@ -221,7 +226,8 @@ export class CommonsCodecTables {
     const state = codec.stateTableOf(table.table);
     const stored = new Map<string, readonly unknown[]>();
     for (const chunk of this.lookupChunks(targets.map((t) => t.row.pk))) {
-      const { rows } = await this.client.execute(codec.selectStateGates(this.options.schema, state, chunk, quoteLiteral));
+      const statement = codec.selectStateGates(this.options.schema, state, chunk, quoteLiteral);
+      const { rows } = await executeRefreshingUnreadable(this.client, sql.refreshTable(this.options.schema, state), statement);
       for (const r of rows) stored.set(String(r[0]), r);
     }
     const moved = targets.filter((t) => {
@@ -244,7 +250,8 @@ export class CommonsCodecTables {
     const found = new Map<string, readonly unknown[]>();
     for (const chunk of this.lookupChunks(rows.map((r) => r.row.pk))) {
       const statement = codec.selectStateRows(this.options.schema, state, chunk, quoteLiteral, table.columns);
-      for (const r of (await this.client.execute(statement)).rows) found.set(String(r[0]), r);
+      const { rows: stored } = await executeRefreshingUnreadable(this.client, sql.refreshTable(this.options.schema, state), statement);
+      for (const r of stored) found.set(String(r[0]), r);
     }
     return rows.map(({ row, index }): Target => {
       const r = found.get(row.pk);

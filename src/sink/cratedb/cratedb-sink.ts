@@ -17,6 +17,7 @@ import { crateColumnRewrite } from './column-rewrite.js';
 import { MAX_INDEXED_TEXT_BYTES, parseItem, projectAllToAux, projectItem, type ColumnTypes, type Projection } from './project-item.js';
 import { quoteLiteral } from './identifiers.js';
 import * as sql from './statements.js';
+import { bulkRefreshingUnreadable, executeRefreshingUnreadable } from './unreadable-source.js';
 import { claimNames, createTableOwnersTable, SplitClaimError } from './table-owners.js';
 import { crateColumnValues, type CrateColumnValues } from './typed-columns.js';
 import { gateKeyOf, gateOutcome, paddedSeq, storedGateKeys, type GateKey } from './version-gate.js';
@@ -353,7 +354,8 @@ export class CrateDbSink implements Sink {
   }
 
   private async upsert(table: string, statement: string, rows: readonly Candidate[]): Promise<Attempt[]> {
-    const answer = await this.withStateTable(table, () => this.client.executeBulk(statement, rows.map(upsertArgs)));
+    const refresh = sql.refreshTable(this.options.schema, table);
+    const answer = await this.withStateTable(table, () => bulkRefreshingUnreadable(this.client, refresh, statement, rows.map(upsertArgs)));
     return bulkAttempts(answer, rows.length, false);
   }
 
@@ -415,7 +417,8 @@ export class CrateDbSink implements Sink {
     const maxChars = Math.min(this.options.maxBytesPerStatement, MAX_STATEMENT_CHARS);
     for (const chunk of chunkRows(pks, size, this.options.maxRowsPerStatement, maxChars)) {
       const statement = sql.selectByKeys(this.options.schema, table, columns, chunk);
-      const { rows } = await this.withStateTable(table, () => this.client.execute(statement));
+      const refresh = sql.refreshTable(this.options.schema, table);
+      const { rows } = await this.withStateTable(table, () => executeRefreshingUnreadable(this.client, refresh, statement));
       found.push(...rows);
     }
     return found;
