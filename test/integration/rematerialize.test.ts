@@ -259,6 +259,14 @@ describe('npm run rematerialize', () => {
     const unmapped = await rematerializeCommand(['--table', 'table_other'], { PGLITE_DIR: 'memory://', COLUMN_MAP: mapFile });
     expect(unmapped.code).toBe(2);
     expect(unmapped.stderr).toContain('error: COLUMN_MAP maps no columns for table table_other (it maps table_remat, table_fresh)');
+    // Refused before any connection: nothing listens on port 9 here.
+    const codec = await rematerializeCommand(['--table', 'table_remat'], {
+      SINK_URL: 'http://crate@127.0.0.1:9',
+      LAYOUT: 'commons-codec',
+      COLUMN_MAP: mapFile,
+    });
+    expect(codec.code).toBe(2);
+    expect(codec.stderr).toContain('error: rematerialize does not rewrite tables of LAYOUT=commons-codec yet');
   });
 
   // Three processes open the database on disk one after the other: a few seconds each, more on a busy machine.
