@@ -5,11 +5,12 @@ import { chunkRows } from '../sql/chunk-rows.js';
 import { rowDeadLetter } from '../sql/dead-letters.js';
 import { writeIsolatingFailures } from '../sql/isolate-failures.js';
 import { errorMessage, rowErrorTest } from '../sql/sink-errors.js';
-import { bulkRowError, classifyCrateDbError, CrateDbHttpError, DOCUMENT_MISSING } from './classify-error.js';
-import type { BulkResult, CrateDbClient } from './cratedb-client.js';
+import { classifyCrateDbError, DOCUMENT_MISSING } from './classify-error.js';
+import type { CrateDbClient } from './cratedb-client.js';
 import { columnTypesFrom } from './column-types.js';
 import { keyColumnsOf, projectCodecAllToAux, projectCodecItem, type CodecProjection, type CodecResult, type KeyColumn } from './commons-codec-layout.js';
 import * as codec from './commons-codec-statements.js';
+import { attemptAlone, bulkAttempts, type Attempt } from './bulk-attempts.js';
 import { quoteLiteral } from './identifiers.js';
 import { INVALID_KEY, parseItem, type ColumnTypes } from './project-item.js';
 import * as sql from './statements.js';
@@ -48,8 +49,6 @@ interface Target {
   readonly typed: readonly string[];
   projection?: CodecProjection;
 }
-
-type Attempt = { readonly ok: true } | { readonly ok: false; readonly error: unknown };
 
 const ROW_OVERHEAD_BYTES = 512;
 /** Rounds of re-reading the state after projecting; other writers that move it on later reconcile it themselves. */
@@ -166,13 +165,8 @@ export class CommonsCodecTables {
     return false;
   }
 
-  private async upsertAlone(table: string, upsert: string, target: Target): Promise<Attempt> {
-    try {
-      return (await this.upsert(table, upsert, [target]))[0]!;
-    } catch (error) {
-      if (isRowError(error)) return { ok: false, error };
-      throw error;
-    }
+  private upsertAlone(table: string, upsert: string, target: Target): Promise<Attempt> {
+    return attemptAlone(() => this.upsert(table, upsert, [target]), isRowError);
   }
 
   /**
@@ -204,7 +198,7 @@ export class CommonsCodecTables {
   private async upsert(table: string, upsert: string, targets: readonly Target[]): Promise<Attempt[]> {
     const refresh = sql.refreshTable(this.options.schema, table);
     const { results } = await this.onUserTable(table, () => bulkRefreshingUnreadable(this.client, refresh, upsert, targets.map(upsertArgs)));
-    return attemptsOf(results, targets.length);
+    return bulkAttempts({ results }, targets.length, false);
   }
 
   private async deleteRows(table: string, args: readonly string[]): Promise<void> {
@@ -216,7 +210,7 @@ export class CommonsCodecTables {
       );
       // A row already gone fails its bulk delete with 40411 (observed on 6.4.3): nothing to do.
       const gone = results.map((r) => (r.error?.code === DOCUMENT_MISSING ? { rowcount: 0 } : r));
-      const refused = attemptsOf(gone, chunk.length).find((a) => !a.ok);
+      const refused = bulkAttempts({ results: gone }, chunk.length, false).find((a) => !a.ok);
       if (refused && !refused.ok) throw refused.error;
     }
   }
@@ -361,17 +355,4 @@ function keyArgs(projection: CodecProjection): string {
 function upsertArgs(target: Target): string {
   const p = target.projection!;
   return `[${p.pkJson},${p.dataJson},${p.auxJson},${target.version},${JSON.stringify(target.seq)},${JSON.stringify(target.eventId)}${target.typed.map((v) => `,${v}`).join('')}]`;
-}
-
-/** Bulk results → one attempt per row; trouble that is not the row's (5xxx but a cast) fails the whole write. */
-function attemptsOf(results: BulkResult['results'], expected: number): Attempt[] {
-  if (!Array.isArray(results) || results.length !== expected) {
-    throw new CrateDbHttpError(500, null, `bulk request answered ${Array.isArray(results) ? results.length : 'no'} results for ${expected} rows`);
-  }
-  return results.map((result): Attempt => {
-    if (result.rowcount >= 0) return { ok: true };
-    const error = bulkRowError(result.error);
-    if (classifyCrateDbError(error) === 'retryable') throw error;
-    return { ok: false, error };
-  });
 }

@@ -9,7 +9,7 @@ import { answers, errorMessage, rowErrorTest, sinkErrorOf } from '../sql/sink-er
 import { TableRegistry } from '../sql/table-registry.js';
 import { writeBatch } from '../sql/write-loop.js';
 import { bulkRowError, classifyCrateDbError, CrateDbHttpError, DOCUMENT_MISSING, VERSION_CONFLICT } from './classify-error.js';
-import type { BulkResult, CrateDbClient } from './cratedb-client.js';
+import type { CrateDbClient } from './cratedb-client.js';
 import { columnTypesFrom } from './column-types.js';
 import { CommonsCodecTables } from './commons-codec-tables.js';
 import { stateTableOf } from './commons-codec-statements.js';
@@ -17,6 +17,7 @@ import { crateColumnRewrite } from './column-rewrite.js';
 import { MAX_INDEXED_TEXT_BYTES, parseItem, projectAllToAux, projectItem, type ColumnTypes, type Projection } from './project-item.js';
 import { quoteLiteral } from './identifiers.js';
 import * as sql from './statements.js';
+import { attemptAlone, bulkAttempts, DUPLICATE_KEY, type Attempt } from './bulk-attempts.js';
 import { bulkRefreshingUnreadable, executeRefreshingUnreadable } from './unreadable-source.js';
 import { claimNames, createTableOwnersTable, SplitClaimError } from './table-owners.js';
 import { crateColumnValues, type CrateColumnValues } from './typed-columns.js';
@@ -50,12 +51,7 @@ interface Write {
   readonly updates: boolean;
 }
 
-/** One row's fate in a bulk request: written, or refused for its data. */
-type Attempt = { readonly ok: true } | { readonly ok: false; readonly error: unknown };
-
-const WRITTEN: Attempt = { ok: true };
 const ROW_OVERHEAD_BYTES = 512;
-const DUPLICATE_KEY = 4091;
 /** Rounds of re-projecting rows CrateDB cast, before their values all go to `aux`. */
 const MAX_REWRITE_ROUNDS = 3;
 /** How long a new table's shards may take to start before writes go ahead anyway (and fail retryably). */
@@ -389,13 +385,8 @@ export class CrateDbSink implements Sink {
     return { outcome: 'dead_lettered', error: message };
   }
 
-  private async upsertAlone(table: string, statement: string, candidate: Candidate): Promise<Attempt> {
-    try {
-      return (await this.upsert(table, statement, [candidate]))[0]!;
-    } catch (error) {
-      if (isRowError(error)) return { ok: false, error };
-      throw error;
-    }
+  private upsertAlone(table: string, statement: string, candidate: Candidate): Promise<Attempt> {
+    return attemptAlone(() => this.upsert(table, statement, [candidate]), isRowError);
   }
 
   private async readGateKeys(table: string, rows: readonly RowWrite[]): Promise<Map<string, GateKey>> {
@@ -547,23 +538,6 @@ const isRowError = rowErrorTest(classifyCrateDbError);
 
 function isDuplicate(error: unknown): boolean {
   return error instanceof CrateDbHttpError && error.errorCode === DUPLICATE_KEY;
-}
-
-/**
- * Bulk results → one attempt per row. A -2 row with a 5xxx error (a shard unavailable, a
- * breaker) is trouble worth retrying, not the row's fault: the whole write fails so that
- * Firehose retries. A duplicate key under ON CONFLICT DO NOTHING is already stored.
- */
-function bulkAttempts({ results }: BulkResult, expected: number, duplicateStored = true): Attempt[] {
-  if (!Array.isArray(results) || results.length !== expected) {
-    throw new CrateDbHttpError(500, null, `bulk request answered ${Array.isArray(results) ? results.length : 'no'} results for ${expected} rows`);
-  }
-  return results.map((result): Attempt => {
-    if (result.rowcount >= 0 || (duplicateStored && result.error?.code === DUPLICATE_KEY)) return WRITTEN;
-    const error = bulkRowError(result.error);
-    if (classifyCrateDbError(error) === 'retryable') throw error;
-    return { ok: false, error };
-  });
 }
 
 function sameProjection(a: Projection, b: Projection): boolean {
