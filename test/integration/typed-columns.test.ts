@@ -215,4 +215,20 @@ describeTargets('typed columns at their CrateDB limits in', crateDbTargets, { CO
     const metrics = await scrape(h.app);
     expect(metrics.value('cdc_values_diverted_total', { table: 'table_limits', reason: 'column_type' })).toBe(5);
   });
+
+  it('an object column holding a name outside the BMP: changed again and again, the row ends as its last change (CrateDB reads it by key only after a refresh)', async () => {
+    for (const [micros, n] of [
+      [2_000, '1'],
+      [3_000, '2'],
+      [4_000, '3'],
+    ] as const) {
+      const response = await h.app.request(
+        recordsRequest([kinesisRecord({ table: 'table-limits', id: 'astral', micros, attributes: { shape: { M: { 𐀀: { N: n } } } } })]),
+      );
+      expect(await response.clone().json(), `write ${n}`).toMatchObject({ applied: 1, deadLettered: 0 });
+    }
+    const [row] = await h.query<Record<string, unknown>>(`SELECT shape, item FROM table_limits WHERE pk = '{"id":"astral"}'`);
+    expect(canonicalJson(typeof row!.shape === 'string' ? row!.shape : jsonText(row!.shape))).toBe(canonicalJson('{"𐀀":3}'));
+    expect(canonicalJson(String(row!.item))).toBe(canonicalJson('{"id":"astral","shape":{"𐀀":3}}'));
+  });
 });
