@@ -17,11 +17,6 @@ if (columns.length === 0) {
   );
   process.exit(2);
 }
-if (config.sink.crateDb.layout === 'commons-codec') {
-  // Its columns live in the user's table, beside the state table this command rewrites.
-  process.stderr.write('error: rematerialize does not rewrite tables of LAYOUT=commons-codec yet: their typed columns are in the user table\n');
-  process.exit(2);
-}
 const opened = await openSink(config, log);
 if (!opened.ok) {
   // The embedded database is in use (by the service, say) or damaged: say so, write nothing.

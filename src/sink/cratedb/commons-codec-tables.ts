@@ -116,6 +116,38 @@ export class CommonsCodecTables {
     return diverted;
   }
 
+  /**
+   * npm run rematerialize, after it rewrote the typed columns of these keys in the state table:
+   * their user rows projected again from the state, as a keys-only change is (the gate lets the
+   * same change be written again; a newer one the stream wrote meanwhile stands). Answers a dead
+   * letter for each row the user table refused (which keeps the columns it had).
+   */
+  async reproject(table: string, pks: readonly string[], columns: readonly ColumnSpec[], requestId: string): Promise<DeadLetter[]> {
+    const rows = pks.map(
+      (pk, recordIndex): RowWrite => ({
+        recordIndex,
+        pk,
+        data: pk,
+        deleted: false,
+        version: 0,
+        sequence: null,
+        eventId: '',
+        eventName: 'MODIFY',
+        ttl: false,
+        keysOnly: true,
+        sourceTable: table,
+      }),
+    );
+    if (rows.length === 0) return [];
+    // A user table this process ensured before the map changed lacks the new columns.
+    await this.ensureUserTable(table, keyColumnsOf(parseItem(pks[0]!)), columns);
+    await this.addLackingColumns(table, columns);
+    const outcomes: RowOutcome[] = rows.map(() => ({ outcome: 'duplicate' }));
+    const refused: DeadLetter[] = [];
+    await this.project({ table, columns, rows, changes: [] }, outcomes, requestId, refused);
+    return refused;
+  }
+
   private async writeTargets(table: TableWrite, targets: readonly Target[], outcomes: RowOutcome[], requestId: string, failed: DeadLetter[]): Promise<void> {
     const keys = this.keys.get(table.table)!;
     const columns = this.columns.get(table.table)!;
@@ -293,23 +325,29 @@ export class CommonsCodecTables {
       const present = codec.keyColumnsFrom(rows);
       if (present.length === 0) throw new CommonsCodecTableError(`table ${schema}.${table} has no pk OBJECT of key columns: it is not a commons-codec table`);
       this.keys.set(table, present);
-      const wanted = codec.userColumns(typed);
-      const missing = async () => {
-        const { rows: columns } = await this.client.execute(sql.selectTableColumns, [schema, table]);
-        const have = new Set(columns.map(([name]) => String(name)));
-        return wanted.filter((c) => !have.has(c.name));
-      };
-      const lacking = await missing();
-      if (lacking.length > 0) {
-        try {
-          await this.client.execute(codec.addUserColumns(schema, table, lacking));
-        } catch (error) {
-          // Another instance added them meanwhile ("already has a column named …").
-          if ((await missing()).length > 0) throw error;
-        }
-      }
-      await this.loadColumns(table);
+      await this.addLackingColumns(table, typed);
     })();
+  }
+
+  /** The gate and COLUMN_MAP columns the user table lacks, added; then its sub-column types, learnt. */
+  private async addLackingColumns(table: string, typed: readonly ColumnSpec[]): Promise<void> {
+    const { schema } = this.options;
+    const wanted = codec.userColumns(typed);
+    const missing = async () => {
+      const { rows: columns } = await this.client.execute(sql.selectTableColumns, [schema, table]);
+      const have = new Set(columns.map(([name]) => String(name)));
+      return wanted.filter((c) => !have.has(c.name));
+    };
+    const lacking = await missing();
+    if (lacking.length > 0) {
+      try {
+        await this.client.execute(codec.addUserColumns(schema, table, lacking));
+      } catch (error) {
+        // Another instance added them meanwhile ("already has a column named …").
+        if ((await missing()).length > 0) throw error;
+      }
+    }
+    await this.loadColumns(table);
   }
 
   private async loadColumns(table: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ColumnSpec } from '../../config/column-map.js';
 import { TABLE_OWNERS_TABLE } from '../../translate/target-name.js';
 import type { ChangeLogRow, DeadLetter, RowWrite, TableWrite, WriteBatch } from '../../translate/write-batch.js';
@@ -5,7 +6,7 @@ import type { ClaimResult, ColumnRewrite, RowOutcome, Sink, SinkWriteResult, Sto
 import { chunkRows } from '../sql/chunk-rows.js';
 import { deadLetterId, rowDeadLetter } from '../sql/dead-letters.js';
 import { writeIsolatingFailures } from '../sql/isolate-failures.js';
-import { answers, errorMessage, rowErrorTest, sinkErrorOf } from '../sql/sink-errors.js';
+import { answers, errorMessage, rowErrorTest, sinkErrorOf, throwingSinkErrors } from '../sql/sink-errors.js';
 import { TableRegistry } from '../sql/table-registry.js';
 import { writeBatch } from '../sql/write-loop.js';
 import { bulkRowError, classifyCrateDbError, CrateDbHttpError, DOCUMENT_MISSING, VERSION_CONFLICT } from './classify-error.js';
@@ -159,8 +160,9 @@ export class CrateDbSink implements Sink {
    * npm run rematerialize: the map's columns added where missing, then a refresh, so that the
    * pages (searches) see every row stored before.
    */
-  async rewriteColumns(table: string, columns: readonly ColumnSpec[]): Promise<ColumnRewrite | null> {
+  async rewriteColumns(target: string, columns: readonly ColumnSpec[]): Promise<ColumnRewrite | null> {
     const { schema } = this.options;
+    const table = this.stateName(target);
     try {
       const { rows: tables } = await this.client.execute(sql.listStateTables, [schema]);
       if (!tables.some(([name]) => name === table)) return null;
@@ -168,7 +170,22 @@ export class CrateDbSink implements Sink {
       await this.addTypedColumns(table, columns);
       await this.client.execute(sql.refreshTable(schema, table));
       const lookUp = (names: readonly string[], pks: readonly string[]) => this.lookUp(table, names, pks);
-      return await crateColumnRewrite(this.client, { schema, table, columns, lookUp }, sinkError);
+      const rewrite = await crateColumnRewrite(this.client, { schema, table, columns, lookUp }, sinkError);
+      const codec = this.codec;
+      if (!codec) return rewrite;
+      // LAYOUT=commons-codec: the user table carries the columns too, projected from the state.
+      const reproject = throwingSinkErrors(async (pks: readonly string[]) => {
+        const refused = await codec.reproject(target, pks, columns, `rematerialize-${randomUUID()}`);
+        if (refused.length > 0) await this.writeDeadLetters(refused);
+      }, sinkError);
+      return {
+        ...rewrite,
+        async write(rows) {
+          const result = await rewrite.write(rows);
+          await reproject(rows.flatMap((r, i) => (result.written[i] ? [r.stored.pk] : [])));
+          return result;
+        },
+      };
     } catch (error) {
       throw sinkError(error);
     }
