@@ -1,5 +1,5 @@
 import { binarySetJson, binaryToBase64, numberSetJson, stringSetJson } from './attribute-value.js';
-import { EVENT_NAMES, isTtlPrincipal, kinesisVersion } from './cdc-record.js';
+import { isTtlPrincipal, kinesisVersion } from './cdc-record.js';
 import { aheadOfBounds, type ChangeBounds } from './change-bounds.js';
 import type { Change, EventName } from './change.js';
 import { DecodeError } from './decode-error.js';
@@ -17,9 +17,9 @@ import { jsonName, jsonString } from './json-text.js';
  * anything wrong. When it answers, it is what that path answers (a property test holds the two
  * together).
  */
-export function decodeCdcText(text: string, bounds: ChangeBounds): Change | undefined {
+export function decodeCdcText(text: string, bounds: ChangeBounds, plain = false): Change | undefined {
   try {
-    return readRecord(new JsonCursor(text), bounds);
+    return readRecord(new JsonCursor(text, plain), bounds);
   } catch (error) {
     if (error === UNUSUAL || error instanceof DecodeError) return undefined;
     throw error;
@@ -57,7 +57,7 @@ interface Key {
 }
 
 function readRecord(c: JsonCursor, bounds: ChangeBounds): Change {
-  let eventName: string | undefined;
+  let eventName: EventName | undefined;
   let eventId: string | undefined;
   let tableName: string | undefined;
   let identity: unknown = null;
@@ -74,13 +74,13 @@ function readRecord(c: JsonCursor, bounds: ChangeBounds): Change {
       c.expect(COLON);
       if (c.is('eventName')) {
         once(1);
-        eventName = c.plainString();
+        eventName = readEventName(c);
       } else if (c.is('eventID')) {
         once(2);
         eventId = c.plainString();
       } else if (c.is('tableName')) {
         once(4);
-        tableName = c.plainString();
+        tableName = readTableName(c);
       } else if (c.is('userIdentity')) {
         once(8);
         identity = c.word('null') ? null : c.value();
@@ -95,7 +95,7 @@ function readRecord(c: JsonCursor, bounds: ChangeBounds): Change {
   }
   c.expectEnd();
 
-  if (eventName === undefined || !EVENT_NAMES.has(eventName) || !eventId || !tableName || !stream?.key) throw UNUSUAL;
+  if (eventName === undefined || !eventId || !tableName || !stream?.key) throw UNUSUAL;
   const { key, newImage, oldImage } = stream;
   if (newImage !== null) checkKey(newAttributes, key);
   if (oldImage !== null) checkKey(oldAttributes, key);
@@ -105,9 +105,9 @@ function readRecord(c: JsonCursor, bounds: ChangeBounds): Change {
   const pk = detached(key.pk);
   return {
     format: 'kinesis',
-    sourceTable: detached(tableName),
+    sourceTable: tableName,
     eventId: detached(eventId),
-    eventName: eventName as EventName,
+    eventName,
     ttl: eventName === 'REMOVE' && isTtlPrincipal(identity),
     version,
     sequence: null,
@@ -130,6 +130,27 @@ function detached(text: string): string {
 }
 
 const NO_PATH = () => '';
+
+/** INSERT, MODIFY or REMOVE, as the constant: nothing to allocate or to look up. */
+function readEventName(c: JsonCursor): EventName {
+  c.string();
+  if (c.parsed === undefined) {
+    if (c.is('INSERT')) return 'INSERT';
+    if (c.is('MODIFY')) return 'MODIFY';
+    if (c.is('REMOVE')) return 'REMOVE';
+  }
+  throw UNUSUAL;
+}
+
+/** The table name read last: a delivery's records mostly name one table, spelled once in memory. */
+let lastTableName = '';
+
+function readTableName(c: JsonCursor): string {
+  c.string();
+  if (c.parsed !== undefined) throw UNUSUAL;
+  if (!c.is(lastTableName)) lastTableName = detached(c.text.slice(c.start, c.end));
+  return lastTableName;
+}
 
 interface Stream {
   key: Key | undefined;

@@ -1,4 +1,4 @@
-import { decodeBase64Transient } from './base64.js';
+import { decodeBase64Text } from './base64.js';
 import { decodeCdcRecord } from './cdc-record.js';
 import { decodeCdcText } from './cdc-text.js';
 import type { ChangeBounds } from './change-bounds.js';
@@ -22,7 +22,8 @@ export function decodeFirehoseRecord(data: string, index: number, bounds: Change
 /** Base64 of a CDC record's JSON (Firehose `data`, a Lambda Kinesis event's `kinesis.data`) → Change. */
 export function decodeBase64Record(data: string, index: number, path: string | (() => string), bounds: ChangeBounds): DecodedRecord {
   try {
-    return { ok: true, index, change: decodeCdcBytes(decodeBase64Transient(data, ''), bounds) };
+    const { text, plain } = decodeBase64Text(data, '');
+    return { ok: true, index, change: decodeCdcJson(text, bounds, plain) };
   } catch (error) {
     return failed(error, index, data, path);
   }
@@ -42,8 +43,12 @@ export function decodeBytesRecord(bytes: Uint8Array, index: number, path: string
 
 /** A CDC record's UTF-8 JSON → Change: read straight from the text when it is the usual record, else parsed first. */
 function decodeCdcBytes(bytes: Uint8Array, bounds: ChangeBounds): Change {
-  const text = decodeUtf8(bytes, '');
-  return decodeCdcText(text, bounds) ?? decodeCdcRecord(parseJson(text, ''), '', bounds);
+  return decodeCdcJson(decodeUtf8(bytes, ''), bounds);
+}
+
+/** A CDC record's JSON text → Change (`plain`: JsonCursor's, known beforehand). */
+function decodeCdcJson(text: string, bounds: ChangeBounds, plain = false): Change {
+  return decodeCdcText(text, bounds, plain) ?? decodeCdcRecord(parseJson(text, ''), '', bounds);
 }
 
 /**

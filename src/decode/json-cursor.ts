@@ -31,8 +31,12 @@ export class JsonCursor {
    */
   private readonly plain: boolean;
 
-  constructor(readonly text: string) {
-    this.plain = !NOT_AS_IT_STANDS.test(text);
+  /** `plain`: the caller knows the text to be plain (base64.ts finds it in the bytes), else the cursor looks. */
+  constructor(
+    readonly text: string,
+    plain = false,
+  ) {
+    this.plain = plain || !NOT_AS_IT_STANDS.test(text);
   }
 
   /** Skips whitespace; answers the code of the next character (NaN at the end). */

@@ -52,6 +52,11 @@ for (const target of sinkTargets.filter((t) => !t.name.startsWith('cratedb'))) {
       await h.query(`ANALYZE "${h.schema}"."plan_check"`);
       const [explained] = await h.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${statement}`, [rows]);
       expect(rescannedCtes(explained!['QUERY PLAN'][0].Plan)).toEqual([]);
+      // The same rows as lines (row-parameters.ts), as the bulk write sends them.
+      const lines = Array.from({ length: 10_000 }, (_, i) => `{"id":"k${i}"}\tf\t${1_000 + i}\t\te${i}\tINSERT\tf\tf\tplan-check\t{"id":"k${i}"}`).join('\n');
+      const fromLines = sql.upsertRows(h.schema, 'plan_check', 'hashed', [], 'lines');
+      const [linesPlan] = await h.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${fromLines}`, [lines]);
+      expect(rescannedCtes(linesPlan!['QUERY PLAN'][0].Plan)).toEqual([]);
     });
   });
 }

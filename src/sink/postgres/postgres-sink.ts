@@ -9,6 +9,7 @@ import { TableRegistry } from '../sql/table-registry.js';
 import { writeBatch } from '../sql/write-loop.js';
 import { classifyPostgresError, CREATE_RACE_CODES, sqlState, TABLE_CHANGED_CODES, UNDEFINED_TABLE } from './classify-error.js';
 import { indexKeyRefusal, jsonbRefusal } from './predicted-refusals.js';
+import { checkRow, ROW_OVERHEAD_BYTES, rowJson, rowSize, rowsParameter } from './row-parameters.js';
 import { claimNames, createTableOwnersTable } from './table-owners.js';
 import { postgresColumnRewrite } from './column-rewrite.js';
 import type { SqlExecutor } from './sql-executor.js';
@@ -30,7 +31,6 @@ interface NotAppliedRow extends Record<string, unknown> {
   duplicate: boolean;
 }
 
-const ROW_OVERHEAD_BYTES = 256;
 // Writing rows one by one in one statement costs about 0.3 ms a row: after a few failed
 // halvings that is cheaper than halving on (each level re-sends every row).
 const EACH_ROW_AFTER_SPLITS = 4;
@@ -133,49 +133,65 @@ export class PostgresSink implements Sink {
       return { outcome: 'dead_lettered', error: message };
     };
     // Refusals known in advance cost no statement; the rest are written, refused rows isolated.
-    const writable: Serialized<RowWrite>[] = [];
-    table.rows.forEach((row, index) => {
-      const json = rowJson(row, table.columns);
-      const predicted = jsonbRefusal(json) ?? (layout === 'legacy' ? legacyKeyRefusal(row.pk) : null);
-      if (predicted === null) writable.push({ index, row, json });
-      else outcomes[index] = refuse(row, json, predicted);
-    });
+    // Rows are named by their place in table.rows: no object per row, no JSON per row.
+    const { rows, columns } = table;
+    const writable: number[] = [];
+    const unfitForLines = new Set<number>();
+    for (let place = 0; place < rows.length; place++) {
+      const row = rows[place]!;
+      const check = checkRow(row, columns);
+      const predicted = check.refusal ?? (layout === 'legacy' ? legacyKeyRefusal(row.pk) : null);
+      if (predicted !== null) outcomes[place] = refuse(row, rowJson(row, columns), predicted);
+      else {
+        writable.push(place);
+        if (!check.fitsLine) unfitForLines.add(place);
+      }
+    }
     const { maxRowsPerStatement, maxBytesPerStatement } = this.options;
-    for (const chunk of chunkRows(writable, serializedSize, maxRowsPerStatement, maxBytesPerStatement)) {
+    const sizeOf = (place: number) => rowSize(rows[place]!);
+    for (const chunk of chunkRows(writable, sizeOf, maxRowsPerStatement, maxBytesPerStatement)) {
       const results = await writeIsolatingFailures(
         chunk,
-        (rows) => this.retryOnChangedTable(table.table, () => this.upsert(table.table, rows)),
+        (places) => {
+          const input = unfitForLines.size > 0 && places.some((p) => unfitForLines.has(p)) ? 'json' : 'lines';
+          return this.retryOnChangedTable(table.table, () => this.upsert(table.table, input, rowsParameter(input, rows, places, columns), places.length));
+        },
         isRowError,
-        (s, error): RowOutcome => refuse(s.row, s.json, errorMessage(error)),
+        (place, error): RowOutcome => refuse(rows[place]!, rowJson(rows[place]!, columns), errorMessage(error)),
         {
           maxFailedSplits: EACH_ROW_AFTER_SPLITS,
-          writeEach: async (rows) => {
+          writeEach: async (places) => {
             const statement = sql.upsertRows(this.options.schema, table.table, this.layouts.get(table.table) ?? 'hashed', this.typed.get(table.table));
-            const answers = await this.retryOnChangedTable(table.table, () => this.writeEachRow(statement, rows));
+            const json = places.map((p) => rowJson(rows[p]!, columns));
+            const answers = await this.retryOnChangedTable(table.table, () => this.writeEachRow(statement, json));
             // A row applied answers nothing.
-            return answers.map((a, i) => (a.ok ? notAppliedOutcome(a.answer as NotAppliedRow | null) : refuse(rows[i]!.row, rows[i]!.json, a.error)));
+            return answers.map((a, i) => (a.ok ? notAppliedOutcome(a.answer as NotAppliedRow | null) : refuse(rows[places[i]!]!, json[i]!, a.error)));
           },
         },
       );
-      results.forEach((outcome, i) => (outcomes[chunk[i]!.index] = outcome));
+      results.forEach((outcome, i) => (outcomes[chunk[i]!] = outcome));
     }
     if (table.changes.length > 0) await this.writeChangeLog(table, requestId, failedRows);
     return { table: table.table, outcomes };
   }
 
-  private async upsert(table: string, rows: readonly Serialized<RowWrite>[]): Promise<RowOutcome[]> {
-    const statement = sql.upsertRows(this.options.schema, table, this.layouts.get(table) ?? 'hashed', this.typed.get(table));
-    const notApplied = await this.db.query<NotAppliedRow>(statement, [jsonArray(rows)]);
-    const outcomes: RowOutcome[] = new Array(rows.length).fill(APPLIED);
+  /** The upsert of `count` rows given as `parameter` (of `input`): each row's outcome, in their order. */
+  private async upsert(table: string, input: sql.RowInput, parameter: string, count: number): Promise<RowOutcome[]> {
+    const statement = sql.upsertRows(this.options.schema, table, this.layouts.get(table) ?? 'hashed', this.typed.get(table), input);
+    const notApplied = await this.db.query<NotAppliedRow>(statement, [parameter]);
+    const outcomes: RowOutcome[] = new Array(count).fill(APPLIED);
     for (const r of notApplied) outcomes[r.n - 1] = notAppliedOutcome(r);
     return outcomes;
   }
 
-  /** Each row on its own, in one statement: what each answered, or why it was refused. */
-  private async writeEachRow(statement: string, rows: readonly Serialized<unknown>[]): Promise<EachRowAnswer[]> {
+  /** Each row (its JSON) on its own, in one statement: what each answered, or why it was refused. */
+  private async writeEachRow(statement: string, json: readonly string[]): Promise<EachRowAnswer[]> {
     const { schema } = this.options;
     await this.ensure('each-row', () => this.db.query(sql.createEachRowFunction(schema)));
-    const answers = await this.db.query<{ ordinal: number; answer: unknown; error: string | null }>(sql.writeEachRow(schema), [statement, jsonArray(rows)]);
+    const answers = await this.db.query<{ ordinal: number; answer: unknown; error: string | null }>(sql.writeEachRow(schema), [
+      statement,
+      `[${json.join(',')}]`,
+    ]);
     return answers.map((a) => (a.error === null ? { ok: true, answer: a.answer } : { ok: false, error: a.error }));
   }
 
@@ -205,7 +221,13 @@ export class PostgresSink implements Sink {
         (s, error) => refuse(s.row, s.json, errorMessage(error)),
         {
           maxFailedSplits: EACH_ROW_AFTER_SPLITS,
-          writeEach: async (rows) => (await this.writeEachRow(statement, rows)).map((a, i) => a.ok || refuse(rows[i]!.row, rows[i]!.json, a.error)),
+          writeEach: async (rows) =>
+            (
+              await this.writeEachRow(
+                statement,
+                rows.map((r) => r.json),
+              )
+            ).map((a, i) => a.ok || refuse(rows[i]!.row, rows[i]!.json, a.error)),
         },
       );
     }
@@ -290,18 +312,6 @@ function serializedSize(s: Serialized<unknown>): number {
 
 function jsonArray(rows: readonly Serialized<unknown>[]): string {
   return `[${rows.map((r) => r.json).join(',')}]`;
-}
-
-// Rows are serialized by hand: `data` is already JSON text with exact numbers, and must not be
-// parsed into JS numbers on the way.
-function rowJson(r: RowWrite, columns: readonly ColumnSpec[] = []): string {
-  return (
-    `{"pk":${JSON.stringify(r.pk)},"data":${r.data},"deleted":${r.deleted},"version":${r.version},` +
-    `"seq":${r.sequence === null ? 'null' : `"${r.sequence}"`},"event_id":${JSON.stringify(r.eventId)},` +
-    `"event_name":${JSON.stringify(r.eventName)},"ttl":${r.ttl},"keys_only":${r.keysOnly},` +
-    `"source_table":${JSON.stringify(r.sourceTable)}` +
-    (r.columns && columns.length > 0 ? `,"cols":${sql.colsJson(columns, r.columns.values)}}` : '}')
-  );
 }
 
 function changeJson(r: ChangeLogRow): string {

@@ -4,9 +4,9 @@ import { qualified, quoteIdent } from './identifiers.js';
 import { changeLogSuffix } from '../sql/identifiers.js';
 
 /**
- * The SQL the PostgreSQL sinks (server and embedded) emit. Rows travel as one JSON array
- * parameter, so a table write is one statement whatever its size, and numbers inside `data`
- * reach JSONB as exact numerics.
+ * The SQL the PostgreSQL sinks (server and embedded) emit. Rows travel as one text parameter (a
+ * JSON array, or the upsert's lines: row-parameters.ts), so a table write is one statement
+ * whatever its size, and numbers inside `data` reach JSONB as exact numerics.
  */
 
 export { changeLogSuffix };
@@ -125,7 +125,7 @@ function typedValue(column: ColumnSpec, i: number, cols = 'cols'): string {
  * row, and a redelivery of 10,000 rows took 45 s instead of half a second.
  * A row without a new image (keys-only streams) keeps the stored item.
  */
-export function upsertRows(schema: string, table: string, layout: KeyLayout = 'hashed', columns: readonly ColumnSpec[] = []): string {
+export function upsertRows(schema: string, table: string, layout: KeyLayout = 'hashed', columns: readonly ColumnSpec[] = [], input: RowInput = 'json'): string {
   const target = qualified(schema, table);
   const key = keyColumn[layout];
   const hashed = layout === 'hashed';
@@ -139,9 +139,7 @@ export function upsertRows(schema: string, table: string, layout: KeyLayout = 'h
     )
     .join('');
   return `WITH input AS (
-  SELECT x.*${hashed ? `, sha256(convert_to(x.pk, 'UTF8')) AS pk_hash` : ''} FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (
-    pk text, data jsonb, deleted boolean, version bigint, seq numeric, event_id text,
-    event_name text, ttl boolean, keys_only boolean, source_table text${columns.length > 0 ? ', cols jsonb' : ''})) WITH ORDINALITY AS x
+  SELECT x.*${hashed ? `, sha256(convert_to(x.pk, 'UTF8')) AS pk_hash` : ''} FROM ${input === 'json' ? jsonRows(columns.length > 0) : lineRows(columns.length > 0)}
 ), prior AS MATERIALIZED (
   SELECT t.${key}, t.version, t.event_id FROM ${target} AS t JOIN input AS i ON i.${key} = t.${key}
 ), written AS (
@@ -169,6 +167,30 @@ export function upsertRows(schema: string, table: string, layout: KeyLayout = 'h
 SELECT i.ordinality::integer AS n, COALESCE(p.event_id = i.event_id AND p.version = i.version, false) AS duplicate
 FROM input AS i LEFT JOIN written AS w ON w.${key} = i.${key} LEFT JOIN prior AS p ON p.${key} = i.${key}
 WHERE w.${key} IS NULL`;
+}
+
+/**
+ * How the upsert's rows travel: `json`, a JSON array of objects (what the row-by-row function
+ * hands each row as); `lines`, one row a line, its fields split by tabs, in rowLine's order.
+ */
+export type RowInput = 'json' | 'lines';
+
+function jsonRows(typed: boolean): string {
+  return `ROWS FROM (jsonb_to_recordset($1::jsonb) AS (
+    pk text, data jsonb, deleted boolean, version bigint, seq numeric, event_id text,
+    event_name text, ttl boolean, keys_only boolean, source_table text${typed ? ', cols jsonb' : ''})) WITH ORDINALITY AS x`;
+}
+
+// string_to_array and unnest, not string_to_table: as cheap, and in every PostgreSQL version.
+function lineRows(typed: boolean): string {
+  const field = (n: number) => `split_part(line, E'\\t', ${n})`;
+  return `(
+    SELECT ${field(1)} AS pk, ${field(typed ? 11 : 10)}::jsonb AS data, ${field(2)}::boolean AS deleted,
+      ${field(3)}::bigint AS version, NULLIF(${field(4)}, '')::numeric AS seq, ${field(5)} AS event_id,
+      ${field(6)} AS event_name, ${field(7)}::boolean AS ttl, ${field(8)}::boolean AS keys_only,
+      ${field(9)} AS source_table${typed ? `, NULLIF(${field(10)}, '')::jsonb AS cols` : ''}, ordinality
+    FROM unnest(string_to_array($1, E'\\n')) WITH ORDINALITY AS lines(line, ordinality)
+  ) AS x`;
 }
 
 /**

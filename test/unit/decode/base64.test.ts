@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeBase64, isStrictBase64 } from '../../../src/decode/base64.js';
+import { isAscii } from 'node:buffer';
+import { decodeBase64, decodeBase64Text, isStrictBase64 } from '../../../src/decode/base64.js';
+import { decodeUtf8 } from '../../../src/decode/utf8-json.js';
 import { decodeErrorOf } from '../../support/decode-errors.js';
 
 describe('isStrictBase64', () => {
@@ -78,5 +80,56 @@ describe('decodeBase64 against the strict pattern', () => {
       }),
       { numRuns: 20_000 },
     );
+  });
+});
+
+describe('decodeBase64Text: the text decodeUtf8 reads, and whether JsonCursor may take it as plain', () => {
+  /** What JsonCursor finds for itself: no escape, control character or surrogate. */
+  const plainText = (text: string) => !/[\\\u0000-\u001f\ud800-\udfff]/.test(text);
+  // Bytes of every kind, and JSON-like ASCII that now and then holds a backslash or a control
+  // character, at every length (the check reads four bytes at a time) and on either side of a
+  // longer record (the shared buffer keeps what the last one left).
+  const byte = fc.oneof(
+    { weight: 8, arbitrary: fc.constantFrom(...'{}[]:,"abcAZ09 .-'.split('').map((c) => c.charCodeAt(0))) },
+    { weight: 1, arbitrary: fc.constantFrom(0x5c, 0x00, 0x09, 0x0a, 0x0d, 0x1f, 0x20, 0x7e, 0x7f, 0x80, 0xc3, 0xa9, 0xff) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: 255 }) },
+  );
+  const bytes = fc.oneof(fc.array(byte, { maxLength: 40 }), fc.array(byte, { minLength: 200, maxLength: 3000 })).map((b) => Buffer.from(b));
+
+  it('agrees with decodeUtf8 and with the plain test on the text, for any bytes', () => {
+    fc.assert(
+      fc.property(fc.array(bytes, { minLength: 1, maxLength: 4 }), (records) => {
+        for (const b of records) {
+          let expected: string | 'refused';
+          try {
+            expected = decodeUtf8(b, 'x');
+          } catch {
+            expected = 'refused';
+          }
+          let got: { text: string; plain: boolean } | 'refused';
+          try {
+            got = decodeBase64Text(b.toString('base64'), 'x');
+          } catch {
+            got = 'refused';
+          }
+          if (expected === 'refused') expect(got).toBe('refused');
+          else expect(got).toEqual({ text: expected, plain: isAscii(b) && plainText(expected) });
+        }
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it('refuses what decodeBase64 refuses, naming the path', () => {
+    for (const text of ['aGVsbG8', 'aGVs!G8=', 'a-_b', 'aGVs bG8=']) {
+      expect(decodeErrorOf(() => decodeBase64Text(text, 'records[1].data')).message).toBe('records[1].data: not valid base64');
+    }
+    expect(decodeErrorOf(() => decodeBase64Text(Buffer.from([0xc3]).toString('base64'), 'records[1].data')).message).toBe('records[1].data: not valid UTF-8');
+  });
+
+  it('reads a record longer than the shared buffer', () => {
+    const long = Buffer.from(`{"s":"${'x'.repeat(100_000)}"}`);
+    expect(decodeBase64Text(long.toString('base64'), 'x')).toEqual({ text: long.toString('latin1'), plain: true });
+    expect(decodeBase64Text(Buffer.from('{"s":"a\\n"}').toString('base64'), 'x').plain).toBe(false);
   });
 });
