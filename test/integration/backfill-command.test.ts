@@ -6,6 +6,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScanState } from '../../src/backfill/scan-state.js';
 import { createTable, putItems, startDynamoServer, type DynamoServer } from '../support/dynamodb-server.js';
+import { initializedDataDir } from '../support/initialized-data-dir.js';
 import { compiledEntry, root } from '../support/service-process.js';
 
 // `npm run backfill` as a user runs it: a real process against a DynamoDB-compatible endpoint,
@@ -34,7 +35,7 @@ function backfillCommand(args: string[], env: Record<string, string>, onStart?: 
 describe('npm run backfill', () => {
   let dynamo: DynamoServer;
   const dir = mkdtempSync(join(tmpdir(), 'backfill-command-'));
-  const dataDir = join(dir, 'pglite');
+  const dataDir = initializedDataDir(join(dir, 'pglite'));
   const statePath = join(dir, 'state.json');
   beforeAll(async () => {
     dynamo = await startDynamoServer();
