@@ -6,10 +6,11 @@ import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScanState } from '../../src/backfill/scan-state.js';
 import { createTable, putItems, startDynamoServer, type DynamoServer } from '../support/dynamodb-server.js';
+import { initializedDataDir } from '../support/initialized-data-dir.js';
+import { compiledEntry, root } from '../support/service-process.js';
 
 // `npm run backfill` as a user runs it: a real process against a DynamoDB-compatible endpoint,
 // interrupted with Ctrl-C and resumed, writing into the embedded database on disk.
-const root = new URL('../../', import.meta.url).pathname;
 const ITEMS = 3000;
 
 interface Finished {
@@ -19,7 +20,7 @@ interface Finished {
 }
 
 function backfillCommand(args: string[], env: Record<string, string>, onStart?: (kill: () => void) => void): Promise<Finished> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/backfill-main.ts', ...args], {
+  const child = spawn(process.execPath, [compiledEntry('src/backfill-main.ts'), ...args], {
     cwd: root,
     env: { ...process.env, SINK_URL: '', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', ...env },
   });
@@ -34,7 +35,7 @@ function backfillCommand(args: string[], env: Record<string, string>, onStart?: 
 describe('npm run backfill', () => {
   let dynamo: DynamoServer;
   const dir = mkdtempSync(join(tmpdir(), 'backfill-command-'));
-  const dataDir = join(dir, 'pglite');
+  const dataDir = initializedDataDir(join(dir, 'pglite'));
   const statePath = join(dir, 'state.json');
   beforeAll(async () => {
     dynamo = await startDynamoServer();

@@ -6,6 +6,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableMismatch, type TargetRow } from '../support/consumers.js';
 import { scanAll } from '../support/dynamodb-server.js';
+import { initializedDataDir } from '../support/initialized-data-dir.js';
 import { createStreamTable, motoSkipReason, startMoto, type MotoServer } from '../support/moto-server.js';
 import { scrape, type Scrape } from '../support/prometheus.js';
 import { killServices, startService, stopService, type Running } from '../support/service-process.js';
@@ -17,6 +18,7 @@ const ITEMS = 60;
 describe.skipIf(motoSkipReason !== null)(`npm run consume against moto${motoSkipReason ? ` (skipped: ${motoSkipReason})` : ''}`, () => {
   let moto: MotoServer;
   const dir = mkdtempSync(join(tmpdir(), 'consume-command-'));
+  const dataDir = initializedDataDir(join(dir, 'pglite'));
   beforeAll(async () => {
     moto = await startMoto();
   });
@@ -28,7 +30,7 @@ describe.skipIf(motoSkipReason !== null)(`npm run consume against moto${motoSkip
 
   const consume = (table: string) =>
     startService(
-      { PGLITE_DIR: join(dir, 'pglite'), AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', LOG_LEVEL: 'info' },
+      { PGLITE_DIR: dataDir, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', LOG_LEVEL: 'info' },
       ['src/consume-main.ts', '--dynamodb-table', table, '--endpoint', moto.endpoint, '--batch-size', '2', '--poll-ms', '100', '--lease-seconds', '3'],
       90_000,
     ); // it loads three AWS SDK clients: slow to start on a busy machine

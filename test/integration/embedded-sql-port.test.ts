@@ -10,6 +10,7 @@ import { PostgresSink } from '../../src/sink/postgres/postgres-sink.js';
 import type { SqlExecutor } from '../../src/sink/postgres/sql-executor.js';
 import { appWith } from '../support/app-with.js';
 import { firehoseBody, firehoseRequest } from '../support/firehose.js';
+import { initializedDataDir } from '../support/initialized-data-dir.js';
 import { kinesisRecord } from '../support/records.js';
 import { killServices, root, startService, stopService } from '../support/service-process.js';
 
@@ -24,10 +25,11 @@ const client = async (port: number) => {
 };
 
 describe('EMBEDDED_SQL_PORT: the service process', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'cdc-sql-port-'));
+  const dir = mkdtempSync(join(tmpdir(), 'cdc-sql-port-'));
+  const dataDir = initializedDataDir(join(dir, 'pglite'));
   afterAll(() => {
     killServices();
-    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('serves the rows written through /firehose to the pg client, and stops cleanly with a client connected', async () => {

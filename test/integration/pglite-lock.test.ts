@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LOCK_FILE } from '../../src/sink/pglite/data-dir-lock.js';
 import { readJson } from '../support/read-json.js';
-import { killServices, root, startService, stopService, type Running } from '../support/service-process.js';
+import { compiledEntry, killServices, root, startService, stopService, type Running } from '../support/service-process.js';
 
 // The embedded database on disk, opened by real processes: the service twice, the service and a
 // backfill, a service killed and started again, two started at once, a damaged folder.
@@ -42,7 +42,7 @@ async function refusedStart(dir: string): Promise<{ code: number; output: string
 function backfill(dir: string): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/backfill-main.ts', '--table', 'orders', '--endpoint', 'http://127.0.0.1:9', '--state', join(dir, '..', 'state.json')],
+    [compiledEntry('src/backfill-main.ts'), '--table', 'orders', '--endpoint', 'http://127.0.0.1:9', '--state', join(dir, '..', 'state.json')],
     {
       cwd: root,
       env: { ...process.env, SINK_URL: '', PGLITE_DIR: dir, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },

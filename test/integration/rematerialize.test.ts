@@ -10,6 +10,7 @@ import { runRematerialize, type RematerializeOptions } from '../../src/remateria
 import type { ColumnRewrite } from '../../src/sink/sink.js';
 import { typedColumns } from '../../src/translate/typed-columns.js';
 import { kinesisRecord, recordsRequest } from '../support/records.js';
+import { compiledEntry, root } from '../support/service-process.js';
 import { crateDbTargets, createHarness, describeTargets, sinkTargets, type Harness } from '../support/sinks.js';
 
 // README "Columns", rematerialize: after a change of COLUMN_MAP, `npm run rematerialize` makes the
@@ -227,7 +228,6 @@ describeTargets('rematerialize in', sinkTargets, { COLUMN_MAP: columnMap }, (h) 
 });
 
 // `npm run rematerialize` as a user runs it, on the embedded database on disk.
-const root = new URL('../../', import.meta.url).pathname;
 
 describeTargets('rematerialize under LAYOUT=commons-codec in', crateDbTargets, { COLUMN_MAP: columnMap, LAYOUT: 'commons-codec' }, (h) => {
   /** The user table as its readers see it, typed columns included. */
@@ -259,7 +259,7 @@ interface Finished {
 }
 
 function rematerializeCommand(args: string[], env: Record<string, string>): Promise<Finished> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/rematerialize-main.ts', ...args], {
+  const child = spawn(process.execPath, [compiledEntry('src/rematerialize-main.ts'), ...args], {
     cwd: root,
     env: { ...process.env, SINK_URL: '', ...env },
   });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readJson } from '../support/read-json.js';
-import { killServices, root, startService, stopService, type Running } from '../support/service-process.js';
+import { compiledEntry, killServices, root, startService, stopService, type Running } from '../support/service-process.js';
 
 // The service as a user runs it: a real process, a real socket, the embedded database on disk.
 const dataDir = mkdtempSync(join(tmpdir(), 'cdc-sink-'));
@@ -79,7 +79,7 @@ describe('the service process', () => {
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const port = (taken.address() as AddressInfo).port;
     try {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      const child = spawn(process.execPath, [compiledEntry('src/main.ts')], {
         cwd: root,
         env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', SINK_URL: '', ACCESS_KEY: 'dev-secret', PGLITE_DIR: dataDir },
       });
@@ -99,7 +99,7 @@ describe('the service process', () => {
   }, 120_000);
 
   it('refuses to start with an invalid configuration and names every problem', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const child = spawn(process.execPath, [compiledEntry('src/main.ts')], {
       cwd: root,
       env: { ...process.env, PORT: 'x', SINK_URL: 'mysql://nope' },
     });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ACCESS_KEY, firehoseBody } from '../support/firehose.js';
+import { initializedDataDir } from '../support/initialized-data-dir.js';
 import { until } from '../support/listen.js';
 import { parseScrape } from '../support/prometheus.js';
 import { openPost, type RawAnswer } from '../support/raw-post.js';
@@ -18,8 +19,9 @@ afterAll(() => {
 });
 
 function service(env: Record<string, string> = {}) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'cdc-shutdown-'));
-  dirs.push(dataDir);
+  const dir = mkdtempSync(join(tmpdir(), 'cdc-shutdown-'));
+  dirs.push(dir);
+  const dataDir = initializedDataDir(join(dir, 'pglite'));
   return () => startService({ ACCESS_KEY, PGLITE_DIR: dataDir, ...env });
 }
 

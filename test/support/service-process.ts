@@ -1,7 +1,19 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { join } from 'node:path';
+import { inject } from 'vitest';
 
 /** The project root: where `src/main.ts` is started from, as a user would. */
 export const root = new URL('../../', import.meta.url).pathname;
+
+/**
+ * An entry point such as `src/main.ts` as the script `node` starts: its compiled copy
+ * in this run's build (service-build.global.ts), as `npm start` runs `dist/main.js`.
+ */
+export function compiledEntry(entry: string): string {
+  const match = /^src\/(.+)\.ts$/.exec(entry);
+  if (!match) throw new Error(`not an entry point under src/: ${entry}`);
+  return join(inject('serviceBuild'), `${match[1]}.js`);
+}
 
 export interface Running {
   readonly child: ChildProcessWithoutNullStreams;
@@ -23,10 +35,11 @@ export function killServices(): void {
 /**
  * Starts `src/main.ts` (or another entry point that logs "listening" with its port, such as
  * `src/consume-main.ts`) as a process on a free port and waits for its "listening" line: up to
- * 90 s, since loading TypeScript and opening PGlite take long on a loaded machine.
+ * 90 s, since loading the modules and opening PGlite take long on a loaded machine.
  */
 export function startService(env: Record<string, string>, entry: readonly string[] = ['src/main.ts'], startTimeoutMs = 90_000): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...entry], {
+  const [script = '', ...args] = entry;
+  const child = spawn(process.execPath, [compiledEntry(script), ...args], {
     cwd: root,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', SINK_URL: '', ...env },
   });
