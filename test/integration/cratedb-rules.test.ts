@@ -144,6 +144,26 @@ for (const target of targets) {
       expect(await columns()).toMatchObject({ "data['nn']": 'text', "data['ea']": 'text_array' });
     });
 
+    it('a sub-column null typed `undefined` takes a scalar or an object but fails a list: 5000 NullPointerException; typed so in the same request, 4000', async () => {
+      const { upsert, columns } = await table();
+      await upsert([['a', { l: null, s: null, o: null }]]);
+      const answer = await upsert([['b', { l: ['x'], s: 'text', o: { k: 1 } }]]);
+      expect((answer.body as { results: unknown[] }).results).toEqual([{ rowcount: -2, error: { code: 5000, message: 'NullPointerException[null]' } }]);
+      expect((await upsert([['c', { s: 'text', o: { k: 1 } }]])).body).toMatchObject({ results: [{ rowcount: 1 }] });
+      expect(await columns()).toMatchObject({ "data['l']": 'undefined', "data['s']": 'text', "data['o']": 'object' });
+      const same = await upsert([
+        ['d', { m: null }],
+        ['e', { m: [1.5] }],
+      ]);
+      expect((same.body as { results: unknown[] }).results).toEqual([
+        { rowcount: 1 },
+        {
+          rowcount: -2,
+          error: { code: 4000, message: expect.stringMatching(/^SQLParseException\[Column `data\['m'\]` already exists with type `undefined`/) },
+        },
+      ]);
+    });
+
     it("information_schema does not escape quotes in sub-column names: data['it's']", async () => {
       const { upsert, columns } = await table();
       await upsert([['a', { "it's": 'q', deep: { "a'b": 1.5 } }]]);

@@ -77,6 +77,16 @@ describeTargets('what goes where in', crateDbTargets, { CRATEDB_MAX_DATA_COLUMNS
     await expectStored(h, table, 'again', { data: { id: 'again', x: 2.5 }, aux: [], item: '{"x":2.5,"id":"again"}' });
   });
 
+  it('a list where null came first: in aux, the sub-column stays untyped (type_conflict)', async () => {
+    const table = await write('wgw-null-then-list', 'first', { tags: { NULL: true } });
+    await write('wgw-null-then-list', 'list', { tags: { SS: ['a', 'b'] } });
+    await expectStored(h, table, 'list', {
+      data: { id: 'list' },
+      aux: [{ path: ['tags'], value: '["a","b"]', reason: 'type_conflict' }],
+      item: '{"tags":["a","b"],"id":"list"}',
+    });
+  });
+
   it('a list of mixed types, or of lists: in aux (mixed_array, nested_array)', async () => {
     const table = await write('wgw-arrays', 'a', {
       mixed: { L: [{ S: 'x' }, { N: '1' }] },

@@ -10,7 +10,9 @@ import { isLosslessNumber, parse } from 'lossless-json';
  * spellings that differ), and imitates, rule by rule, what a running CrateDB 6.4.3 answered to
  * the same requests (test/integration/cratedb-rules.test.ts runs each rule against both):
  * - a dynamic object's sub-column takes the type of the first value (`null` makes it
- *   `undefined`, `[]` `undefined_array`, both typed later by the first real value);
+ *   `undefined`, `[]` `undefined_array`, both typed later by the first real value; but a list
+ *   into an `undefined` one fails its row: 5000 NullPointerException, or, typed `undefined` earlier
+ *   in the same request, 4000 `… already exists with type undefined …`);
  * - a value for a sub-column typed before the request is cast silently when it can be
  *   (1.5 → BIGINT 1, 1.5 → TEXT "1.5", true → TEXT "t", "12" → DOUBLE 12.0, 5 → BOOLEAN true) and
  *   otherwise fails the whole bulk request: HTTP 400, 4000, `SQLParseException[Cannot cast …]`;
@@ -577,6 +579,14 @@ function typeNew(value: unknown, path: string[], pending: Map<string, string>, a
     const key = JSON.stringify(path);
     const type = typeOf(value);
     const had = pending.get(key);
+    // A sub-column null typed `undefined` takes a scalar or an object, never a list (6.4.3).
+    if (had === 'undefined' && Array.isArray(value)) {
+      if (analysed.get(key) === 'undefined') throw rowError(5000, 'NullPointerException[null]');
+      throw rowError(
+        4000,
+        `SQLParseException[Column \`data${path.map((p) => `['${p}']`).join('')}\` already exists with type \`undefined\`. Cannot add same column with type \`${type}\`]`,
+      );
+    }
     if (had === undefined || had === 'undefined' || (had === 'undefined_array' && type.endsWith('_array'))) {
       pending.set(key, type);
     } else if (!analysed.has(key) && had !== type && type !== 'undefined' && type !== 'undefined_array') {

@@ -44,6 +44,9 @@ export function classifyCrateDbError(error: unknown): CrateErrorClass {
   // A bulk row failing on a Java cast (a list whose elements do not fit the sub-column: 5000,
   // observed) is the row's data; any other 5xxx row error (a shard unavailable) is trouble.
   if (bulkRow && errorCode === 5000 && /ClassCastException/.test(message)) return 'row';
+  // Nor one failing on a Java null (a list into a sub-column null typed `undefined`: observed
+  // on 6.4.3, and foreseen in project-item.ts): the same row fails again and again.
+  if (bulkRow && errorCode === 5000 && /NullPointerException\[/.test(message)) return 'row';
   // Nor is one whose stored document cannot be read back (unreadable-source.ts): the sink has
   // refreshed the table and sent it again already; failing still, it is isolated and, failing
   // every shape, dead-lettered rather than blocking the delivery for good.

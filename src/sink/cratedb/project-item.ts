@@ -176,6 +176,9 @@ function claim(path: string[], type: string, json: string, known: Known): Result
   if (unfit) return { ok: false, reason: unfit.reason };
   const key = JSON.stringify(path);
   const had = columns.get(key);
+  // A sub-column typed `undefined` (by null) refuses every list, `[]` too: 5000,
+  // NullPointerException (observed on 6.4.3). Scalars and objects type it.
+  if (had === UNTYPED && type.startsWith('array(')) return { ok: false, reason: 'type_conflict' };
   if (had === undefined || had === UNTYPED || (had === UNTYPED_ARRAY && type.startsWith('array('))) {
     if (had === undefined && columns.size >= max) return { ok: false, reason: 'column_limit' };
     columns.set(key, type);

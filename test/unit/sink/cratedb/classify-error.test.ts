@@ -68,6 +68,8 @@ describe('bulkRowError: per-row errors observed in bulk results on CrateDB 6.4.3
     [{ code: 4000, message: 'SQLParseException[Cannot detect the type of the value: 123456789012345678901234567890]' }, 400, 'row'],
     [{ code: 4008, message: 'InvalidColumnNameException["a.b" contains a dot]' }, 400, 'row'],
     [{ code: 5000, message: 'ClassCastException[class java.lang.String cannot be cast to class java.lang.Number …]' }, 500, 'row'],
+    // A list into a sub-column null typed `undefined`.
+    [{ code: 5000, message: 'NullPointerException[null]' }, 500, 'row'],
     [
       {
         code: 5000,

@@ -69,6 +69,13 @@ describe('projectItem', () => {
     expect(columns.get('["x"]')).toBe('text');
     expect(columns.get('["y"]')).toBe('undefined');
   });
+
+  it('a list for a sub-column null typed `undefined`: in aux (CrateDB 6.4.3 fails such a row with a NullPointerException)', () => {
+    const columns: ColumnTypes = new Map([['["x"]', 'undefined']]);
+    expect(project('{"x":["a"]}', columns)).toMatchObject({ data: '{}', aux: [['x', '["a"]', 'type_conflict']] });
+    expect(project('{"x":[]}', columns)).toMatchObject({ data: '{}', aux: [['x', '[]', 'empty_array']] });
+    expect(project('{"x":"typed"}', columns)).toMatchObject({ data: '{"x":"typed"}', aux: [] });
+  });
 });
 
 describe('projectAllToAux', () => {
