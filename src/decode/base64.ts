@@ -31,7 +31,10 @@ function wordsOf(buffer: Buffer): Uint32Array | undefined {
   return buffer.byteOffset % 4 === 0 ? new Uint32Array(buffer.buffer, buffer.byteOffset, buffer.length >>> 2) : undefined;
 }
 
-/** Decodes into the shared buffer; answers the number of bytes. */
+/**
+ * Decodes into a buffer shared from call to call (a record then allocates no buffer of its own);
+ * answers the number of bytes, valid until the next call.
+ */
 function decodeIntoScratch(text: string, path: string): number {
   if (text.length % 4 === 0) {
     if (text.length > scratch.length) words = wordsOf((scratch = Buffer.allocUnsafe(text.length + 4)));
@@ -39,15 +42,6 @@ function decodeIntoScratch(text: string, path: string): number {
     if (wholeDecode(text, length)) return length;
   }
   throw new DecodeError(path, 'not valid base64');
-}
-
-/**
- * decodeBase64 into a buffer shared from call to call: the bytes are valid only until the next
- * call, for a caller that reads them at once (a record's JSON, turned into text). A record then
- * allocates no buffer of its own.
- */
-export function decodeBase64Transient(text: string, path: string): Buffer {
-  return scratch.subarray(0, decodeIntoScratch(text, path));
 }
 
 /** A record's JSON text, and whether it is `plain`: JsonCursor's word for text it need not look into. */

@@ -71,6 +71,8 @@ export class CommonsCodecTables {
   private readonly columns = new Map<string, ColumnTypes>();
   /** How each user table this process ensured is created again, should it be dropped. */
   private readonly creators = new Map<string, () => Promise<void>>();
+  /** User tables whose columns rematerialize has brought up to its map in this process. */
+  private readonly reprojected = new Set<string>();
 
   constructor(
     private readonly client: CrateDbClient,
@@ -123,6 +125,13 @@ export class CommonsCodecTables {
    * letter for each row the user table refused (which keeps the columns it had).
    */
   async reproject(table: string, pks: readonly string[], columns: readonly ColumnSpec[], requestId: string): Promise<DeadLetter[]> {
+    if (pks.length === 0) return [];
+    // A user table this process ensured before the map changed lacks the new columns: added once.
+    if (!this.reprojected.has(table)) {
+      await this.ensureUserTable(table, keyColumnsOf(parseItem(pks[0]!)), columns);
+      await this.addLackingColumns(table, columns);
+      this.reprojected.add(table);
+    }
     const rows = pks.map(
       (pk, recordIndex): RowWrite => ({
         recordIndex,
@@ -138,10 +147,6 @@ export class CommonsCodecTables {
         sourceTable: table,
       }),
     );
-    if (rows.length === 0) return [];
-    // A user table this process ensured before the map changed lacks the new columns.
-    await this.ensureUserTable(table, keyColumnsOf(parseItem(pks[0]!)), columns);
-    await this.addLackingColumns(table, columns);
     const outcomes: RowOutcome[] = rows.map(() => ({ outcome: 'duplicate' }));
     const refused: DeadLetter[] = [];
     await this.project({ table, columns, rows, changes: [] }, outcomes, requestId, refused);
