@@ -70,7 +70,9 @@ describe('EMBEDDED_SQL_PORT: the service process', () => {
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const port = (taken.address() as AddressInfo).port;
     try {
-      const failed = await startService({ ACCESS_KEY: 'dev-secret', PGLITE_DIR: 'memory://', EMBEDDED_SQL_PORT: String(port) }).then(
+      // On a folder already initialized: an in-memory database would run initdb in the child first.
+      const folder = initializedDataDir(join(dir, 'taken'));
+      const failed = await startService({ ACCESS_KEY: 'dev-secret', PGLITE_DIR: folder, EMBEDDED_SQL_PORT: String(port) }).then(
         () => null,
         (error: Error) => error.message,
       );

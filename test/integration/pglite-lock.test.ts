@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LOCK_FILE } from '../../src/sink/pglite/data-dir-lock.js';
+import { initializedDataDir } from '../support/initialized-data-dir.js';
 import { readJson } from '../support/read-json.js';
 import { compiledEntry, killServices, root, startService, stopService, type Running } from '../support/service-process.js';
 
@@ -67,9 +68,9 @@ describe('PGLITE_DIR is opened by one process at a time', () => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  // One folder through its life, since each new folder costs a PGlite initdb.
+  // One folder through its life, initialized beforehand: this is not about a first start.
   it('refuses a second service and a backfill while a service holds the folder, takes over after a SIGKILL, and refuses the folder once damaged', async () => {
-    const dir = freshDir();
+    const dir = initializedDataDir(freshDir());
     const first = await service(dir);
     try {
       expect((await deliver(first)).status).toBe(200);

@@ -21,13 +21,13 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dir = await mkdtemp(join(tmpdir(), 'pglite-template-'));
+  // One initdb for both: the folder's database, dumped.
+  const folder = join(dir, 'fresh');
+  const db = await PGlite.create(folder);
   const file = join(dir, 'fresh.tar');
-  const db = await PGlite.create();
   await writeFile(file, new Uint8Array(await (await db.dumpDataDir('none')).arrayBuffer()));
   await db.close();
   project.provide('pgliteTemplate', file);
-  const folder = join(dir, 'fresh');
-  await (await PGlite.create(folder)).close();
   project.provide('pgliteFolder', folder);
   return () => rm(dir, { recursive: true, force: true });
 }

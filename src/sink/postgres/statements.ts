@@ -71,9 +71,13 @@ export function addTypedColumns(schema: string, table: string, columns: readonly
   ${columns.map((c) => `ADD COLUMN IF NOT EXISTS ${quoteIdent(c.name)} ${PG_TYPES[c.type]}`).join(',\n  ')}`;
 }
 
-/** Whether the table is keyed by `pk_hash` (one row when it is). */
-export const selectKeyLayout = `SELECT 1 AS hashed FROM information_schema.columns
-WHERE table_schema = $1 AND table_name = $2 AND column_name = 'pk_hash'`;
+/**
+ * Whether the table is keyed by `pk_hash` (one row when it is). From the catalog rather than
+ * information_schema.columns, whose view costs PGlite about ten times as much per table.
+ */
+export const selectKeyLayout = `SELECT 1 AS hashed FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = $1 AND c.relname = $2 AND a.attname = 'pk_hash' AND NOT a.attisdropped`;
 
 export function createChangeLogTable(schema: string, table: string): string {
   return `CREATE TABLE IF NOT EXISTS ${qualified(schema, table + changeLogSuffix)} (
