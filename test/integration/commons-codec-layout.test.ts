@@ -122,6 +122,19 @@ describeTargets('the commons-codec layout on', crateDbTargets, { LAYOUT: 'common
     expect(rows[0]).toEqual({ pk: { device: 'kept', ...KEY }, data: { humidity: 84.84, temperature: 3 }, aux: {} });
   });
 
+  // The state lookups spell keys as literals: a `?` or a quote in one is text, not a parameter.
+  it("projects and updates items whose keys hold '?', quotes and '$1'", async () => {
+    const devices = ['?', "it's ?", 'say "?"', '$1'];
+    for (const device of devices) {
+      await deliver(h, [reading('INSERT', device, 1_000, 1, 'marks')]);
+      await deliver(h, [reading('MODIFY', device, 2_000, 2, 'marks')]);
+    }
+    const rows = await codecRows(h, 'marks');
+    expect(rows.map((r) => [r.pk.device, r.data.temperature])).toEqual(
+      devices.map((d) => [d, 2]).sort((a, b) => JSON.stringify(a[0]).localeCompare(JSON.stringify(b[0]))),
+    );
+  });
+
   it('converges when two writers race on one item: an insert against a newer delete, a modify against an older delete', async () => {
     const writes: Promise<void>[] = [];
     for (let i = 0; i < 8; i++) {

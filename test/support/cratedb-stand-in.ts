@@ -678,7 +678,8 @@ CREATE VIEW standin_catalog.columns AS
 export function toPostgres(stmt: string): string {
   let n = 0;
   let pg = stmt
-    .replace(/\?/g, () => `$${++n}`)
+    // A parameter is a `?` outside quotes: a key `'{"id":"?"}'` in a literal stays as it is.
+    .replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"|\?/g, (token) => (token === '?' ? `$${++n}` : token))
     .replace(/\binformation_schema\.(tables|columns)\b/g, 'standin_catalog.$1')
     .replace(/(?:"pk"|\bpk) OBJECT\(STRICT\) AS \([^)]*\)/g, '"pk" jsonb NOT NULL')
     .replace(/"pk"\['((?:[^']|'')*)'\]/g, `("pk"->>'$1')`)
