@@ -7,8 +7,8 @@ import { postAllTimed, startService } from './service-process.js';
  * into PostgreSQL, for several builds of the service in turn, round after round, so that each
  * pair is measured back to back in one state of a shared machine. AB_MAINS lists the entry
  * points (default dist/main.js: a copy of an earlier build's dist/ inside the project, so that
- * it finds node_modules), each optionally after node flags of its own, before the start script's
- * (`--single-threaded-gc dist/main.js`); AB_ROUNDS rounds (default 5), AB_DELIVERIES of 5,000
+ * it finds node_modules), each optionally after node flags of its own, which follow the start
+ * script's and so override them (`--max-semi-space-size=32 dist/main.js`); AB_ROUNDS rounds (default 5), AB_DELIVERIES of 5,000
  * small items each.
  */
 const postgresUrl = process.env.BENCH_POSTGRES_URL ?? process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
