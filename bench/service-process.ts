@@ -21,7 +21,9 @@ export const BENCH_KEY = 'bench-key';
 // `npm run bench` runs from the project's root, after `npm run build`: what `npm start` runs,
 // with its runtime flags.
 const START = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ');
-const NODE_ARGS = [...START.slice(1, -1), resolve(START.at(-1)!)];
+/** The runtime flags `npm start` gives node. */
+export const START_FLAGS = START.slice(1, -1);
+const NODE_ARGS = [...START_FLAGS, resolve(START.at(-1)!)];
 
 async function freePort(): Promise<number> {
   const server = createServer();
