@@ -24,4 +24,4 @@ EXPOSE 8080
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # What `npm start` runs once built (package.json "start").
-CMD ["node", "--max-semi-space-size=64", "dist/main.js"]
+CMD ["node", "--single-threaded-gc", "--max-semi-space-size=64", "dist/main.js"]

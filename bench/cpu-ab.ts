@@ -7,7 +7,9 @@ import { postAllTimed, startService } from './service-process.js';
  * into PostgreSQL, for several builds of the service in turn, round after round, so that each
  * pair is measured back to back in one state of a shared machine. AB_MAINS lists the entry
  * points (default dist/main.js: a copy of an earlier build's dist/ inside the project, so that
- * it finds node_modules); AB_ROUNDS rounds (default 5), AB_DELIVERIES of 5,000 small items each.
+ * it finds node_modules), each optionally after node flags of its own, which follow the start
+ * script's and so override them (`--max-semi-space-size=32 dist/main.js`); AB_ROUNDS rounds (default 5), AB_DELIVERIES of 5,000
+ * small items each.
  */
 const postgresUrl = process.env.BENCH_POSTGRES_URL ?? process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const mains = (process.env.AB_MAINS ?? 'dist/main.js').split(',');
@@ -18,9 +20,10 @@ const plan = Array.from({ length: deliveries + 1 }, (_, i) => deliveryOf('sensor
 const [warm, ...timed] = plan;
 const records = timed.reduce((n, d) => n + d.records, 0);
 
-async function once(main: string, round: number): Promise<number> {
+async function once(entry: string, round: number): Promise<number> {
   const schema = `cpu_ab_${process.pid}_${round}`;
-  const service = await startService({ SINK_URL: postgresUrl, TARGET_SCHEMA: schema }, [], main);
+  const words = entry.split(' ').filter((w) => w !== '');
+  const service = await startService({ SINK_URL: postgresUrl, TARGET_SCHEMA: schema }, words.slice(0, -1), words.at(-1));
   try {
     await service.post(warm!.body, warm!.requestId, false);
     const { cpuSeconds } = await postAllTimed(service, timed, 2);

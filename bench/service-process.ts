@@ -21,7 +21,9 @@ export const BENCH_KEY = 'bench-key';
 // `npm run bench` runs from the project's root, after `npm run build`: what `npm start` runs,
 // with its runtime flags.
 const START = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ');
-const NODE_ARGS = [...START.slice(1, -1), resolve(START.at(-1)!)];
+/** The runtime flags `npm start` gives node. */
+export const START_FLAGS = START.slice(1, -1);
+const NODE_ARGS = [...START_FLAGS, resolve(START.at(-1)!)];
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -32,13 +34,13 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * `nodeFlags` go before the start script's own (bench/profile.ts passes `--cpu-prof`); `main`
- * replaces the built service's entry point (bench/cpu-ab.ts runs a copy of another build).
+ * `nodeFlags` go after the start script's own, so that they override them (bench/profile.ts passes
+ * `--cpu-prof`); `main` replaces the built service's entry point (bench/cpu-ab.ts runs a copy of
+ * another build).
  */
 export async function startService(env: Record<string, string>, nodeFlags: readonly string[] = [], main?: string): Promise<ServiceProcess> {
   const port = await freePort();
-  const args = main === undefined ? NODE_ARGS : [...NODE_ARGS.slice(0, -1), resolve(main)];
-  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, ...args], {
+  const child: ChildProcess = spawn(process.execPath, [...NODE_ARGS.slice(0, -1), ...nodeFlags, main === undefined ? NODE_ARGS.at(-1)! : resolve(main)], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ACCESS_KEY: BENCH_KEY, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

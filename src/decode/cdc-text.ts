@@ -28,6 +28,7 @@ export function decodeCdcText(text: string, bounds: ChangeBounds, plain = false)
     truncate(names, 0);
     truncate(newAttributes, 0);
     truncate(oldAttributes, 0);
+    for (const list of pieces) truncate(list, 0);
   }
 }
 
@@ -48,6 +49,10 @@ function truncate(list: string[], length: number): void {
 const names: string[] = [];
 const newAttributes: string[] = [];
 const oldAttributes: string[] = [];
+// The pieces of the JSON of the map or list being read at each depth (no two at one depth are
+// being read at once). A map's JSON is joined from them in one flat string of characters of its
+// own: no string built up piece by piece, nor a slice of the record's text kept alive in it.
+const pieces: string[][] = [];
 
 interface Key {
   readonly pk: string;
@@ -102,7 +107,6 @@ function readRecord(c: JsonCursor, bounds: ChangeBounds): Change {
   if (eventName !== 'REMOVE' && newImage === null) throw UNUSUAL;
   const version = kinesisVersion(stream.time, NO_PATH);
   if (aheadOfBounds(version, bounds) !== null) throw UNUSUAL;
-  const pk = detached(key.pk);
   return {
     format: 'kinesis',
     sourceTable: tableName,
@@ -111,10 +115,10 @@ function readRecord(c: JsonCursor, bounds: ChangeBounds): Change {
     ttl: eventName === 'REMOVE' && isTtlPrincipal(identity),
     version,
     sequence: null,
-    pk,
-    keysJson: key.keysJson === key.pk ? pk : detached(key.keysJson),
-    newImageJson: eventName === 'REMOVE' || newImage === null ? null : detached(newImage),
-    oldImageJson: oldImage === null ? null : detached(oldImage),
+    pk: key.pk,
+    keysJson: key.keysJson,
+    newImageJson: eventName === 'REMOVE' ? null : newImage,
+    oldImageJson: oldImage,
   };
 }
 
@@ -209,24 +213,36 @@ function checkKey(attributes: readonly string[], key: Key): void {
   }
 }
 
-/** `Keys`: one or two attributes of type S, N or B → canonical-key.ts's pk and keysJson. */
+/**
+ * `Keys`: one or two attributes of type S, N or B → canonical-key.ts's pk and keysJson, each joined
+ * in one flat string of its own.
+ */
 function readKey(c: JsonCursor): Key {
-  const attributes: string[] = [];
-  const literals: string[] = [];
   c.expect(OBJECT);
-  do {
-    if (attributes.length === 4) throw UNUSUAL;
-    const name = readName(c, attributes.length === 2 ? attributes[0] : undefined);
-    const literal = nameLiteral;
-    const json = readAttribute(c, 0);
-    if (lastType !== S && lastType !== N && lastType !== B) throw UNUSUAL;
-    attributes.push(name, json);
-    literals.push(`${literal}:${json}`);
-  } while (c.take(COMMA));
+  const name = readName(c);
+  const literal = nameLiteral;
+  const json = readKeyAttribute(c);
+  if (!c.take(COMMA)) {
+    c.expect(OBJECT_END);
+    return oneKey(['{', literal, ':', json, '}'].join(''), [name, json]);
+  }
+  const otherName = readName(c, name);
+  const otherLiteral = nameLiteral;
+  const otherJson = readKeyAttribute(c);
   c.expect(OBJECT_END);
-  const keysJson = literals.length === 1 ? `{${literals[0]}}` : `{${literals[0]},${literals[1]}}`;
-  const pk = literals.length === 2 && attributes[2]! < attributes[0]! ? `{${literals[1]},${literals[0]}}` : keysJson;
-  return { pk, keysJson, attributes };
+  const keysJson = ['{', literal, ':', json, ',', otherLiteral, ':', otherJson, '}'].join('');
+  const pk = otherName < name ? ['{', otherLiteral, ':', otherJson, ',', literal, ':', json, '}'].join('') : keysJson;
+  return { pk, keysJson, attributes: [name, json, otherName, otherJson] };
+}
+
+function oneKey(keysJson: string, attributes: readonly string[]): Key {
+  return { pk: keysJson, keysJson, attributes };
+}
+
+function readKeyAttribute(c: JsonCursor): string {
+  const json = readAttribute(c, 0);
+  if (lastType !== S && lastType !== N && lastType !== B) throw UNUSUAL;
+  return json;
 }
 
 function readImage(c: JsonCursor, attributes: string[]): string | null {
@@ -258,19 +274,29 @@ function readMap(c: JsonCursor, depth: number, attributes: string[] | null): str
   c.expect(OBJECT);
   if (c.take(OBJECT_END)) return '{}';
   const from = names.length;
-  let json = '{';
+  const json = (pieces[depth] ??= []);
+  json.push('{');
   do {
     if (names.length - from === MAX_NAMES_PER_MAP) throw UNUSUAL;
     const name = readName(c, undefined, from);
     const literal = nameLiteral;
     names.push(name);
     const value = readAttribute(c, depth);
-    json += json.length === 1 ? `${literal}:${value}` : `,${literal}:${value}`;
+    if (json.length > 1) json.push(',');
+    json.push(literal, ':', value);
     if (attributes) attributes.push(name, value);
   } while (c.take(COMMA));
   c.expect(OBJECT_END);
   truncate(names, from);
-  return `${json}}`;
+  json.push('}');
+  return joined(json);
+}
+
+/** The pieces as one flat string; the list emptied for the next map or list at its depth. */
+function joined(json: string[]): string {
+  const text = json.join('');
+  truncate(json, 0);
+  return text;
 }
 
 /** The type of the attribute read last, for Keys: S, N or B (its code), or 0. */
@@ -320,11 +346,15 @@ function readList(c: JsonCursor, depth: number): string {
   if (depth > MAX_DEPTH) throw UNUSUAL;
   c.expect(ARRAY);
   if (c.take(ARRAY_END)) return '[]';
-  let json = '[';
-  do json += json.length === 1 ? readAttribute(c, depth) : `,${readAttribute(c, depth)}`;
-  while (c.take(COMMA));
+  const json = (pieces[depth] ??= []);
+  json.push('[');
+  do {
+    if (json.length > 1) json.push(',');
+    json.push(readAttribute(c, depth));
+  } while (c.take(COMMA));
   c.expect(ARRAY_END);
-  return `${json}]`;
+  json.push(']');
+  return joined(json);
 }
 
 /** A set's members: a non-empty array of strings. */

@@ -1,3 +1,4 @@
+import { countedObservations, type CountedObservations } from '../metrics/counted-observations.js';
 import type { Metrics } from '../metrics/create-metrics.js';
 import type { DeliveryDetail } from './apply-records.js';
 
@@ -12,12 +13,12 @@ export function deliveryRecorder(metrics: Metrics): DeliveryRecorder {
   const newestByTable = new Map<string, number>();
   return (detail, nowMs = Date.now()) => {
     const counts = new Map<string, { table: string; operation: string; outcome: string; n: number }>();
-    // Per table once per delivery, not per record: the lag histogram's child and the newest change.
-    const byTable = new Map<string, { lag: { observe(value: number): void }; newest: number }>();
+    // Per table once per delivery, not per record: the lag's observations, counted, and the newest change.
+    const byTable = new Map<string, { lag: CountedObservations; newest: number }>();
     const nowSeconds = nowMs / 1000;
     // Fates come in runs of one table, operation and outcome: a run's entry is looked up once.
     let entry: { table: string; operation: string; outcome: string; n: number } | undefined;
-    let perTable: { lag: { observe(value: number): void }; newest: number } | undefined;
+    let perTable: { lag: CountedObservations; newest: number } | undefined;
     let perTableName: string | undefined;
     for (const fate of detail.fates) {
       const table = fate.table ?? '';
@@ -32,14 +33,15 @@ export function deliveryRecorder(metrics: Metrics): DeliveryRecorder {
       const changedAt = fate.version / 1e6;
       if (perTable === undefined || perTableName !== table) {
         perTable = byTable.get(table);
-        if (perTable === undefined) byTable.set(table, (perTable = { lag: metrics.replicationLag.labels({ table }), newest: 0 }));
+        if (perTable === undefined) byTable.set(table, (perTable = { lag: countedObservations(metrics.replicationLag, { table }), newest: 0 }));
         perTableName = table;
       }
       // Clocks differ a little between AWS and here: a change "from the future" has no lag.
       perTable.lag.observe(Math.max(0, nowSeconds - changedAt));
       if (changedAt > perTable.newest) perTable.newest = changedAt;
     }
-    for (const [table, { newest }] of byTable) {
+    for (const [table, { lag, newest }] of byTable) {
+      lag.flush();
       if (newest > (newestByTable.get(table) ?? 0)) {
         newestByTable.set(table, newest);
         metrics.newestChange.set({ table }, newest);
