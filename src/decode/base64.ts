@@ -23,25 +23,12 @@ export function decodeBase64(text: string, path: string): Buffer {
   throw new DecodeError(path, 'not valid base64');
 }
 
-// Room for three bytes of padding past the longest decoded text (isPlainAscii reads whole words).
+// Room for three bytes of padding past the longest decoded text (isSharedPlain reads whole words).
 let scratch = Buffer.allocUnsafe(64 * 1024);
 let words = wordsOf(scratch);
 
 function wordsOf(buffer: Buffer): Uint32Array | undefined {
   return buffer.byteOffset % 4 === 0 ? new Uint32Array(buffer.buffer, buffer.byteOffset, buffer.length >>> 2) : undefined;
-}
-
-/**
- * Decodes into a buffer shared from call to call (a record then allocates no buffer of its own);
- * answers the number of bytes, valid until the next call.
- */
-function decodeIntoScratch(text: string, path: string): number {
-  if (text.length % 4 === 0) {
-    if (text.length > scratch.length) words = wordsOf((scratch = Buffer.allocUnsafe(text.length + 4)));
-    const length = scratch.write(text, 'base64');
-    if (wholeDecode(text, length)) return length;
-  }
-  throw new DecodeError(path, 'not valid base64');
 }
 
 /** A record's JSON text, and whether it is `plain`: JsonCursor's word for text it need not look into. */
@@ -57,16 +44,39 @@ export interface RecordText {
  * of a separate check for ASCII, and the text is then the bytes' Latin-1.
  */
 export function decodeBase64Text(text: string, path: string): RecordText {
-  const length = decodeIntoScratch(text, path);
-  if (isPlainAscii(length)) return { text: scratch.toString('latin1', 0, length), plain: true };
-  return { text: decodeUtf8(scratch.subarray(0, length), path), plain: false };
+  const length = decodeBase64Shared(text, path);
+  const plain = isSharedPlain(length);
+  return { text: sharedText(length, plain, path), plain };
+}
+
+/**
+ * Base64 → bytes in a buffer shared from call to call (a record then allocates no buffer of its
+ * own): answers their number; they are `sharedBytes()`'s first, until the next call, and the
+ * buffer holds at least four bytes more, which its readers may write.
+ */
+export function decodeBase64Shared(text: string, path: string): number {
+  if (text.length % 4 === 0) {
+    if (text.length > scratch.length) words = wordsOf((scratch = Buffer.allocUnsafe(text.length + 4)));
+    const length = scratch.write(text, 'base64');
+    if (wholeDecode(text, length)) return length;
+  }
+  throw new DecodeError(path, 'not valid base64');
+}
+
+export function sharedBytes(): Buffer {
+  return scratch;
+}
+
+/** The shared bytes as text: their Latin-1 when `plain` (isSharedPlain), else their UTF-8, refused at `path` when invalid. */
+export function sharedText(length: number, plain: boolean, path: string): string {
+  return plain ? scratch.toString('latin1', 0, length) : decodeUtf8(scratch.subarray(0, length), path);
 }
 
 const HIGH_BITS = 0x80808080;
 const ONES = 0x01010101;
 
 /** The shared buffer's first `length` bytes are below 0x80, none below 0x20 and none 0x5c (`\`). */
-function isPlainAscii(length: number): boolean {
+export function isSharedPlain(length: number): boolean {
   if (words === undefined) return false; // JsonCursor looks for itself
   // Spaces up to the word's end: they pass, and they lie past the text.
   scratch[length] = 0x20;

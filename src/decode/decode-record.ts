@@ -1,4 +1,5 @@
-import { decodeBase64Text } from './base64.js';
+import { decodeBase64Shared, isSharedPlain, sharedBytes, sharedText } from './base64.js';
+import { decodeCdcBytes } from './cdc-bytes.js';
 import { decodeCdcRecord } from './cdc-record.js';
 import { decodeCdcText } from './cdc-text.js';
 import type { ChangeBounds } from './change-bounds.js';
@@ -22,8 +23,11 @@ export function decodeFirehoseRecord(data: string, index: number, bounds: Change
 /** Base64 of a CDC record's JSON (Firehose `data`, a Lambda Kinesis event's `kinesis.data`) → Change. */
 export function decodeBase64Record(data: string, index: number, path: string | (() => string), bounds: ChangeBounds): DecodedRecord {
   try {
-    const { text, plain } = decodeBase64Text(data, '');
-    return { ok: true, index, change: decodeCdcJson(text, bounds, plain) };
+    const length = decodeBase64Shared(data, '');
+    const plain = isSharedPlain(length);
+    // Plain bytes (what AWS sends) are read as they are; anything else, or unusual, as text.
+    const change = (plain ? decodeCdcBytes(sharedBytes(), length, bounds) : undefined) ?? decodeCdcJson(sharedText(length, plain, ''), bounds, plain);
+    return { ok: true, index, change };
   } catch (error) {
     return failed(error, index, data, path);
   }
@@ -35,14 +39,14 @@ export function decodeBase64Record(data: string, index: number, path: string | (
  */
 export function decodeBytesRecord(bytes: Uint8Array, index: number, path: string, bounds: ChangeBounds): DecodedRecord {
   try {
-    return { ok: true, index, change: decodeCdcBytes(bytes, bounds) };
+    return { ok: true, index, change: decodeCdcUtf8(bytes, bounds) };
   } catch (error) {
     return failed(error, index, () => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'), path);
   }
 }
 
 /** A CDC record's UTF-8 JSON → Change: read straight from the text when it is the usual record, else parsed first. */
-function decodeCdcBytes(bytes: Uint8Array, bounds: ChangeBounds): Change {
+function decodeCdcUtf8(bytes: Uint8Array, bounds: ChangeBounds): Change {
   return decodeCdcJson(decodeUtf8(bytes, ''), bounds);
 }
 

@@ -153,34 +153,18 @@ export class JsonCursor {
   }
 
   /** Skips any JSON value, checking that it is one. */
-  skipValue(depth = 0): void {
-    if (depth > MAX_SKIP_DEPTH) throw UNUSUAL;
-    const c = this.peek();
-    if (c === QUOTE) {
-      this.string();
-      return;
-    }
-    if (c === OBJECT) {
-      this.at++;
-      if (this.take(OBJECT_END)) return;
-      do {
-        this.string();
-        this.expect(COLON);
-        this.skipValue(depth + 1);
-      } while (this.take(COMMA));
-      this.expect(OBJECT_END);
-      return;
-    }
-    if (c === ARRAY) {
-      this.at++;
-      if (this.take(ARRAY_END)) return;
-      do this.skipValue(depth + 1);
-      while (this.take(COMMA));
-      this.expect(ARRAY_END);
-      return;
-    }
-    if (this.word('true') || this.word('false') || this.word('null')) return;
-    this.number();
+  skipValue(): void {
+    skipJsonValue(this, 0);
+  }
+
+  /** Consumes the character peek() answered. */
+  advance(): void {
+    this.at++;
+  }
+
+  /** Whether the next token is `true`, `false` or `null`; consumes it if so. */
+  literal(): boolean {
+    return this.word('true') || this.word('false') || this.word('null');
   }
 
   /** Any JSON value, as JSON.parse reads it. */
@@ -210,6 +194,44 @@ export class JsonCursor {
     this.end = i;
     this.at = i + 1;
     this.parsed = value as string;
+  }
+}
+
+/** What skipJsonValue reads with: JsonCursor over text, cdc-bytes.ts's reader over bytes. */
+export interface JsonTokens {
+  /** Skips whitespace; answers the code of the next character. */
+  peek(): number;
+  advance(): void;
+  take(code: number): boolean;
+  expect(code: number): void;
+  string(): void;
+  literal(): boolean;
+  number(): unknown;
+}
+
+/** Skips any JSON value, checking that it is one (UNUSUAL otherwise). */
+export function skipJsonValue(c: JsonTokens, depth: number): void {
+  if (depth > MAX_SKIP_DEPTH) throw UNUSUAL;
+  const next = c.peek();
+  if (next === QUOTE) {
+    c.string();
+  } else if (next === OBJECT) {
+    c.advance();
+    if (c.take(OBJECT_END)) return;
+    do {
+      c.string();
+      c.expect(COLON);
+      skipJsonValue(c, depth + 1);
+    } while (c.take(COMMA));
+    c.expect(OBJECT_END);
+  } else if (next === ARRAY) {
+    c.advance();
+    if (c.take(ARRAY_END)) return;
+    do skipJsonValue(c, depth + 1);
+    while (c.take(COMMA));
+    c.expect(ARRAY_END);
+  } else if (!c.literal()) {
+    c.number();
   }
 }
 
