@@ -48,6 +48,13 @@ const MAX_NAMES_PER_MAP = 64;
 // canonicalNumber's bound for text it takes as it stands.
 const MAX_SIGNIFICANT_DIGITS = 38;
 const NO_PATH = () => '';
+// The record's strings, by their place in ByteReader's spans.
+const EVENT_ID = 0;
+const KEYS = 1;
+const PK = 2;
+const NEW_IMAGE = 3;
+const OLD_IMAGE = 4;
+const SPANS = 5;
 /** The bit of a field that is not read. */
 const SKIPPED = 32;
 
@@ -103,8 +110,11 @@ class ByteReader implements JsonTokens {
   /** Keys: up to two attributes, name in the input and value in the output. */
   private readonly keySpans = new Int32Array(8);
   private keyCount = 0;
-  /** The canonical key keys() read last. */
-  private pk = '';
+  /**
+   * Where the record's strings lie in the output (from, to; from -1 when absent): all are made of
+   * one string, sliced, as one call into the runtime costs more than the slices together.
+   */
+  private readonly spans = new Int32Array(2 * SPANS);
   private lastTable = '';
   private lastTableBytes = Buffer.alloc(0);
   /** The type of the attribute read last (its code for S, N or B, else 0), for Keys. */
@@ -125,13 +135,10 @@ class ByteReader implements JsonTokens {
     this.newAttributes.count = 0;
     this.oldAttributes.count = 0;
 
+    this.spans.fill(-1);
     let eventName: EventName | undefined;
-    let eventId = '';
     let tableName = '';
     let identity: unknown = null;
-    let keysJson = '';
-    let newImage: string | null = null;
-    let oldImage: string | null = null;
     let time: number | undefined;
     let precision: string | undefined;
     let seen = 0;
@@ -145,7 +152,7 @@ class ByteReader implements JsonTokens {
         if (seen & bit & ~SKIPPED) throw UNUSUAL;
         seen |= bit;
         if (bit === 1) eventName = this.eventName();
-        else if (bit === 2) eventId = this.plainString();
+        else if (bit === 2) this.copyString(EVENT_ID);
         else if (bit === 4) tableName = this.tableName();
         else if (bit === 8) identity = this.word(FIELD.null) ? null : this.value();
         else if (bit === 16) {
@@ -158,9 +165,9 @@ class ByteReader implements JsonTokens {
               const field = this.streamField();
               if (streamSeen & field & ~SKIPPED) throw UNUSUAL;
               streamSeen |= field;
-              if (field === 1) keysJson = this.keys();
-              else if (field === 2) newImage = this.image(this.newAttributes);
-              else if (field === 4) oldImage = this.image(this.oldAttributes);
+              if (field === 1) this.keys();
+              else if (field === 2) this.image(NEW_IMAGE, this.newAttributes);
+              else if (field === 4) this.image(OLD_IMAGE, this.oldAttributes);
               else if (field === 8) time = this.number();
               else if (field === 16) precision = this.precision();
               else this.skipValue();
@@ -174,24 +181,30 @@ class ByteReader implements JsonTokens {
     this.space();
     if (this.at !== this.end) throw UNUSUAL;
 
-    if (eventName === undefined || !eventId || !tableName || this.keyCount === 0) throw UNUSUAL;
-    if (newImage !== null) this.checkKey(this.newAttributes);
-    if (oldImage !== null) this.checkKey(this.oldAttributes);
-    if (eventName !== 'REMOVE' && newImage === null) throw UNUSUAL;
-    const version = kinesisVersion({ ApproximateCreationDateTime: time, ApproximateCreationDateTimePrecision: precision }, NO_PATH);
+    const { spans } = this;
+    const hasNew = spans[2 * NEW_IMAGE]! >= 0;
+    const hasOld = spans[2 * OLD_IMAGE]! >= 0;
+    if (eventName === undefined || spans[2 * EVENT_ID + 1]! <= spans[2 * EVENT_ID]! || !tableName || this.keyCount === 0) throw UNUSUAL;
+    if (hasNew) this.checkKey(this.newAttributes);
+    if (hasOld) this.checkKey(this.oldAttributes);
+    if (eventName !== 'REMOVE' && !hasNew) throw UNUSUAL;
+    const version = kinesisVersion(time, precision, NO_PATH);
     if (aheadOfBounds(version, bounds) !== null) throw UNUSUAL;
+    // Slices keep their parent alive: it holds nothing but what the Change holds.
+    const text = this.out.toString('latin1', 0, this.o);
+    const keysJson = this.part(text, KEYS);
     return {
       format: 'kinesis',
       sourceTable: tableName,
-      eventId,
+      eventId: this.part(text, EVENT_ID),
       eventName,
       ttl: eventName === 'REMOVE' && isTtlPrincipal(identity),
       version,
       sequence: null,
-      pk: this.pk,
+      pk: spans[2 * PK]! < 0 ? keysJson : this.part(text, PK),
       keysJson,
-      newImageJson: eventName === 'REMOVE' ? null : newImage,
-      oldImageJson: oldImage,
+      newImageJson: eventName === 'REMOVE' || !hasNew ? null : this.part(text, NEW_IMAGE),
+      oldImageJson: hasOld ? this.part(text, OLD_IMAGE) : null,
     };
   }
 
@@ -241,8 +254,8 @@ class ByteReader implements JsonTokens {
     return this.b.toString('latin1', this.start, this.stop);
   }
 
-  /** `Keys`: one or two attributes of type S, N or B → keysJson and pk (canonical-key.ts's). */
-  private keys(): string {
+  /** `Keys`: one or two attributes of type S, N or B → keysJson and pk (canonical-key.ts's), into the output. */
+  private keys(): void {
     const { keySpans } = this;
     const from = this.o;
     this.expect(OBJECT);
@@ -263,11 +276,8 @@ class ByteReader implements JsonTokens {
     } while (this.take(COMMA));
     this.expect(OBJECT_END);
     this.put(OBJECT_END);
-    const keysJson = this.slice(from, this.o);
-    if (this.keyCount === 1 || this.compareNames(keySpans[4]!, keySpans[5]!, keySpans[0]!, keySpans[1]!) >= 0) {
-      this.pk = keysJson;
-      return keysJson;
-    }
+    this.span(KEYS, from);
+    if (this.keyCount === 1 || this.compareNames(keySpans[4]!, keySpans[5]!, keySpans[0]!, keySpans[1]!) >= 0) return;
     // The second name sorts first: the canonical key spells it first.
     const pkFrom = this.o;
     this.put(OBJECT);
@@ -277,15 +287,31 @@ class ByteReader implements JsonTokens {
     this.putName(keySpans[0]!, keySpans[1]!);
     this.copyOut(keySpans[2]!, keySpans[3]!);
     this.put(OBJECT_END);
-    this.pk = this.slice(pkFrom, this.o);
-    return keysJson;
+    this.span(PK, pkFrom);
   }
 
-  private image(attributes: Attributes): string | null {
-    if (this.word(FIELD.null)) return null;
+  private image(at: number, attributes: Attributes): void {
+    if (this.word(FIELD.null)) return;
     const from = this.o;
     this.map(0, attributes);
-    return this.slice(from, this.o);
+    this.span(at, from);
+  }
+
+  /** The string just read, into the output. */
+  private copyString(at: number): void {
+    this.string();
+    const from = this.o;
+    this.copyIn(this.start, this.stop);
+    this.span(at, from);
+  }
+
+  private part(text: string, at: number): string {
+    return text.slice(this.spans[2 * at]!, this.spans[2 * at + 1]!);
+  }
+
+  private span(at: number, from: number): void {
+    this.spans[2 * at] = from;
+    this.spans[2 * at + 1] = this.o;
   }
 
   /** The image's attributes hold the key's, spelled as in Keys (what cdc-record.ts checks). */
@@ -494,10 +520,6 @@ class ByteReader implements JsonTokens {
     this.o += this.out.write(text, this.o, 'latin1');
   }
 
-  private slice(from: number, to: number): string {
-    return this.out.toString('latin1', from, to);
-  }
-
   // ---- the input
 
   private space(): void {
@@ -530,11 +552,6 @@ class ByteReader implements JsonTokens {
     this.start = start;
     this.stop = at;
     this.at = at + 1;
-  }
-
-  private plainString(): string {
-    this.string();
-    return this.b.toString('latin1', this.start, this.stop);
   }
 
   /** Whether the string read last is `name`'s bytes. */

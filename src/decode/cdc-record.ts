@@ -55,7 +55,8 @@ export function decodeCdcRecord(record: unknown, path = '', bounds: ChangeBounds
     throw new DecodeError(at('dynamodb.NewImage'), `missing: a Kinesis ${eventName} record carries the new item`);
   }
 
-  const version = format === 'kinesis' ? kinesisVersion(stream, at) : streamsVersion(stream, at);
+  const version =
+    format === 'kinesis' ? kinesisVersion(stream.ApproximateCreationDateTime, stream.ApproximateCreationDateTimePrecision, at) : streamsVersion(stream, at);
   const ahead = aheadOfBounds(version, bounds);
   if (ahead !== null) throw new DecodeError(at('dynamodb.ApproximateCreationDateTime'), ahead);
 
@@ -110,13 +111,12 @@ function sameSpelling(keyValue: unknown, imageValue: unknown): boolean {
   return (k.S !== undefined && k.S === v.S) || (k.N !== undefined && k.N === v.N) || (k.B !== undefined && k.B === v.B);
 }
 
-export function kinesisVersion(stream: Record<string, unknown>, at: (f: string) => string): number {
-  const value = stream.ApproximateCreationDateTime;
+/** ApproximateCreationDateTime and its precision → microseconds. */
+export function kinesisVersion(value: unknown, precision: unknown, at: (f: string) => string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
     throw new DecodeError(at('dynamodb.ApproximateCreationDateTime'), 'missing or not a positive integer');
   }
   // Trust the precision field; millisecond payloads omit it, so fall back to the magnitude.
-  const precision = stream.ApproximateCreationDateTimePrecision;
   if (precision === 'MICROSECOND') return value;
   if (precision === 'MILLISECOND') return value * 1000;
   if (precision !== undefined) {

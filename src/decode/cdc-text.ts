@@ -105,7 +105,7 @@ function readRecord(c: JsonCursor, bounds: ChangeBounds): Change {
   if (newImage !== null) checkKey(newAttributes, key);
   if (oldImage !== null) checkKey(oldAttributes, key);
   if (eventName !== 'REMOVE' && newImage === null) throw UNUSUAL;
-  const version = kinesisVersion(stream.time, NO_PATH);
+  const version = kinesisVersion(stream.time, stream.precision, NO_PATH);
   if (aheadOfBounds(version, bounds) !== null) throw UNUSUAL;
   return {
     format: 'kinesis',
@@ -160,12 +160,13 @@ interface Stream {
   key: Key | undefined;
   newImage: string | null;
   oldImage: string | null;
-  /** What kinesisVersion reads. */
-  time: { ApproximateCreationDateTime?: number; ApproximateCreationDateTimePrecision?: string };
+  /** ApproximateCreationDateTime and its precision, for kinesisVersion. */
+  time: number | undefined;
+  precision: string | undefined;
 }
 
 function readStream(c: JsonCursor): Stream {
-  const stream: Stream = { key: undefined, newImage: null, oldImage: null, time: {} };
+  const stream: Stream = { key: undefined, newImage: null, oldImage: null, time: undefined, precision: undefined };
   let seen = 0;
   const once = (bit: number) => {
     if (seen & bit) throw UNUSUAL;
@@ -187,10 +188,10 @@ function readStream(c: JsonCursor): Stream {
       stream.oldImage = readImage(c, oldAttributes);
     } else if (c.is('ApproximateCreationDateTime')) {
       once(8);
-      stream.time.ApproximateCreationDateTime = c.number();
+      stream.time = c.number();
     } else if (c.is('ApproximateCreationDateTimePrecision')) {
       once(16);
-      stream.time.ApproximateCreationDateTimePrecision = c.plainString();
+      stream.precision = c.plainString();
     } else if (c.is('SequenceNumber'))
       throw UNUSUAL; // DynamoDB Streams
     else c.skipValue();

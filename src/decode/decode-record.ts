@@ -1,4 +1,4 @@
-import { decodeBase64Shared, isSharedPlain, sharedBytes, sharedText } from './base64.js';
+import { decodeBase64Shared, decodeBase64SpanShared, isSharedPlain, sharedBytes, sharedText } from './base64.js';
 import { decodeCdcBytes } from './cdc-bytes.js';
 import { decodeCdcRecord } from './cdc-record.js';
 import { decodeCdcText } from './cdc-text.js';
@@ -16,21 +16,40 @@ export type DecodedRecord =
 
 /** A Firehose record's base64 `data` → Change. Never throws on bad input. */
 export function decodeFirehoseRecord(data: string, index: number, bounds: ChangeBounds): DecodedRecord {
-  // The path is spelled only for a record that fails: most never do.
-  return decodeBase64Record(data, index, () => `records[${index}].data`, bounds);
+  return decodeBase64Record(data, index, firehosePath, bounds);
+}
+
+/**
+ * A Firehose record's base64 `data` where it lies in the body's bytes (`start` to `end`) →
+ * Change, as decodeFirehoseRecord decodes its text. Never throws on bad input; a dead letter's
+ * payload is the text, in characters of its own.
+ */
+export function decodeFirehoseSpan(body: Uint8Array, start: number, end: number, index: number, bounds: ChangeBounds): DecodedRecord {
+  try {
+    return { ok: true, index, change: sharedChange(decodeBase64SpanShared(body, start, end, ''), bounds) };
+  } catch (error) {
+    return failed(error, index, () => Buffer.from(body.buffer, body.byteOffset + start, end - start).toString('latin1'), firehosePath);
+  }
+}
+
+// The path is spelled only for a record that fails: most never do.
+function firehosePath(index: number): string {
+  return `records[${index}].data`;
 }
 
 /** Base64 of a CDC record's JSON (Firehose `data`, a Lambda Kinesis event's `kinesis.data`) → Change. */
-export function decodeBase64Record(data: string, index: number, path: string | (() => string), bounds: ChangeBounds): DecodedRecord {
+export function decodeBase64Record(data: string, index: number, path: string | ((index: number) => string), bounds: ChangeBounds): DecodedRecord {
   try {
-    const length = decodeBase64Shared(data, '');
-    const plain = isSharedPlain(length);
-    // Plain bytes (what AWS sends) are read as they are; anything else, or unusual, as text.
-    const change = (plain ? decodeCdcBytes(sharedBytes(), length, bounds) : undefined) ?? decodeCdcJson(sharedText(length, plain, ''), bounds, plain);
-    return { ok: true, index, change };
+    return { ok: true, index, change: sharedChange(decodeBase64Shared(data, ''), bounds) };
   } catch (error) {
     return failed(error, index, data, path);
   }
+}
+
+/** The record's JSON, decoded into base64.ts's shared buffer → Change. Plain bytes (what AWS sends) are read as they are; anything else, or unusual, as text. */
+function sharedChange(length: number, bounds: ChangeBounds): Change {
+  const plain = isSharedPlain(length);
+  return (plain ? decodeCdcBytes(sharedBytes(), length, bounds) : undefined) ?? decodeCdcJson(sharedText(length, plain, ''), bounds, plain);
 }
 
 /**
@@ -83,12 +102,12 @@ function joinPath(prefix: string, rest: string): string {
 }
 
 // The decoders name fields from the record's root; `failed` puts the record's own path first.
-function failed(error: unknown, index: number, payload: string | (() => string), path: string | (() => string)): DecodedRecord {
+function failed(error: unknown, index: number, payload: string | (() => string), path: string | ((index: number) => string)): DecodedRecord {
   if (!(error instanceof DecodeError) && !(error instanceof RangeError)) throw error;
   // RangeError: input nested deep enough to exhaust the stack.
   const message =
     error instanceof DecodeError
-      ? new DecodeError(joinPath(typeof path === 'string' ? path : path(), error.path), error.reason).message
+      ? new DecodeError(joinPath(typeof path === 'string' ? path : path(index), error.path), error.reason).message
       : `record too deeply nested (${error.message})`;
   return { ok: false, index, error: message, payload: typeof payload === 'string' ? payload : payload() };
 }

@@ -1,5 +1,5 @@
 import type { ChangeBounds } from './change-bounds.js';
-import { decodeFirehoseRecord, type DecodedRecord } from './decode-record.js';
+import { decodeFirehoseRecord, decodeFirehoseSpan, type DecodedRecord } from './decode-record.js';
 import { parseFirehoseRequest } from './firehose-request.js';
 
 /** A Firehose request body with each non-empty record decoded (empty `data` is legal and skipped). */
@@ -27,9 +27,9 @@ const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 /**
  * Body bytes → envelope and decoded records. Firehose's own bodies (the three known fields, no
- * escapes) are read straight from the bytes, each record's base64 sliced out and decoded in
- * turn: JSON.parse would hold the body once more as text and once more as 10,000 strings while
- * the records are decoded, twice the body's size in heap. Any other body goes through JSON.parse;
+ * escapes) are read straight from the bytes, each record's base64 decoded where it lies:
+ * JSON.parse would hold the body once more as text and once more as 10,000 strings while the
+ * records are decoded, twice the body's size in heap. Any other body goes through JSON.parse;
  * both ways give the same answer for the same body (tested).
  */
 export function decodeFirehoseBody(bytes: Buffer, bounds: ChangeBounds): FirehoseBodyResult {
@@ -67,32 +67,17 @@ export function decodeParsedFirehoseBody(bytes: Buffer, bounds: ChangeBounds): F
 function decodeSlices(bytes: Buffer, envelope: Envelope, bounds: ChangeBounds): DecodedRecord[] | undefined {
   const { starts, ends } = envelope;
   const decoded: DecodedRecord[] = [];
-  // Each record's base64 is a slice of a text of the body read a window at a time: no string of
-  // its own per record to copy, allocate and collect (a sixth of what a small record allocated).
-  let window = '';
-  let windowStart = 0;
-  let windowEnd = 0;
   for (let i = 0; i < starts.length; i++) {
     const start = starts[i]!;
     const end = ends[i]!;
     if (start === end) continue;
-    if (end > windowEnd) {
-      windowStart = start;
-      windowEnd = Math.max(end, Math.min(bytes.length, start + WINDOW_BYTES));
-      window = bytes.toString('latin1', windowStart, windowEnd);
-    }
-    const record = decodeFirehoseRecord(window.slice(start - windowStart, end - windowStart), i, bounds);
-    if (record.ok) decoded.push(record);
-    else if (!isPrintableAscii(bytes, start, end)) return undefined;
-    // A dead letter's payload in characters of its own: a slice would keep its whole window alive.
-    else decoded.push({ ...record, payload: bytes.toString('latin1', start, end) });
+    // Each record's base64 is decoded where it lies: no string of it to allocate and collect.
+    const record = decodeFirehoseSpan(bytes, start, end, i, bounds);
+    if (record.ok || isPrintableAscii(bytes, start, end)) decoded.push(record);
+    else return undefined;
   }
   return decoded;
 }
-
-// Below V8's largest regular object (128 KiB): a window is young garbage, freed by the next
-// scavenge, not a large object left for a full collection.
-const WINDOW_BYTES = 64 * 1024;
 
 function isPrintableAscii(bytes: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (bytes[i]! < 0x20 || bytes[i]! > 0x7e) return false;

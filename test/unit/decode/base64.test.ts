@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isAscii } from 'node:buffer';
-import { decodeBase64, decodeBase64Text, isStrictBase64 } from '../../../src/decode/base64.js';
+import { decodeBase64, decodeBase64SpanShared, decodeBase64Text, isStrictBase64, sharedBytes } from '../../../src/decode/base64.js';
 import { decodeUtf8 } from '../../../src/decode/utf8-json.js';
 import { decodeErrorOf } from '../../support/decode-errors.js';
 
@@ -79,6 +79,36 @@ describe('decodeBase64 against the strict pattern', () => {
         if (decoded) expect(decoded.equals(Buffer.from(text, 'base64'))).toBe(true);
       }),
       { numRuns: 20_000 },
+    );
+  });
+});
+
+describe('decodeBase64SpanShared: decodeBase64 of a span of bytes', () => {
+  const unit = fc.constantFrom(...'AQab09+/=-_ *!\n.é\u0000"'.split(''));
+  const text = fc.oneof(
+    fc.string({ unit, maxLength: 16 }),
+    fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b).toString('base64')),
+    fc.uint8Array({ minLength: 60_000, maxLength: 70_000 }).map((b) => Buffer.from(b).toString('base64')),
+  );
+  it('takes exactly what decodeBase64 takes, to the same bytes, wherever the span lies', () => {
+    fc.assert(
+      fc.property(text, fc.string({ unit, maxLength: 5 }), fc.string({ unit, maxLength: 5 }), (data, before, after) => {
+        const body = Buffer.from(before + data + after, 'utf8');
+        const start = Buffer.byteLength(before, 'utf8');
+        const end = start + Buffer.byteLength(data, 'utf8');
+        let expected: Buffer | 'refused';
+        try {
+          expected = decodeBase64(data, 'x');
+        } catch {
+          expect(decodeErrorOf(() => decodeBase64SpanShared(body, start, end, 'records[2].data')).message).toBe('records[2].data: not valid base64');
+          expected = 'refused';
+        }
+        if (expected !== 'refused') {
+          const length = decodeBase64SpanShared(body, start, end, 'x');
+          expect(sharedBytes().subarray(0, length).equals(expected)).toBe(true);
+        }
+      }),
+      { numRuns: 5_000 },
     );
   });
 });
