@@ -268,7 +268,6 @@ class ByteReader implements JsonTokens {
       const k = 4 * this.keyCount++;
       keySpans[k] = this.start;
       keySpans[k + 1] = this.stop;
-      this.copyName();
       keySpans[k + 2] = this.o;
       this.attribute(0);
       keySpans[k + 3] = this.o;
@@ -348,7 +347,6 @@ class ByteReader implements JsonTokens {
       this.names[2 * this.nameCount] = nameStart;
       this.names[2 * this.nameCount + 1] = nameStop;
       this.nameCount++;
-      this.copyName();
       const valueFrom = this.o;
       this.attribute(depth);
       if (attributes !== null) {
@@ -370,7 +368,7 @@ class ByteReader implements JsonTokens {
    * is UNUSUAL.
    */
   private name(from: number): void {
-    this.string();
+    this.copiedString();
     const { start, stop, names } = this;
     const first = this.b[start]!;
     if (stop === start || (first >= ZERO && first <= 0x39)) throw UNUSUAL;
@@ -378,6 +376,7 @@ class ByteReader implements JsonTokens {
       if (this.compareNames(names[2 * i]!, names[2 * i + 1]!, start, stop) === 0) throw UNUSUAL;
     }
     this.expect(COLON);
+    this.put(COLON);
   }
 
   /** One AttributeValue (`{"S": …}`, exactly one type) → its JSON, into the output. */
@@ -390,8 +389,7 @@ class ByteReader implements JsonTokens {
     const second = b[this.start + 1]!;
     this.expect(COLON);
     if (length === 1 && type === S) {
-      this.string();
-      this.copyIn(this.start - 1, this.stop + 1);
+      this.copiedString();
     } else if (length === 1 && type === N) {
       this.string();
       this.canonicalNumber();
@@ -504,12 +502,6 @@ class ByteReader implements JsonTokens {
     this.o = o;
   }
 
-  /** The string just read, quotes and all: a plain name is its own JSON literal. */
-  private copyName(): void {
-    this.copyIn(this.start - 1, this.stop + 1);
-    this.put(COLON);
-  }
-
   private putName(start: number, stop: number): void {
     this.copyIn(start - 1, stop + 1);
     this.put(COLON);
@@ -549,6 +541,27 @@ class ByteReader implements JsonTokens {
     const start = ++at;
     while (b[at] !== QUOTE) at++;
     if (at >= this.end) throw UNUSUAL;
+    this.start = start;
+    this.stop = at;
+    this.at = at + 1;
+  }
+
+  /**
+   * A string token, as string() reads it, copied into the output as it is read, quotes and all:
+   * a plain string (or name) is its own JSON literal.
+   */
+  private copiedString(): void {
+    this.space();
+    const { b, out } = this;
+    let at = this.at;
+    if (b[at] !== QUOTE || at >= this.end) throw UNUSUAL;
+    const start = ++at;
+    let o = this.o;
+    out[o++] = QUOTE;
+    for (let c = b[at]!; c !== QUOTE; c = b[++at]!) out[o++] = c;
+    if (at >= this.end) throw UNUSUAL;
+    out[o++] = QUOTE;
+    this.o = o;
     this.start = start;
     this.stop = at;
     this.at = at + 1;

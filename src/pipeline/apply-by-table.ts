@@ -1,6 +1,6 @@
 import type { Change } from '../decode/change.js';
 import type { DecodedRecord } from '../decode/decode-record.js';
-import { applyRecords, type ApplyOptions, type DeliveryReport } from './apply-records.js';
+import { applyRecords, sourceTables, type ApplyOptions, type DeliveryReport } from './apply-records.js';
 import type { Sink, SinkError } from '../sink/sink.js';
 
 export interface TableOutcome {
@@ -17,7 +17,7 @@ export interface TableOutcome {
  * (their dead letters).
  */
 export async function applyByTable(records: readonly DecodedRecord[], options: ApplyOptions, sink: Sink): Promise<TableOutcome[]> {
-  const resolved = await options.targets.resolve(records.flatMap((r) => (r.ok ? [r.change.sourceTable] : [])));
+  const resolved = await options.targets.resolve(sourceTables(records));
   if (!resolved.ok) return [{ table: null, indices: records.map((r) => r.index), result: resolved }];
   const tableOf = (change: Change) => {
     const target = resolved.targetOf(change.sourceTable);

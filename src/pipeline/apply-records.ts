@@ -36,9 +36,21 @@ export interface ApplyOptions extends Omit<TranslateOptions, 'targetOf'> {
   readonly targets: TargetTables;
 }
 
+/** The source tables of the records decoded: a delivery's records mostly name one, looked up once a run. */
+export function sourceTables(records: readonly DecodedRecord[]): Set<string> {
+  const tables = new Set<string>();
+  let last: string | undefined;
+  for (const record of records) {
+    if (!record.ok || record.change.sourceTable === last) continue;
+    last = record.change.sourceTable;
+    tables.add(last);
+  }
+  return tables;
+}
+
 /** decode results → target tables claimed → translate → sink, and the tally of every record's fate. */
 export async function applyRecords(records: readonly DecodedRecord[], received: number, options: ApplyOptions, sink: Sink): Promise<ApplyResult> {
-  const resolved = await options.targets.resolve(records.flatMap((r) => (r.ok ? [r.change.sourceTable] : [])));
+  const resolved = await options.targets.resolve(sourceTables(records));
   if (!resolved.ok) return resolved;
   const { targetOf } = resolved;
   const { batch, settled } = translate(records, { ...options, targetOf });
