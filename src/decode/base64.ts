@@ -64,53 +64,59 @@ export function decodeBase64Shared(text: string, path: string): number {
 }
 
 /**
- * Base64 text that is a span of bytes (a Firehose body's `data`, read where it lies) → bytes in
- * the shared buffer, as decodeBase64Shared: valid exactly when decodeBase64 would take the text.
- * Decoded here, a sextet at a time: Node decodes base64 only from a string, and the string of a
+ * Base64 text that is a span of bytes (a Firehose body's `data`, read where it lies, through a
+ * view of the body) → bytes in the shared buffer, as decodeBase64Shared: valid exactly when
+ * decodeBase64 would take the text. Decoded here, a quad of characters at a time, read and
+ * written as one little-endian word: Node decodes base64 only from a string, and the string of a
  * body's base64 was the largest thing a record allocated (about half of a small one's bytes).
  */
-export function decodeBase64SpanShared(source: Uint8Array, start: number, end: number, path: string): number {
+export function decodeBase64SpanShared(source: DataView, start: number, end: number, path: string): number {
   const n = end - start;
   if (n % 4 !== 0) throw new DecodeError(path, 'not valid base64');
   if (n > scratch.length) words = wordsOf((scratch = Buffer.allocUnsafe(n + 4)));
-  const padding = n === 0 || source[end - 1] !== EQUALS ? 0 : source[end - 2] === EQUALS ? 2 : 1;
+  if (scratchView.buffer !== scratch.buffer || scratchView.byteOffset !== scratch.byteOffset) {
+    scratchView = new DataView(scratch.buffer, scratch.byteOffset, scratch.length);
+  }
+  const padding = n === 0 || source.getUint8(end - 1) !== EQUALS ? 0 : source.getUint8(end - 2) === EQUALS ? 2 : 1;
   const whole = padding === 0 ? end : end - 4;
-  const out = scratch;
-  const s18 = SEXTET_18;
-  const s12 = SEXTET_12;
-  const s6 = SEXTET_6;
-  const s0 = SEXTET_0;
+  const out = scratchView;
+  const t0 = SEXTET_0;
+  const t1 = SEXTET_1;
+  const t2 = SEXTET_2;
+  const t3 = SEXTET_3;
   let o = 0;
   let invalid = 0;
   for (let i = start; i < whole; i += 4) {
-    const quad = s18[source[i]!]! | s12[source[i + 1]!]! | s6[source[i + 2]!]! | s0[source[i + 3]!]!;
-    invalid |= quad; // a character outside the alphabet is -1: every bit set
-    out[o] = quad >> 16;
-    out[o + 1] = quad >> 8;
-    out[o + 2] = quad;
+    const chars = source.getUint32(i, true);
+    const word = t0[chars & 0xff]! | t1[(chars >>> 8) & 0xff]! | t2[(chars >>> 16) & 0xff]! | t3[chars >>> 24]!;
+    invalid |= word; // a character outside the alphabet is -1: every bit set
+    out.setUint32(o, word, true); // the fourth byte is the next word's first, or past the end
     o += 3;
   }
   if (padding > 0) {
-    const quad = s18[source[whole]!]! | s12[source[whole + 1]!]! | (padding === 1 ? s6[source[whole + 2]!]! : 0);
-    invalid |= quad;
-    out[o++] = quad >> 16;
-    if (padding === 1) out[o++] = quad >> 8;
+    const word = t0[source.getUint8(whole)]! | t1[source.getUint8(whole + 1)]! | (padding === 1 ? t2[source.getUint8(whole + 2)]! : 0);
+    invalid |= word;
+    out.setUint8(o++, word & 0xff);
+    if (padding === 1) out.setUint8(o++, (word >>> 8) & 0xff);
   }
   if (invalid < 0) throw new DecodeError(path, 'not valid base64');
   return o;
 }
 
-const EQUALS = 0x3d;
-// Each byte's value as a base64 character, shifted to its place in a quad's 24 bits (18, 12, 6
-// and 0 bits); -1 outside the standard alphabet (`=` included).
-const SEXTET_18 = sextets(18);
-const SEXTET_12 = sextets(12);
-const SEXTET_6 = sextets(6);
-const SEXTET_0 = sextets(0);
+let scratchView = new DataView(scratch.buffer, scratch.byteOffset, scratch.length);
 
-function sextets(shift: number): Int32Array {
+const EQUALS = 0x3d;
+// What each byte adds, as the character at each place of a quad, to the little-endian word of
+// the quad's three bytes (sextets a, b, c, d make the bytes a<<2|b>>4, (b&15)<<4|c>>2, (c&3)<<6|d);
+// -1 outside the standard alphabet (`=` included).
+const SEXTET_0 = sextets((v) => v << 2);
+const SEXTET_1 = sextets((v) => (v >> 4) | ((v & 15) << 12));
+const SEXTET_2 = sextets((v) => ((v >> 2) << 8) | ((v & 3) << 22));
+const SEXTET_3 = sextets((v) => v << 16);
+
+function sextets(contribution: (value: number) => number): Int32Array {
   const table = new Int32Array(256).fill(-1);
-  Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', 'latin1').forEach((code, value) => (table[code] = value << shift));
+  Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', 'latin1').forEach((code, value) => (table[code] = contribution(value)));
   return table;
 }
 

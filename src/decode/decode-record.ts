@@ -20,11 +20,11 @@ export function decodeFirehoseRecord(data: string, index: number, bounds: Change
 }
 
 /**
- * A Firehose record's base64 `data` where it lies in the body's bytes (`start` to `end`) →
- * Change, as decodeFirehoseRecord decodes its text. Never throws on bad input; a dead letter's
- * payload is the text, in characters of its own.
+ * A Firehose record's base64 `data` where it lies in the body's bytes (`start` to `end` of a
+ * view of them) → Change, as decodeFirehoseRecord decodes its text. Never throws on bad input; a
+ * dead letter's payload is the text, in characters of its own.
  */
-export function decodeFirehoseSpan(body: Uint8Array, start: number, end: number, index: number, bounds: ChangeBounds): DecodedRecord {
+export function decodeFirehoseSpan(body: DataView, start: number, end: number, index: number, bounds: ChangeBounds): DecodedRecord {
   try {
     return { ok: true, index, change: sharedChange(decodeBase64SpanShared(body, start, end, ''), bounds) };
   } catch (error) {

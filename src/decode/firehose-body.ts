@@ -67,12 +67,13 @@ export function decodeParsedFirehoseBody(bytes: Buffer, bounds: ChangeBounds): F
 function decodeSlices(bytes: Buffer, envelope: Envelope, bounds: ChangeBounds): DecodedRecord[] | undefined {
   const { starts, ends } = envelope;
   const decoded: DecodedRecord[] = [];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < starts.length; i++) {
     const start = starts[i]!;
     const end = ends[i]!;
     if (start === end) continue;
     // Each record's base64 is decoded where it lies: no string of it to allocate and collect.
-    const record = decodeFirehoseSpan(bytes, start, end, i, bounds);
+    const record = decodeFirehoseSpan(view, start, end, i, bounds);
     if (record.ok || isPrintableAscii(bytes, start, end)) decoded.push(record);
     else return undefined;
   }

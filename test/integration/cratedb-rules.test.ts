@@ -148,7 +148,10 @@ for (const target of targets) {
       const { upsert, columns } = await table();
       await upsert([['a', { l: null, s: null, o: null }]]);
       const answer = await upsert([['b', { l: ['x'], s: 'text', o: { k: 1 } }]]);
-      expect((answer.body as { results: unknown[] }).results).toEqual([{ rowcount: -2, error: { code: 5000, message: 'NullPointerException[null]' } }]);
+      // The JVM's message, which varies: its helpful one ("Cannot invoke …") on a node that has
+      // not thrown it often, `null` once compiled code throws a preallocated one (both seen on 6.4.3).
+      const message = expect.stringMatching(/^NullPointerException\[.*\]$/);
+      expect((answer.body as { results: unknown[] }).results).toEqual([{ rowcount: -2, error: { code: 5000, message } }]);
       expect((await upsert([['c', { s: 'text', o: { k: 1 } }]])).body).toMatchObject({ results: [{ rowcount: 1 }] });
       expect(await columns()).toMatchObject({ "data['l']": 'undefined', "data['s']": 'text', "data['o']": 'object' });
       const same = await upsert([
