@@ -31,24 +31,6 @@ function wordsOf(buffer: Buffer): Uint32Array | undefined {
   return buffer.byteOffset % 4 === 0 ? new Uint32Array(buffer.buffer, buffer.byteOffset, buffer.length >>> 2) : undefined;
 }
 
-/** A record's JSON text, and whether it is `plain`: JsonCursor's word for text it need not look into. */
-export interface RecordText {
-  readonly text: string;
-  readonly plain: boolean;
-}
-
-/**
- * Base64 of UTF-8 JSON → its text (decodeUtf8's, which refuses invalid UTF-8 at `path`). `plain`
- * when it is ASCII (what AWS sends) without a backslash or a control character: found in the
- * decoded bytes four at a time, which costs a fraction of JsonCursor's own look at the text and
- * of a separate check for ASCII, and the text is then the bytes' Latin-1.
- */
-export function decodeBase64Text(text: string, path: string): RecordText {
-  const length = decodeBase64Shared(text, path);
-  const plain = isSharedPlain(length);
-  return { text: sharedText(length, plain, path), plain };
-}
-
 /**
  * Base64 → bytes in a buffer shared from call to call (a record then allocates no buffer of its
  * own): answers their number; they are `sharedBytes()`'s first, until the next call, and the

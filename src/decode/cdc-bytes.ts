@@ -7,11 +7,12 @@ import { canonicalNumber } from './dynamo-number.js';
 import { type JsonTokens, skipJsonValue, UNUSUAL } from './json-cursor.js';
 
 /**
- * A Kinesis-for-DynamoDB record's JSON bytes → its Change, read byte by byte: the item's JSON,
- * the keys and the canonical key are copied into an output buffer as the attributes are read,
- * and each is made a string once, at its end. Only for plain bytes (base64.ts's isSharedPlain:
- * ASCII, no control character, no backslash), where every string is what lies between its
- * quotes and every name is its own JSON literal. cdc-text.ts reads the same records from their
+ * A Kinesis-for-DynamoDB record's JSON bytes (the first `length` of `bytes`, which holds at
+ * least one byte more, for the reader to write) → its Change, read byte by byte: the event id,
+ * the item's JSON, the keys and the canonical key are copied into an output buffer as the
+ * attributes are read, and sliced from one string of it at the end. Only for plain bytes
+ * (base64.ts's isSharedPlain: ASCII, no control character, no backslash), where every string is
+ * what lies between its quotes and every name is its own JSON literal. cdc-text.ts reads the same records from their
  * text, at about four times the cost: a loop over a string's characters costs several times one
  * over bytes, and the pieces it joins are strings of their own. Undefined for anything but the
  * usual record, and then the text decides; when it answers, it is what decodeCdcRecord answers

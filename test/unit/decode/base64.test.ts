@@ -1,7 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isAscii } from 'node:buffer';
-import { decodeBase64, decodeBase64SpanShared, decodeBase64Text, isStrictBase64, sharedBytes } from '../../../src/decode/base64.js';
+import {
+  decodeBase64,
+  decodeBase64Shared,
+  decodeBase64SpanShared,
+  isSharedPlain,
+  isStrictBase64,
+  sharedBytes,
+  sharedText,
+} from '../../../src/decode/base64.js';
 import { decodeUtf8 } from '../../../src/decode/utf8-json.js';
 import { decodeErrorOf } from '../../support/decode-errors.js';
 
@@ -114,7 +122,14 @@ describe('decodeBase64SpanShared: decodeBase64 of a span of bytes', () => {
   });
 });
 
-describe('decodeBase64Text: the text decodeUtf8 reads, and whether JsonCursor may take it as plain', () => {
+/** What decode-record.ts does with a record's base64: its text, and whether the readers may take it as plain. */
+function decodeBase64Text(text: string, path: string): { text: string; plain: boolean } {
+  const length = decodeBase64Shared(text, path);
+  const plain = isSharedPlain(length);
+  return { text: sharedText(length, plain, path), plain };
+}
+
+describe('decodeBase64Shared, isSharedPlain and sharedText: the text decodeUtf8 reads, and whether the readers may take it as plain', () => {
   /** What JsonCursor finds for itself: no escape, control character or surrogate. */
   const plainText = (text: string) => !/[\\\u0000-\u001f\ud800-\udfff]/.test(text);
   // Bytes of every kind, and JSON-like ASCII that now and then holds a backslash or a control
