@@ -26,6 +26,15 @@ export function decodeBase64(text: string, path: string): Buffer {
 // Room for three bytes of padding past the longest decoded text (isSharedPlain reads whole words).
 let scratch = Buffer.allocUnsafe(64 * 1024);
 let words = wordsOf(scratch);
+let scratchView = new DataView(scratch.buffer, scratch.byteOffset, scratch.length);
+
+/** The shared buffer, and its views, large enough for the bytes of `base64Length` characters. */
+function makeRoom(base64Length: number): void {
+  if (base64Length <= scratch.length) return;
+  scratch = Buffer.allocUnsafe(base64Length + 4);
+  words = wordsOf(scratch);
+  scratchView = new DataView(scratch.buffer, scratch.byteOffset, scratch.length);
+}
 
 function wordsOf(buffer: Buffer): Uint32Array | undefined {
   return buffer.byteOffset % 4 === 0 ? new Uint32Array(buffer.buffer, buffer.byteOffset, buffer.length >>> 2) : undefined;
@@ -38,7 +47,7 @@ function wordsOf(buffer: Buffer): Uint32Array | undefined {
  */
 export function decodeBase64Shared(text: string, path: string): number {
   if (text.length % 4 === 0) {
-    if (text.length > scratch.length) words = wordsOf((scratch = Buffer.allocUnsafe(text.length + 4)));
+    makeRoom(text.length);
     const length = scratch.write(text, 'base64');
     if (wholeDecode(text, length)) return length;
   }
@@ -55,10 +64,7 @@ export function decodeBase64Shared(text: string, path: string): number {
 export function decodeBase64SpanShared(source: DataView, start: number, end: number, path: string): number {
   const n = end - start;
   if (n % 4 !== 0) throw new DecodeError(path, 'not valid base64');
-  if (n > scratch.length) words = wordsOf((scratch = Buffer.allocUnsafe(n + 4)));
-  if (scratchView.buffer !== scratch.buffer || scratchView.byteOffset !== scratch.byteOffset) {
-    scratchView = new DataView(scratch.buffer, scratch.byteOffset, scratch.length);
-  }
+  makeRoom(n);
   const padding = n === 0 || source.getUint8(end - 1) !== EQUALS ? 0 : source.getUint8(end - 2) === EQUALS ? 2 : 1;
   const whole = padding === 0 ? end : end - 4;
   const out = scratchView;
@@ -84,8 +90,6 @@ export function decodeBase64SpanShared(source: DataView, start: number, end: num
   if (invalid < 0) throw new DecodeError(path, 'not valid base64');
   return o;
 }
-
-let scratchView = new DataView(scratch.buffer, scratch.byteOffset, scratch.length);
 
 const EQUALS = 0x3d;
 // What each byte adds, as the character at each place of a quad, to the little-endian word of

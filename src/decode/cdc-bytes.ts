@@ -100,7 +100,7 @@ class ByteReader implements JsonTokens {
   /** The span of the last string read: [start, stop) in `b`, quotes outside. */
   private start = 0;
   private stop = 0;
-  /** The output: keys, canonical key and images, each made a string as it ends. */
+  /** The output: the event id, keys, canonical key and images, one string of it sliced at the end (`spans`). */
   private out = Buffer.allocUnsafe(64 * 1024);
   private o = 0;
   /** The name spans of the maps being read, innermost last (to find a repeated name). */
@@ -120,6 +120,9 @@ class ByteReader implements JsonTokens {
   private lastTableBytes = Buffer.alloc(0);
   /** The type of the attribute read last (its code for S, N or B, else 0), for Keys. */
   private lastType = 0;
+  /** ApproximateCreationDateTime and its precision, for kinesisVersion. */
+  private time: number | undefined;
+  private precision: string | undefined;
 
   record(bytes: Buffer, length: number, bounds: ChangeBounds): Change {
     this.b = bytes;
@@ -140,8 +143,8 @@ class ByteReader implements JsonTokens {
     let eventName: EventName | undefined;
     let tableName = '';
     let identity: unknown = null;
-    let time: number | undefined;
-    let precision: string | undefined;
+    this.time = undefined;
+    this.precision = undefined;
     let seen = 0;
     this.expect(OBJECT);
     if (!this.take(OBJECT_END)) {
@@ -156,26 +159,8 @@ class ByteReader implements JsonTokens {
         else if (bit === 2) this.copyString(EVENT_ID);
         else if (bit === 4) tableName = this.tableName();
         else if (bit === 8) identity = this.word(FIELD.null) ? null : this.value();
-        else if (bit === 16) {
-          this.expect(OBJECT);
-          let streamSeen = 0;
-          if (!this.take(OBJECT_END)) {
-            do {
-              this.string();
-              this.expect(COLON);
-              const field = this.streamField();
-              if (streamSeen & field & ~SKIPPED) throw UNUSUAL;
-              streamSeen |= field;
-              if (field === 1) this.keys();
-              else if (field === 2) this.image(NEW_IMAGE, this.newAttributes);
-              else if (field === 4) this.image(OLD_IMAGE, this.oldAttributes);
-              else if (field === 8) time = this.number();
-              else if (field === 16) precision = this.precision();
-              else this.skipValue();
-            } while (this.take(COMMA));
-            this.expect(OBJECT_END);
-          }
-        } else this.skipValue();
+        else if (bit === 16) this.stream();
+        else this.skipValue();
       } while (this.take(COMMA));
       this.expect(OBJECT_END);
     }
@@ -189,7 +174,7 @@ class ByteReader implements JsonTokens {
     if (hasNew) this.checkKey(this.newAttributes);
     if (hasOld) this.checkKey(this.oldAttributes);
     if (eventName !== 'REMOVE' && !hasNew) throw UNUSUAL;
-    const version = kinesisVersion(time, precision, NO_PATH);
+    const version = kinesisVersion(this.time, this.precision, NO_PATH);
     if (aheadOfBounds(version, bounds) !== null) throw UNUSUAL;
     // Slices keep their parent alive: it holds nothing but what the Change holds.
     const text = this.out.toString('latin1', 0, this.o);
@@ -207,6 +192,27 @@ class ByteReader implements JsonTokens {
       newImageJson: eventName === 'REMOVE' || !hasNew ? null : this.part(text, NEW_IMAGE),
       oldImageJson: hasOld ? this.part(text, OLD_IMAGE) : null,
     };
+  }
+
+  /** `dynamodb`: the keys and images into the output, the time and its precision into their fields. */
+  private stream(): void {
+    this.expect(OBJECT);
+    if (this.take(OBJECT_END)) return;
+    let seen = 0;
+    do {
+      this.string();
+      this.expect(COLON);
+      const field = this.streamField();
+      if (seen & field & ~SKIPPED) throw UNUSUAL;
+      seen |= field;
+      if (field === 1) this.keys();
+      else if (field === 2) this.image(NEW_IMAGE, this.newAttributes);
+      else if (field === 4) this.image(OLD_IMAGE, this.oldAttributes);
+      else if (field === 8) this.time = this.number();
+      else if (field === 16) this.precision = this.readPrecision();
+      else this.skipValue();
+    } while (this.take(COMMA));
+    this.expect(OBJECT_END);
   }
 
   /** The record field just read: its bit, SKIPPED for one not read; DynamoDB Streams' fields are UNUSUAL. */
@@ -248,7 +254,7 @@ class ByteReader implements JsonTokens {
     return this.lastTable;
   }
 
-  private precision(): string {
+  private readPrecision(): string {
     this.string();
     if (this.is(FIELD.MICROSECOND)) return 'MICROSECOND';
     if (this.is(FIELD.MILLISECOND)) return 'MILLISECOND';
