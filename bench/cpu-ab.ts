@@ -1,5 +1,6 @@
 import { dropSchema } from './e2e-bench.js';
 import { deliveryOf } from './generate.js';
+import { median } from './median.js';
 import { postAllTimed, startService } from './service-process.js';
 
 /**
@@ -44,7 +45,6 @@ for (let round = 0; round < rounds; round++) {
   }
   console.log(`round ${round + 1}: ${line.join(' | ')} rec per service CPU-second`);
 }
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 for (const [i, main] of mains.entries()) console.log(`${main}: median ${Math.round(median(figures[i]!))} rec per service CPU-second`);
 if (mains.length > 1) {
   const ratios = figures[1]!.map((x, r) => x / figures[0]![r]!);

@@ -2,6 +2,7 @@ import { decodeFirehoseBody } from '../src/decode/firehose-body.js';
 import { translate } from '../src/translate/translate.js';
 import { unclaimedTargets } from '../src/translate/target-name.js';
 import type { Delivery } from './generate.js';
+import { median } from './median.js';
 import { changeBounds } from '../src/decode/change-bounds.js';
 
 /**
@@ -44,8 +45,6 @@ function timed(run: (body: Buffer) => number, deliveries: readonly Delivery[]): 
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return records / seconds;
 }
-
-const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
 
 export function benchDecode(deliveries: readonly Delivery[], rounds = 7): DecodeFigures {
   const records = deliveries.reduce((n, d) => n + d.records, 0);

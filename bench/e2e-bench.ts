@@ -8,6 +8,7 @@ import { translate } from '../src/translate/translate.js';
 import { unclaimedTargets } from '../src/translate/target-name.js';
 import type { WriteBatch } from '../src/translate/write-batch.js';
 import { deliveryOf, gzipped, type Delivery, type ItemShape } from './generate.js';
+import { median } from './median.js';
 import { postAllTimed, runConcurrently, startService } from './service-process.js';
 import { changeBounds } from '../src/decode/change-bounds.js';
 
@@ -18,11 +19,15 @@ export interface ThroughputFigures {
   readonly target: Target['kind'];
   readonly shape: ItemShape;
   readonly records: number;
+  /** Rounds of service and floor, back to back; each figure below is the median of the rounds'. */
+  readonly rounds: number;
   readonly servicePerSecond: number;
   /** The same deliveries again (Firehose retries): every record a duplicate. */
   readonly redeliveryPerSecond: number;
   readonly floorPerSecond: number;
   readonly ratio: number;
+  /** Each round's service against its floor. */
+  readonly ratios: readonly number[];
   /** The service's CPU during the first pass, in cores (1 = one core busy throughout). */
   readonly serviceCores: number;
   /**
@@ -65,7 +70,10 @@ export function batchOf(delivery: Delivery): WriteBatch {
 /**
  * (b) Firehose deliveries over HTTP into the service, against the floor: the same final rows
  * written by the sink's own bulk upsert from this process, with no HTTP, decode or translate.
- * Both at the same concurrency, each into a fresh schema.
+ * Both at the same concurrency, each into a fresh schema. `rounds` rounds, each timing the service
+ * and the floor back to back (in turn first, so that neither always meets the server just after
+ * the other's writes); the figures are the medians of the rounds' (the ratio: of the rounds'
+ * ratios), since a single pass of a few seconds moves by a fifth on a shared machine.
  */
 export async function benchThroughput(
   target: Target,
@@ -73,60 +81,71 @@ export async function benchThroughput(
   deliveries: number,
   recordsPerDelivery: number,
   serviceEnv: Record<string, string> = {},
+  rounds = 1,
 ): Promise<ThroughputFigures> {
   const plan = Array.from({ length: deliveries + 1 }, (_, i) => deliveryOf(shape, i * recordsPerDelivery, Infinity, recordsPerDelivery));
   const [warm, ...timed] = plan;
   const records = timed.reduce((n, d) => n + d.records, 0);
+  const batches = timed.map(batchOf);
+  const warmBatch = batchOf(warm!);
 
-  const serviceSchema = `bench_${randomBytes(4).toString('hex')}`;
-  const service = await startService({ ...sinkEnv(target, serviceSchema), ...serviceEnv });
-  let servicePerSecond: number;
-  let redeliveryPerSecond: number;
-  let serviceCores: number;
-  let perServiceCpuSecond: number;
-  try {
-    await service.post(warm!.body, warm!.requestId, false); // creates the table
-    const first = await postAllTimed(service, timed, CONCURRENCY);
-    servicePerSecond = records / first.seconds;
-    serviceCores = first.cores;
-    perServiceCpuSecond = records / first.cpuSeconds;
-    redeliveryPerSecond = records / (await postAllTimed(service, timed, CONCURRENCY)).seconds;
-  } finally {
-    await service.stop();
-    await dropSchema(target, serviceSchema);
-  }
+  const servicePass = async (again: boolean) => {
+    const schema = `bench_${randomBytes(4).toString('hex')}`;
+    const service = await startService({ ...sinkEnv(target, schema), ...serviceEnv });
+    try {
+      await service.post(warm!.body, warm!.requestId, false); // creates the table
+      const first = await postAllTimed(service, timed, CONCURRENCY);
+      const redelivery = again ? await postAllTimed(service, timed, CONCURRENCY) : undefined;
+      return { first, redelivery };
+    } finally {
+      await service.stop();
+      await dropSchema(target, schema);
+    }
+  };
+  const floorPass = async () => {
+    const schema = `bench_${randomBytes(4).toString('hex')}`;
+    const loaded = loadConfig({ ...sinkEnv(target, schema), SINK_POOL_SIZE: String(CONCURRENCY), LOG_LEVEL: 'silent' });
+    if (!loaded.ok) throw new Error(loaded.problems.join('; '));
+    const sink = await createSink(loaded.config.sink, pino({ level: 'silent' }));
+    try {
+      await sink.write(warmBatch);
+      const started = performance.now();
+      await runConcurrently(
+        batches.map((b) => async () => {
+          const result = await sink.write(b);
+          if (!result.ok) throw result.error;
+        }),
+        CONCURRENCY,
+      );
+      return records / ((performance.now() - started) / 1000);
+    } finally {
+      await sink.close();
+      await dropSchema(target, schema);
+    }
+  };
 
-  const floorSchema = `bench_${randomBytes(4).toString('hex')}`;
-  const loaded = loadConfig({ ...sinkEnv(target, floorSchema), SINK_POOL_SIZE: String(CONCURRENCY), LOG_LEVEL: 'silent' });
-  if (!loaded.ok) throw new Error(loaded.problems.join('; '));
-  const sink = await createSink(loaded.config.sink, pino({ level: 'silent' }));
-  let floorPerSecond: number;
-  try {
-    const batches = timed.map(batchOf);
-    await sink.write(batchOf(warm!));
-    const started = performance.now();
-    await runConcurrently(
-      batches.map((b) => async () => {
-        const result = await sink.write(b);
-        if (!result.ok) throw result.error;
-      }),
-      CONCURRENCY,
-    );
-    floorPerSecond = records / ((performance.now() - started) / 1000);
-  } finally {
-    await sink.close();
-    await dropSchema(target, floorSchema);
+  const passes: { servicePerSecond: number; floorPerSecond: number; cores: number; perCpuSecond: number }[] = [];
+  let redeliveryPerSecond = NaN;
+  for (let round = 0; round < rounds; round++) {
+    const floorFirst = round % 2 === 1;
+    const floorBefore = floorFirst ? await floorPass() : 0;
+    const { first, redelivery } = await servicePass(round === 0);
+    const floorPerSecond = floorFirst ? floorBefore : await floorPass();
+    if (redelivery) redeliveryPerSecond = records / redelivery.seconds;
+    passes.push({ servicePerSecond: records / first.seconds, floorPerSecond, cores: first.cores, perCpuSecond: records / first.cpuSeconds });
   }
   return {
     target: target.kind,
     shape,
     records,
-    servicePerSecond,
+    rounds,
+    servicePerSecond: median(passes.map((p) => p.servicePerSecond)),
     redeliveryPerSecond,
-    floorPerSecond,
-    ratio: servicePerSecond / floorPerSecond,
-    serviceCores,
-    perServiceCpuSecond,
+    floorPerSecond: median(passes.map((p) => p.floorPerSecond)),
+    ratio: median(passes.map((p) => p.servicePerSecond / p.floorPerSecond)),
+    ratios: passes.map((p) => p.servicePerSecond / p.floorPerSecond),
+    serviceCores: median(passes.map((p) => p.cores)),
+    perServiceCpuSecond: median(passes.map((p) => p.perCpuSecond)),
   };
 }
 

@@ -9,12 +9,15 @@ import { deliveryOf } from './generate.js';
 /**
  * `npm run bench`: every figure of the performance targets, measured in one run, as ratios to
  * floors measured in the same run where a target is a ratio. Prints a table, writes JSON to
- * bench-results/. BENCH_QUICK=1 runs smaller sizes (a smoke run, not the figures). With
+ * bench-results/. BENCH_QUICK=1 runs smaller sizes (a smoke run, not the figures); BENCH_ROUNDS (default 5)
+ * rounds of (b), service and floor back to back, of which the medians are reported. With
  * CRATEDB_URL, (b) also runs into that CrateDB; BENCH_ONLY=cratedb runs that alone.
  * BENCH_DECODE_WORKERS=1,2 runs (b) into PostgreSQL again with each of those DECODE_WORKERS.
  */
 const MiB = 1024 * 1024;
 const quick = process.env.BENCH_QUICK === '1';
+// (b)'s rounds of service and floor back to back: the medians are reported.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const crateDbUrl = process.env.CRATEDB_URL;
 const only = process.env.BENCH_ONLY;
 const postgresUrl = process.env.BENCH_POSTGRES_URL ?? process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -88,14 +91,14 @@ if (only === 'cratedb') {
 } else if (await reachable(postgresUrl)) targets.unshift({ kind: 'postgres', url: postgresUrl });
 else rows.push({ figure: '(b) PostgreSQL server', value: `not reachable at ${postgresUrl}: skipped`, target: '', met: null });
 for (const target of targets) {
-  const b = await benchThroughput(target, 'sensor', quick ? 3 : 30, 5_000);
+  const b = await benchThroughput(target, 'sensor', quick ? 3 : 30, 5_000, {}, quick ? 1 : ROUNDS);
   results[`throughput_${target.kind}`] = b;
   const ratioMet = b.ratio >= 0.7;
   const rateMet = b.servicePerSecond >= 20_000;
   const cpuMet = b.perServiceCpuSecond >= 70_000;
   rows.push({
     figure: `(b) end to end into ${target.kind}, small items`,
-    value: `${fmt(b.servicePerSecond)} rec/s vs floor ${fmt(b.floorPerSecond)} → ${b.ratio.toFixed(2)} (service CPU ${b.serviceCores.toFixed(2)} cores)`,
+    value: `${fmt(b.servicePerSecond)} rec/s vs floor ${fmt(b.floorPerSecond)} → ${b.ratio.toFixed(2)} (rounds ${b.ratios.map((r) => r.toFixed(2)).join(' ')}; service CPU ${b.serviceCores.toFixed(2)} cores)`,
     target: target.kind === 'postgres' ? '≥ 0.70 of floor and ≥ 20,000 rec/s' : '(reported)',
     met: target.kind === 'postgres' ? ratioMet && rateMet : null,
   });
@@ -117,7 +120,7 @@ for (const target of targets) {
 const postgresTarget = targets.find((t) => t.kind === 'postgres');
 for (const workers of (process.env.BENCH_DECODE_WORKERS ?? '').split(',').filter(Boolean)) {
   if (!postgresTarget) break;
-  const b = await benchThroughput(postgresTarget, 'sensor', quick ? 3 : 30, 5_000, { DECODE_WORKERS: workers });
+  const b = await benchThroughput(postgresTarget, 'sensor', quick ? 3 : 30, 5_000, { DECODE_WORKERS: workers }, quick ? 1 : ROUNDS);
   results[`throughput_postgres_workers_${workers}`] = b;
   rows.push({
     figure: `(b) into postgres, DECODE_WORKERS=${workers}`,
