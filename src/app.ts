@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
+import { BodyBuffers } from './http/body-buffers.js';
 import type { DeliveryDeps } from './http/deliver.js';
 import { DeliveryGate } from './http/delivery-gate.js';
 import { ProcessingBudget } from './http/processing-budget.js';
@@ -53,6 +54,7 @@ export function createApp({ config, sink: rawSink, log, sinkFor, metrics = creat
     log,
     access: { keys: config.accessKeys, allowUnauthenticated: config.allowUnauthenticated },
     limits: { maxBodyBytes: config.maxBodyBytes, maxDecompressedBytes: config.maxDecompressedBytes },
+    bodies: new BodyBuffers(),
     targets,
     changeLog: config.sink.changeLog,
     futureChangeMarginSeconds: config.futureChangeMarginSeconds,

@@ -7,6 +7,7 @@ import type { DeliveryRecorder } from '../pipeline/delivery-metrics.js';
 import type { Sink } from '../sink/sink.js';
 import type { TargetTables } from '../pipeline/target-tables.js';
 import type { Route, StreamRoutes } from '../pipeline/stream-routes.js';
+import type { BodyBuffers } from './body-buffers.js';
 import { checkAccessKey, type AccessPolicy } from './access-key.js';
 import { untilAborted, type DeliveryGate, type DeliverySlot } from './delivery-gate.js';
 import { unauthorized } from './http-errors.js';
@@ -20,6 +21,8 @@ export interface DeliveryDeps {
   readonly log: Logger;
   readonly access: AccessPolicy;
   readonly limits: BodyLimits;
+  /** Memory for request bodies, reused from one delivery to the next. */
+  readonly bodies: BodyBuffers;
   /** Claims each source table's target table. */
   readonly targets: TargetTables;
   readonly changeLog: boolean;

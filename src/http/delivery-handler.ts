@@ -52,10 +52,19 @@ export function deliveryHandler(endpoint: DeliveryEndpoint, deps: DeliveryDeps) 
     try {
       requireAccess(endpoint.presentedKey(c), deps);
       slot = deps.gate.enter();
-      const received = await receiveBody(c.req.raw, deps.limits, slot.signal, nodeRequestOf(c.env));
+      const received = await receiveBody(c.req.raw, deps.limits, slot.signal, nodeRequestOf(c.env), deps.bodies);
       deps.metrics.deliveryBytes.observe(labels, received.raw.byteLength);
-      // The inflated body is bound to no name: once parsed it is garbage, not held through the write.
-      const parsed = await endpoint.parse(await inflateWithinBudget(received, deps.limits, deps.budget, slot), requestId, c, bounds, deps.decoder);
+      let inflated: Buffer | undefined;
+      let parsed: ParsedDelivery;
+      try {
+        inflated = await inflateWithinBudget(received, deps.limits, deps.budget, slot, deps.bodies);
+        parsed = await endpoint.parse(inflated, requestId, c, bounds, deps.decoder);
+      } finally {
+        // Parsed, the body is read no more (what parsing hands on is copied off it): its memory
+        // serves the next delivery, not held through the write.
+        deps.bodies.giveBack(received.raw);
+        if (inflated !== undefined) deps.bodies.giveBack(inflated);
+      }
       requestId = parsed.requestId;
       deps.metrics.deliveryRecords.observe(labels, parsed.received);
       deps.log.debug({ ...labels, requestId, sourceArn, bytes: received.raw.byteLength, records: parsed.received }, 'delivery received');

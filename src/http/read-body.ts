@@ -1,5 +1,6 @@
 import { IncomingMessage } from 'node:http';
 import { createGunzip } from 'node:zlib';
+import type { BodyBuffers } from './body-buffers.js';
 import { badRequest, bodyTooLarge, type HttpError } from './http-errors.js';
 
 export interface BodyLimits {
@@ -17,9 +18,16 @@ export interface ReceivedBody {
  * The body as received, refusing to hold more than `maxBodyBytes`. Stops reading when `signal`
  * aborts (a body trickling in past the delivery's deadline) and throws its reason. `incoming`,
  * Node's own request behind `request` (nodeRequestOf), is read directly: through the two web
- * streams @hono/node-server wraps it in, every chunk of a body cost more than the copy itself.
+ * streams @hono/node-server wraps it in, every chunk of a body cost more than the copy itself;
+ * its chunks are copied as they come into a buffer `buffers` lends when its length is declared.
  */
-export async function receiveBody(request: Request, limits: BodyLimits, signal: AbortSignal, incoming?: IncomingMessage): Promise<ReceivedBody> {
+export async function receiveBody(
+  request: Request,
+  limits: BodyLimits,
+  signal: AbortSignal,
+  incoming?: IncomingMessage,
+  buffers?: BodyBuffers,
+): Promise<ReceivedBody> {
   const encoding = (request.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
   if (encoding !== 'gzip' && encoding !== 'identity') {
     // The header's text is not echoed: an answer never carries text a client chose.
@@ -27,7 +35,9 @@ export async function receiveBody(request: Request, limits: BodyLimits, signal: 
   }
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (declared > limits.maxBodyBytes) throw tooLarge(limits.maxBodyBytes);
-  const raw = incoming === undefined ? await readLimited(request, limits.maxBodyBytes, signal) : await readIncoming(incoming, limits.maxBodyBytes, signal);
+  const into = buffers !== undefined && Number.isSafeInteger(declared) && declared > 0 ? buffers.lend(declared) : undefined;
+  const raw =
+    incoming === undefined ? await readLimited(request, limits.maxBodyBytes, signal) : await readIncoming(incoming, limits.maxBodyBytes, signal, into);
   return { raw, gzip: encoding === 'gzip' };
 }
 
@@ -62,17 +72,18 @@ export async function inflateBody(
   limits: BodyLimits,
   signal: AbortSignal,
   hold: (bytes: number) => void = () => undefined,
+  buffers?: BodyBuffers,
 ): Promise<Buffer> {
   if (!body.gzip) return body.raw;
-  const bytes = await gunzipInto(body.raw, inflatedSizeOf(body, limits), limits.maxDecompressedBytes, signal, hold);
+  const bytes = await gunzipInto(body.raw, inflatedSizeOf(body, limits), limits.maxDecompressedBytes, signal, hold, buffers);
   signal.throwIfAborted();
   return bytes;
 }
 
-function gunzipInto(raw: Buffer, size: number, max: number, signal: AbortSignal, hold: (bytes: number) => void): Promise<Buffer> {
+function gunzipInto(raw: Buffer, size: number, max: number, signal: AbortSignal, hold: (bytes: number) => void, buffers?: BodyBuffers): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const gunzip = createGunzip({ chunkSize: 256 * 1024 });
-    let out = Buffer.allocUnsafe(size);
+    let out = buffers?.lend(size) ?? Buffer.allocUnsafe(size);
     let length = 0;
     const fail = (error: Error) => {
       signal.removeEventListener('abort', onAbort);
@@ -92,6 +103,7 @@ function gunzipInto(raw: Buffer, size: number, max: number, signal: AbortSignal,
       if (needed > out.length) {
         const grown = Buffer.allocUnsafe(Math.min(max, Math.max(needed, out.length * 2)));
         out.copy(grown, 0, 0, length);
+        buffers?.giveBack(out);
         out = grown;
       }
       chunk.copy(out, length);
@@ -136,10 +148,11 @@ async function readLimited(request: Request, max: number, signal: AbortSignal): 
 }
 
 /**
- * readLimited over Node's request. Once it stops early (too large, aborted), the rest of the body
- * is left unread: @hono/node-server drains it after the answer, as when a web stream is cancelled.
+ * readLimited over Node's request, into `into` (sized by Content-Length, which Node's parser holds
+ * the body to) when given. Once it stops early (too large, aborted), the rest of the body is left
+ * unread: @hono/node-server drains it after the answer, as when a web stream is cancelled.
  */
-function readIncoming(incoming: IncomingMessage, max: number, signal: AbortSignal): Promise<Buffer> {
+function readIncoming(incoming: IncomingMessage, max: number, signal: AbortSignal, into?: Buffer): Promise<Buffer> {
   signal.throwIfAborted();
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -147,16 +160,19 @@ function readIncoming(incoming: IncomingMessage, max: number, signal: AbortSigna
     const settle = (error?: unknown) => {
       incoming.off('data', onData).off('end', onEnd).off('error', settle).off('close', onClose);
       signal.removeEventListener('abort', onAbort);
-      if (error === undefined) resolve(Buffer.concat(chunks, size));
+      if (error === undefined) resolve(into === undefined ? Buffer.concat(chunks, size) : into.subarray(0, size));
       else {
         incoming.pause();
         reject(error);
       }
     };
     const onData = (chunk: Buffer) => {
+      const at = size;
       size += chunk.length;
       if (size > max) settle(tooLarge(max));
-      else chunks.push(chunk);
+      else if (into === undefined) chunks.push(chunk);
+      else if (size <= into.length) chunk.copy(into, at);
+      else settle(badRequest('body longer than its Content-Length'));
     };
     const onEnd = () => settle();
     const onClose = () => settle(new Error('the client closed the connection before the whole body came'));
