@@ -1,5 +1,5 @@
 import { decodeBase64Shared, decodeBase64SpanShared, isSharedPlain, sharedBytes, sharedText } from './base64.js';
-import { decodeCdcBytes } from './cdc-bytes.js';
+import { cdcBatch, decodeCdcBytes } from './cdc-bytes.js';
 import { decodeCdcRecord } from './cdc-record.js';
 import { decodeCdcText } from './cdc-text.js';
 import type { ChangeBounds } from './change-bounds.js';
@@ -20,17 +20,50 @@ export function decodeFirehoseRecord(data: string, index: number, bounds: Change
 }
 
 /**
- * A Firehose record's base64 `data` where it lies in the body's bytes (`start` to `end` of a
- * view of them) → Change, as decodeFirehoseRecord decodes its text. Never throws on bad input; a
- * dead letter's payload is the text, in characters of its own.
+ * The records of a Firehose body, each the base64 text from `starts[i]` to `ends[i]` of a view of
+ * the body's bytes (empty ones skipped), → their DecodedRecords, as decodeFirehoseRecord decodes
+ * each text, in order; undefined once `keep` refuses a record that failed. Plain records are read
+ * into one output (cdc-bytes.ts's cdcBatch), their strings made together. A dead letter's payload
+ * is the text, in characters of its own.
  */
-export function decodeFirehoseSpan(body: DataView, start: number, end: number, index: number, bounds: ChangeBounds): DecodedRecord {
+export function decodeFirehoseSpans(
+  body: DataView,
+  starts: readonly number[],
+  ends: readonly number[],
+  bounds: ChangeBounds,
+  keep: (failed: DecodedRecord, start: number, end: number) => boolean,
+): DecodedRecord[] | undefined {
+  const decoded: DecodedRecord[] = [];
   try {
-    return { ok: true, index, change: sharedChange(decodeBase64SpanShared(body, start, end, ''), bounds) };
-  } catch (error) {
-    return failed(error, index, () => Buffer.from(body.buffer, body.byteOffset + start, end - start).toString('latin1'), firehosePath);
+    for (let i = 0; i < starts.length; i++) {
+      const start = starts[i]!;
+      const end = ends[i]!;
+      if (start === end) continue;
+      let record: DecodedRecord;
+      try {
+        const length = decodeBase64SpanShared(body, start, end, '');
+        const plain = isSharedPlain(length);
+        if (plain && cdcBatch.add(sharedBytes(), length, bounds, i, decoded.length)) {
+          decoded.push(BATCHED);
+          if (cdcBatch.full()) cdcBatch.flush(decoded);
+          continue;
+        }
+        record = { ok: true, index: i, change: decodeCdcJson(sharedText(length, plain, ''), bounds, plain) };
+      } catch (error) {
+        record = failed(error, i, () => Buffer.from(body.buffer, body.byteOffset + start, end - start).toString('latin1'), firehosePath);
+        if (!keep(record, start, end)) return undefined;
+      }
+      decoded.push(record);
+    }
+    cdcBatch.flush(decoded);
+    return decoded;
+  } finally {
+    cdcBatch.drop();
   }
 }
+
+// A place in `decoded` that the batch fills when it is flushed.
+const BATCHED: DecodedRecord = Object.freeze({ ok: false, index: -1, error: 'batched', payload: '' });
 
 // The path is spelled only for a record that fails: most never do.
 function firehosePath(index: number): string {

@@ -1,5 +1,5 @@
 import type { ChangeBounds } from './change-bounds.js';
-import { decodeFirehoseRecord, decodeFirehoseSpan, type DecodedRecord } from './decode-record.js';
+import { decodeFirehoseRecord, decodeFirehoseSpans, type DecodedRecord } from './decode-record.js';
 import { parseFirehoseRequest } from './firehose-request.js';
 
 /** A Firehose request body with each non-empty record decoded (empty `data` is legal and skipped). */
@@ -65,19 +65,9 @@ export function decodeParsedFirehoseBody(bytes: Buffer, bounds: ChangeBounds): F
  * decides, with the same message and payload as always.
  */
 function decodeSlices(bytes: Buffer, envelope: Envelope, bounds: ChangeBounds): DecodedRecord[] | undefined {
-  const { starts, ends } = envelope;
-  const decoded: DecodedRecord[] = [];
+  // Each record's base64 is decoded where it lies: no string of it to allocate and collect.
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let i = 0; i < starts.length; i++) {
-    const start = starts[i]!;
-    const end = ends[i]!;
-    if (start === end) continue;
-    // Each record's base64 is decoded where it lies: no string of it to allocate and collect.
-    const record = decodeFirehoseSpan(view, start, end, i, bounds);
-    if (record.ok || isPrintableAscii(bytes, start, end)) decoded.push(record);
-    else return undefined;
-  }
-  return decoded;
+  return decodeFirehoseSpans(view, envelope.starts, envelope.ends, bounds, (_, start, end) => isPrintableAscii(bytes, start, end));
 }
 
 function isPrintableAscii(bytes: Buffer, start: number, end: number): boolean {

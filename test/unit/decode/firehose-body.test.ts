@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { decodeFirehoseBody, decodeParsedFirehoseBody, type FirehoseBodyResult } from '../../../src/decode/firehose-body.js';
 import { encodeRecord, firehoseBody } from '../../support/firehose.js';
 import { seedRecords } from '../../support/fixtures.js';
+import { kinesisRecord } from '../../support/records.js';
 import { nowBounds } from '../../support/change-bounds.js';
 
 // The plain way (JSON.parse of the whole body) is what the endpoint tests and the corpus check.
@@ -85,5 +86,35 @@ describe('decodeFirehoseBody', () => {
     let result: FirehoseBodyResult | undefined;
     expect(wholeBodyParses(() => (result = decodeFirehoseBody(bytes, nowBounds)), bytes.length / 2)).toBe(1);
     expect(result).toMatchObject({ ok: false, error: expect.stringMatching(/^body is not valid JSON: Bad control character/) });
+  });
+
+  it('reads a body of many records, several batches of strings made together, as the plain way reads each', () => {
+    // About 5 MB of records: the usual ones beside ones the byte reader leaves to the text (non-ASCII, an escape), failures, empty ones and deletes.
+    const micros = Date.now() * 1000 - 1_000_000;
+    const records = Array.from({ length: 5000 }, (_, i) => {
+      if (i % 997 === 5) return 'not base64!';
+      if (i % 1009 === 7) return '';
+      const note = i % 101 === 3 ? `é ${i}` : i % 103 === 4 ? `say "${i}"` : `n${i}-${'x'.repeat(i % 700)}`;
+      return kinesisRecord({
+        id: `r${i}`,
+        micros: micros + i,
+        eventName: i % 13 === 0 ? 'REMOVE' : 'INSERT',
+        attributes: { note: { S: note }, n: { N: String(i) } },
+      });
+    });
+    const bytes = Buffer.from(JSON.stringify(firehoseBody(records)));
+    const result = decodeFirehoseBody(bytes, nowBounds);
+    expect(result).toEqual(reference(bytes, nowBounds));
+    if (!result.ok) throw new Error('expected the body to decode');
+    expect(result.body.decoded.filter((r) => r.ok)).toHaveLength(5000 - 6 - 5);
+
+    // A record refused late (a control character) sends the whole body the plain way; what the
+    // batch held by then is forgotten, and the next body reads as it should.
+    const text = JSON.stringify(firehoseBody(records.slice(0, 3000)));
+    const last = text.lastIndexOf('"data":"') + 8;
+    const refused = Buffer.from(`${text.slice(0, last)}\u0001${text.slice(last)}`);
+    expect(decodeFirehoseBody(refused, nowBounds)).toEqual(reference(refused, nowBounds));
+    const next = Buffer.from(JSON.stringify(firehoseBody(records.slice(1000, 2000))));
+    expect(decodeFirehoseBody(next, nowBounds)).toEqual(reference(next, nowBounds));
   });
 });
