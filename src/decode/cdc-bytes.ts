@@ -317,23 +317,44 @@ class ByteReader implements JsonTokens {
 
   /** The record field just read: its bit, SKIPPED for one not read; DynamoDB Streams' fields are UNUSUAL. */
   private recordField(): number {
-    if (this.is(FIELD.eventName)) return 1;
-    if (this.is(FIELD.eventID)) return 2;
-    if (this.is(FIELD.tableName)) return 4;
-    if (this.is(FIELD.userIdentity)) return 8;
-    if (this.is(FIELD.dynamodb)) return 16;
-    if (this.is(FIELD.eventSourceARN) || this.is(FIELD.eventVersion)) throw UNUSUAL;
-    return SKIPPED;
+    // By length first: most fields are told apart without comparing a byte.
+    switch (this.stop - this.start) {
+      case 9:
+        if (this.is(FIELD.eventName)) return 1;
+        return this.is(FIELD.tableName) ? 4 : SKIPPED;
+      case 7:
+        return this.is(FIELD.eventID) ? 2 : SKIPPED;
+      case 12:
+        if (this.is(FIELD.userIdentity)) return 8;
+        if (this.is(FIELD.eventVersion)) throw UNUSUAL;
+        return SKIPPED;
+      case 8:
+        return this.is(FIELD.dynamodb) ? 16 : SKIPPED;
+      case 14:
+        if (this.is(FIELD.eventSourceARN)) throw UNUSUAL;
+        return SKIPPED;
+      default:
+        return SKIPPED;
+    }
   }
 
   private streamField(): number {
-    if (this.is(FIELD.Keys)) return 1;
-    if (this.is(FIELD.NewImage)) return 2;
-    if (this.is(FIELD.OldImage)) return 4;
-    if (this.is(FIELD.ApproximateCreationDateTime)) return 8;
-    if (this.is(FIELD.ApproximateCreationDateTimePrecision)) return 16;
-    if (this.is(FIELD.SequenceNumber)) throw UNUSUAL;
-    return SKIPPED;
+    switch (this.stop - this.start) {
+      case 4:
+        return this.is(FIELD.Keys) ? 1 : SKIPPED;
+      case 8:
+        if (this.is(FIELD.NewImage)) return 2;
+        return this.is(FIELD.OldImage) ? 4 : SKIPPED;
+      case 27:
+        return this.is(FIELD.ApproximateCreationDateTime) ? 8 : SKIPPED;
+      case 36:
+        return this.is(FIELD.ApproximateCreationDateTimePrecision) ? 16 : SKIPPED;
+      case 14:
+        if (this.is(FIELD.SequenceNumber)) throw UNUSUAL;
+        return SKIPPED;
+      default:
+        return SKIPPED;
+    }
   }
 
   private eventName(): EventName {
@@ -736,7 +757,13 @@ class ByteReader implements JsonTokens {
   }
 
   private skipValue(): void {
-    skipJsonValue(this, 0);
+    // The fields skipped are strings and numbers (awsRegion, SizeBytes…): read here, not through
+    // skipJsonValue's calls, which serve the text reader too.
+    this.space();
+    const next = this.b[this.at];
+    if (next === QUOTE) this.string();
+    else if (next === MINUS || isDigit(next!)) this.number();
+    else skipJsonValue(this, 0);
   }
 
   // ---- JsonTokens, for skipJsonValue
