@@ -22,7 +22,7 @@ export function decodeFirehoseRecord(data: string, index: number, bounds: Change
 /**
  * The records of a Firehose body, each the base64 text from `starts[i]` to `ends[i]` of a view of
  * the body's bytes (empty ones skipped), → their DecodedRecords, as decodeFirehoseRecord decodes
- * each text, in order; undefined once `keep` refuses a record that failed. Plain records are read
+ * each text, in order; undefined once `keep` refuses the span of a record that failed. Plain records are read
  * into one output (cdc-bytes.ts's cdcBatch), their strings made together. A dead letter's payload
  * is the text, in characters of its own.
  */
@@ -31,7 +31,7 @@ export function decodeFirehoseSpans(
   starts: readonly number[],
   ends: readonly number[],
   bounds: ChangeBounds,
-  keep: (failed: DecodedRecord, start: number, end: number) => boolean,
+  keep: (start: number, end: number) => boolean,
 ): DecodedRecord[] | undefined {
   const decoded: DecodedRecord[] = [];
   try {
@@ -51,7 +51,7 @@ export function decodeFirehoseSpans(
         record = { ok: true, index: i, change: decodeCdcJson(sharedText(length, plain, ''), bounds, plain) };
       } catch (error) {
         record = failed(error, i, () => Buffer.from(body.buffer, body.byteOffset + start, end - start).toString('latin1'), firehosePath);
-        if (!keep(record, start, end)) return undefined;
+        if (!keep(start, end)) return undefined;
       }
       decoded.push(record);
     }

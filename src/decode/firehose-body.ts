@@ -67,7 +67,7 @@ export function decodeParsedFirehoseBody(bytes: Buffer, bounds: ChangeBounds): F
 function decodeSlices(bytes: Buffer, envelope: Envelope, bounds: ChangeBounds): DecodedRecord[] | undefined {
   // Each record's base64 is decoded where it lies: no string of it to allocate and collect.
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return decodeFirehoseSpans(view, envelope.starts, envelope.ends, bounds, (_, start, end) => isPrintableAscii(bytes, start, end));
+  return decodeFirehoseSpans(view, envelope.starts, envelope.ends, bounds, (start, end) => isPrintableAscii(bytes, start, end));
 }
 
 function isPrintableAscii(bytes: Buffer, start: number, end: number): boolean {

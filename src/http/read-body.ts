@@ -35,9 +35,9 @@ export async function receiveBody(
   }
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (declared > limits.maxBodyBytes) throw tooLarge(limits.maxBodyBytes);
+  if (incoming === undefined) return { raw: await readLimited(request, limits.maxBodyBytes, signal), gzip: encoding === 'gzip' };
   const into = buffers !== undefined && Number.isSafeInteger(declared) && declared > 0 ? buffers.lend(declared) : undefined;
-  const raw =
-    incoming === undefined ? await readLimited(request, limits.maxBodyBytes, signal) : await readIncoming(incoming, limits.maxBodyBytes, signal, into);
+  const raw = await readIncoming(incoming, limits.maxBodyBytes, signal, into);
   return { raw, gzip: encoding === 'gzip' };
 }
 

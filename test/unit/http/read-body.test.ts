@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { BodyBuffers } from '../../../src/http/body-buffers.js';
 import { bodyTooLarge } from '../../../src/http/http-errors.js';
-import { inflateBody, inflatedSizeOf, type BodyLimits } from '../../../src/http/read-body.js';
+import { inflateBody, inflatedSizeOf, receiveBody, type BodyLimits } from '../../../src/http/read-body.js';
 
 const MiB = 1024 * 1024;
 const limits: BodyLimits = { maxBodyBytes: 8 * MiB, maxDecompressedBytes: 4 * MiB };
@@ -75,5 +78,47 @@ describe('inflateBody', () => {
     const pending = inflateBody({ raw: gzipSync(Buffer.alloc(3 * MiB)), gzip: true }, limits, controller.signal);
     controller.abort(new Error('deadline'));
     await expect(pending).rejects.toThrow('deadline');
+  });
+});
+
+describe('receiveBody into lent memory', () => {
+  const request = (length: number) => new Request('http://sink.test/firehose', { method: 'POST', headers: { 'content-length': String(length) } });
+  /** Node's request with these chunks as its body. */
+  const incomingOf = (...chunks: Buffer[]) => {
+    const incoming = new IncomingMessage(new Socket());
+    for (const chunk of chunks) incoming.push(chunk);
+    incoming.push(null);
+    return incoming;
+  };
+
+  it('reads a body of its declared length into memory the buffers lend', async () => {
+    const buffers = new BodyBuffers();
+    const lend = vi.spyOn(buffers, 'lend');
+    const received = await receiveBody(request(10), limits, signal(), incomingOf(Buffer.from('{"a":'), Buffer.from('12}  ')), buffers);
+    expect(received.raw.toString()).toBe('{"a":12}  ');
+    expect(lend).toHaveBeenCalledWith(10);
+    expect(lend.mock.results[0]!.value.buffer).toBe(received.raw.buffer);
+  });
+
+  it('refuses a body longer than its Content-Length, clearly', async () => {
+    const buffers = new BodyBuffers();
+    await expect(receiveBody(request(4), limits, signal(), incomingOf(Buffer.from('{"a":1}')), buffers)).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: 'body longer than its Content-Length',
+    });
+  });
+
+  it('lends nothing for a body read through the web request (no Node request behind it)', async () => {
+    const buffers = new BodyBuffers();
+    const lend = vi.spyOn(buffers, 'lend');
+    const received = await receiveBody(
+      new Request('http://sink.test/firehose', { method: 'POST', headers: { 'content-length': '7' }, body: '{"a":1}' }),
+      limits,
+      signal(),
+      undefined,
+      buffers,
+    );
+    expect(received.raw.toString()).toBe('{"a":1}');
+    expect(lend).not.toHaveBeenCalled();
   });
 });
