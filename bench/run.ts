@@ -5,6 +5,7 @@ import { benchCrateDb } from './cratedb-bench.js';
 import { benchDecode } from './decode-bench.js';
 import { benchLatency, benchPeakRss, benchThroughput, type Target } from './e2e-bench.js';
 import { deliveryOf } from './generate.js';
+import { pinThisProcess, splitCores, startOwnPostgres } from './own-cores.js';
 
 /**
  * `npm run bench`: every figure of the performance targets, measured in one run, as ratios to
@@ -13,6 +14,10 @@ import { deliveryOf } from './generate.js';
  * rounds of (b), service and floor back to back, of which the medians are reported. With
  * CRATEDB_URL, (b) also runs into that CrateDB; BENCH_ONLY=cratedb runs that alone.
  * BENCH_DECODE_WORKERS=1,2 runs (b) into PostgreSQL again with each of those DECODE_WORKERS.
+ * (b) into PostgreSQL runs twice: into the test server, sharing the machine's cores with the
+ * service, and into a PostgreSQL of the bench's own on cores of its own (bench/own-cores.ts;
+ * BENCH_POSTGRES_BIN, default PostgreSQL 15's; BENCH_OWN_CORES=0 skips it). The ratio's target is
+ * judged on the second when it ran: see README, Performance.
  */
 const MiB = 1024 * 1024;
 const quick = process.env.BENCH_QUICK === '1';
@@ -20,6 +25,7 @@ const quick = process.env.BENCH_QUICK === '1';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const crateDbUrl = process.env.CRATEDB_URL;
 const only = process.env.BENCH_ONLY;
+const postgresBin = process.env.BENCH_POSTGRES_BIN ?? '/usr/lib/postgresql/15/bin';
 const postgresUrl = process.env.BENCH_POSTGRES_URL ?? process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 interface Row {
@@ -84,23 +90,51 @@ for (const shape of only === 'cratedb' ? [] : (['sensor', 'wide'] as const)) {
   });
 }
 
-// (b) end to end, PostgreSQL server and embedded
+// (b) into PostgreSQL on cores of its own, the service and this process on the others
+const split = only === 'cratedb' || process.env.BENCH_OWN_CORES === '0' ? 'skipped' : splitCores(postgresBin);
+const bRounds = quick ? 1 : ROUNDS;
+const bDeliveries = quick ? 3 : 30;
+let ownCoresRatio: number | undefined;
+if (typeof split === 'string') {
+  if (only !== 'cratedb') rows.push({ figure: '(b) into postgres on cores of its own', value: `not run: ${split}`, target: '', met: null });
+} else {
+  const server = await startOwnPostgres(postgresBin, split.database);
+  const restore = pinThisProcess(split.service);
+  try {
+    const b = await benchThroughput({ kind: 'postgres', url: server.url }, 'sensor', bDeliveries, 5_000, {}, bRounds);
+    results.throughput_postgres_own_cores = { ...b, cores: split };
+    ownCoresRatio = b.ratio;
+    rows.push({
+      figure: `(b) end to end into postgres on cores ${split.database} (service and bench on ${split.service}), small items`,
+      value: `${fmt(b.servicePerSecond)} rec/s vs floor ${fmt(b.floorPerSecond)} → ${b.ratio.toFixed(2)} (rounds ${b.ratios.map((r) => r.toFixed(2)).join(' ')}; service CPU ${b.serviceCores.toFixed(2)} cores); ${fmt(b.perServiceCpuSecond)} rec/CPU-s`,
+      target: '≥ 0.70 of floor and ≥ 20,000 rec/s',
+      met: b.ratio >= 0.7 && b.servicePerSecond >= 20_000,
+    });
+  } finally {
+    restore();
+    await server.stop();
+  }
+}
+
+// (b) end to end, PostgreSQL server (sharing the cores) and embedded
 const targets: Target[] = only === 'cratedb' ? [] : [{ kind: 'pglite' }];
 if (only === 'cratedb') {
   // CrateDB alone: the other figures are not measured in this run.
 } else if (await reachable(postgresUrl)) targets.unshift({ kind: 'postgres', url: postgresUrl });
 else rows.push({ figure: '(b) PostgreSQL server', value: `not reachable at ${postgresUrl}: skipped`, target: '', met: null });
 for (const target of targets) {
-  const b = await benchThroughput(target, 'sensor', quick ? 3 : 30, 5_000, {}, quick ? 1 : ROUNDS);
+  const b = await benchThroughput(target, 'sensor', bDeliveries, 5_000, {}, bRounds);
   results[`throughput_${target.kind}`] = b;
   const ratioMet = b.ratio >= 0.7;
   const rateMet = b.servicePerSecond >= 20_000;
   const cpuMet = b.perServiceCpuSecond >= 70_000;
+  // The ratio's target is judged where the database has cores of its own, when that ran.
+  const judged = target.kind === 'postgres' && ownCoresRatio === undefined;
   rows.push({
-    figure: `(b) end to end into ${target.kind}, small items`,
+    figure: `(b) end to end into ${target.kind}${target.kind === 'postgres' ? ', sharing the cores' : ''}, small items`,
     value: `${fmt(b.servicePerSecond)} rec/s vs floor ${fmt(b.floorPerSecond)} → ${b.ratio.toFixed(2)} (rounds ${b.ratios.map((r) => r.toFixed(2)).join(' ')}; service CPU ${b.serviceCores.toFixed(2)} cores)`,
-    target: target.kind === 'postgres' ? '≥ 0.70 of floor and ≥ 20,000 rec/s' : '(reported)',
-    met: target.kind === 'postgres' ? ratioMet && rateMet : null,
+    target: judged ? '≥ 0.70 of floor and ≥ 20,000 rec/s' : '(reported)',
+    met: judged ? ratioMet && rateMet : null,
   });
   rows.push({
     figure: `(b) records per service CPU-second into ${target.kind}, small items`,
@@ -120,7 +154,7 @@ for (const target of targets) {
 const postgresTarget = targets.find((t) => t.kind === 'postgres');
 for (const workers of (process.env.BENCH_DECODE_WORKERS ?? '').split(',').filter(Boolean)) {
   if (!postgresTarget) break;
-  const b = await benchThroughput(postgresTarget, 'sensor', quick ? 3 : 30, 5_000, { DECODE_WORKERS: workers }, quick ? 1 : ROUNDS);
+  const b = await benchThroughput(postgresTarget, 'sensor', bDeliveries, 5_000, { DECODE_WORKERS: workers }, bRounds);
   results[`throughput_postgres_workers_${workers}`] = b;
   rows.push({
     figure: `(b) into postgres, DECODE_WORKERS=${workers}`,

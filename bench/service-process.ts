@@ -25,7 +25,7 @@ const START = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { 
 export const START_FLAGS = START.slice(1, -1);
 const NODE_ARGS = [...START_FLAGS, resolve(START.at(-1)!)];
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
