@@ -177,6 +177,10 @@ describe.each(readers)('$name: the same Change as JSON.parse and decodeCdcRecord
     for (const variant of [
       text.replace('"dynamodb":{', '"dynamodb":{"SequenceNumber":"1",'),
       text.replace('"awsRegion"', '"eventVersion":"1.1","awsRegion"'),
+      text.replace(
+        '"awsRegion"',
+        '"eventSourceARN":"arn:aws:dynamodb:eu-central-1:123456789012:table/table-testdrive/stream/2024-01-01T00:00:00.000","awsRegion"',
+      ),
     ]) {
       expect(variant).not.toBe(text);
       expect(reader.read(variant, nowBounds)).toBeUndefined();
