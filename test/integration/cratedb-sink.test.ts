@@ -32,13 +32,22 @@ for (const target of crateDbTargets) {
       h = ref.h;
     });
 
-    it('sends one bulk request per table per delivery', async () => {
+    it('sends one bulk request per table per delivery: a plain insert of INSERT rows, a lookup and an upsert of the others', async () => {
       await post([kinesisRecord({ table: 'a', id: 'warm', micros: 1 }), kinesisRecord({ table: 'b', id: 'warm', micros: 1 })]);
       h.requests!.length = 0;
-      const records = Array.from({ length: 50 }, (_, i) => kinesisRecord({ table: i % 2 ? 'a' : 'b', id: `k${i}`, micros: 10 + i }));
-      const { status, body } = await post(records);
-      expect(status).toBe(200);
-      expect(body).toMatchObject({ applied: 50 });
+      const records = (eventName: 'INSERT' | 'MODIFY', micros: number) =>
+        Array.from({ length: 50 }, (_, i) => kinesisRecord({ table: i % 2 ? 'a' : 'b', id: `k${i}`, micros: micros + i, eventName }));
+      const inserted = await post(records('INSERT', 10));
+      expect(inserted.status).toBe(200);
+      expect(inserted.body).toMatchObject({ applied: 50 });
+      // INSERT events of keys not stored: one plain insert per table, no lookup.
+      expect(h.requests!.map((r) => [r.bulk ? (r.stmt.includes('ON CONFLICT') ? 'upsert' : 'insert') : r.stmt.split(' ')[0], r.rows ?? 0])).toEqual([
+        ['insert', 25],
+        ['insert', 25],
+      ]);
+      h.requests!.length = 0;
+      const modified = await post(records('MODIFY', 100));
+      expect(modified.body).toMatchObject({ applied: 50 });
       // Per table: one primary-key lookup of the stored versions, one bulk upsert; nothing else.
       expect(h.requests!).toHaveLength(4);
       expect(
@@ -46,6 +55,7 @@ for (const target of crateDbTargets) {
           .map((r) => r.rows)
           .sort(),
       ).toEqual([25, 25]);
+      expect(upserts().every((r) => r.stmt.includes('ON CONFLICT'))).toBe(true);
       expect(h.requests!.filter((r) => !r.bulk && r.stmt.startsWith('SELECT "pk", "version"'))).toHaveLength(2);
     });
 
@@ -53,7 +63,7 @@ for (const target of crateDbTargets) {
       const id = (i: number) => `${String(i).padStart(200, '0')}`;
       await post([kinesisRecord({ id: id(0), micros: 1 })]);
       h.requests!.length = 0;
-      const { status, body } = await post(Array.from({ length: 1_500 }, (_, i) => kinesisRecord({ id: id(i), micros: 10 + i })));
+      const { status, body } = await post(Array.from({ length: 1_500 }, (_, i) => kinesisRecord({ id: id(i), micros: 10 + i, eventName: 'MODIFY' })));
       expect(status).toBe(200);
       expect(body).toMatchObject({ applied: 1_500 });
       const lookups = h.requests!.filter((r) => !r.bulk && r.stmt.startsWith('SELECT "pk", "version"'));
@@ -61,24 +71,35 @@ for (const target of crateDbTargets) {
       for (const l of lookups) expect(l.stmt.length).toBeLessThanOrEqual(262_144);
     });
 
-    it('inserts keys the lookup did not find plainly, upserts the others, and upserts a key another writer inserted meanwhile (4091)', async () => {
+    it('inserts keys the lookup did not find plainly, upserts the others, and gates a key another writer inserted meanwhile (4091)', async () => {
       await post([kinesisRecord({ id: 'old', micros: 1 })]);
       h.requests!.length = 0;
-      expect((await post([kinesisRecord({ id: 'old', micros: 2 }), kinesisRecord({ id: 'new', micros: 2 })])).body).toMatchObject({ applied: 2 });
+      expect(
+        (await post([kinesisRecord({ id: 'old', micros: 2, eventName: 'MODIFY' }), kinesisRecord({ id: 'new', micros: 2, eventName: 'MODIFY' })])).body,
+      ).toMatchObject({ applied: 2 });
       const writes = upserts();
       expect(writes.map((w) => [w.stmt.includes('ON CONFLICT') ? 'upsert' : 'insert', w.rows])).toEqual([
         ['insert', 1],
         ['upsert', 1],
       ]);
-      // A row written behind the lookup's back: the plain insert is refused, the upsert gates it.
+      // A row written behind the lookup's back: the plain insert is refused, and what is stored
+      // now is looked up: the racer's change is newer, so ours is stale and not written.
       const racer = await createHarness(target.name, h.standIn ? { SINK_URL: `${h.standIn.url}/?schema=doc` } : { TARGET_SCHEMA: h.schema });
       try {
+        let raced = false;
         h.afterAnswer!.add(
-          (r) => !r.bulk && r.stmt.startsWith('SELECT "pk", "version"') && r.stmt.includes('raced'),
-          async () => void (await racer.app.request(recordsRequest([kinesisRecord({ id: 'raced', micros: 9, attributes: { by: { S: 'racer' } } })]))),
+          (r) => !raced && !r.bulk && r.stmt.startsWith('SELECT "pk", "version"') && r.stmt.includes('raced'),
+          async () => {
+            raced = true;
+            await racer.app.request(recordsRequest([kinesisRecord({ id: 'raced', micros: 9, attributes: { by: { S: 'racer' } } })]));
+          },
         );
-        const raced = await post([kinesisRecord({ id: 'raced', micros: 5, attributes: { by: { S: 'us' } } })]);
-        expect(raced.body).toMatchObject({ applied: 1 });
+        h.requests!.length = 0;
+        const ours = await post([kinesisRecord({ id: 'raced', micros: 5, eventName: 'MODIFY', attributes: { by: { S: 'us' } } })]);
+        expect(ours.body).toMatchObject({ applied: 0, stale: 1 });
+        // Our plain insert (and the racer's, where it shares the recording): no upsert after it.
+        expect(upserts().length).toBeGreaterThanOrEqual(1);
+        expect(upserts().filter((w) => w.stmt.includes('ON CONFLICT'))).toEqual([]);
       } finally {
         await racer.sink.close();
       }
@@ -173,13 +194,27 @@ for (const target of crateDbTargets) {
       expect(upserts().map((r) => r.rows)).toEqual([3, 3]);
     });
 
-    it('sends no upsert for rows the table already holds, and counts them', async () => {
+    it('sends no upsert for rows the table already holds, and counts them: INSERT rows refused as stored (4091), then looked up first while most are', async () => {
       const records = [kinesisRecord({ id: 'd1', micros: 10 }), kinesisRecord({ id: 'd2', micros: 10 })];
       expect((await post(records)).body).toMatchObject({ applied: 2 });
-      const before = upserts().length;
       const older = kinesisRecord({ id: 'd1', micros: 5, eventId: 'older' });
+      const kinds = () => h.requests!.map((r) => (r.bulk ? (r.stmt.includes('ON CONFLICT') ? 'upsert' : 'insert') : r.stmt.split(' ')[0]));
+      // A redelivery: the plain insert (no lookup before it) refuses both, which are then looked up.
+      h.requests!.length = 0;
       expect((await post([...records, older])).body).toMatchObject({ applied: 0, duplicate: 2, stale: 1 });
-      expect(upserts()).toHaveLength(before);
+      expect(kinds()).toEqual(['insert', 'SELECT']);
+      // Most of that table's INSERT rows were stored already: the next ones are looked up first.
+      h.requests!.length = 0;
+      expect((await post(records)).body).toMatchObject({ applied: 0, duplicate: 2 });
+      expect(kinds()).toEqual(['SELECT']);
+      // Which finds new keys again: a lookup and a plain insert, then no lookup before the next.
+      h.requests!.length = 0;
+      expect((await post([kinesisRecord({ id: 'd3', micros: 10 })])).body).toMatchObject({ applied: 1 });
+      expect(kinds()).toEqual(['SELECT', 'insert']);
+      h.requests!.length = 0;
+      expect((await post([kinesisRecord({ id: 'd4', micros: 10 })])).body).toMatchObject({ applied: 1 });
+      expect(kinds()).toEqual(['insert']);
+      expect(await h.row('contract_items', { id: 'd1' })).toMatchObject({ version: '10' });
     });
 
     it('applies the version gate in CrateDB SQL: older changes leave the row alone, tombstones stay', async () => {
