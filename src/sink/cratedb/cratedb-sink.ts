@@ -239,19 +239,20 @@ export class CrateDbSink implements Sink {
       failed,
       upsert,
     );
-    const storedNow =
-      taken.length > 0
-        ? await this.readGateKeys(
-            state,
-            taken.map((c) => c.row),
-          )
-        : new Map<string, GateKey>();
-    const newer = taken.filter((c) => {
+    const storedNow = taken.stored;
+    const unread = taken.rows.filter((c) => !storedNow.has(c.row.pk));
+    if (unread.length > 0)
+      for (const [pk, key] of await this.readGateKeys(
+        state,
+        unread.map((c) => c.row),
+      ))
+        storedNow.set(pk, key);
+    const newer = taken.rows.filter((c) => {
       const gate = gateOutcome(gateKeyOf(c.row), storedNow.get(c.row.pk));
       if (gate !== 'newer') outcomes[c.index] = { outcome: gate };
       return gate === 'newer';
     });
-    this.learnInserts(state, table.rows, guessNew ? new Set(taken.map((c) => c.row.pk)) : stored);
+    this.learnInserts(state, table.rows, guessNew ? new Set(taken.rows.map((c) => c.row.pk)) : stored);
     await this.writeAndRescue(state, { statement: upsert, updates: true }, [...known, ...newer], claims, outcomes, requestId, failed);
     await this.rewriteCast(state, candidates, claims, outcomes, requestId, failed);
     if (table.changes.length > 0) await this.writeChangeLog(table, requestId, failed);
@@ -268,7 +269,8 @@ export class CrateDbSink implements Sink {
 
   /**
    * Writes the candidates; those CrateDB refuses are re-projected, kept in `aux`, or
-   * dead-lettered (alone, with `single`). Answers those a plain insert found already stored.
+   * dead-lettered (alone, with `single`). Answers those a plain insert found already stored, and
+   * the stored gate keys of those it had to look up to know it.
    */
   private async writeAndRescue(
     table: string,
@@ -279,17 +281,33 @@ export class CrateDbSink implements Sink {
     requestId: string,
     failed: DeadLetter[],
     single = write.statement,
-  ): Promise<Candidate[]> {
+  ): Promise<{ rows: Candidate[]; stored: Map<string, GateKey> }> {
     const refused = await this.writeRows(table, write, candidates, claims);
     const stored = refused.filter(({ error }) => isDuplicate(error)).map(({ candidate }) => candidate);
-    const rest = refused.filter(({ error }) => !isDuplicate(error));
-    if (rest.length === 0) return stored;
+    let rest = refused.filter(({ error }) => !isDuplicate(error));
+    // CrateDB 6.4.3 gives the error of at most 10 refused rows per shard request
+    // (BULK_RESPONSE_MAX_ERRORS_PER_SHARD): past those, a plain insert's refused row may be a
+    // stored key too, as a lookup tells (of the duplicates too, in the same statement), rather
+    // than a row to retry alone.
+    const unexplained = write.updates ? [] : rest.filter(({ error }) => isUnexplained(error)).map(({ candidate }) => candidate);
+    const found =
+      unexplained.length > 0
+        ? await this.readGateKeys(
+            table,
+            [...stored, ...unexplained].map((c) => c.row),
+          )
+        : new Map<string, GateKey>();
+    if (found.size > 0) {
+      stored.push(...rest.filter(({ candidate }) => found.has(candidate.row.pk)).map(({ candidate }) => candidate));
+      rest = rest.filter(({ candidate }) => !found.has(candidate.row.pk));
+    }
+    if (rest.length === 0) return { rows: stored, stored: found };
     // Sub-column types may have changed under us (another writer): learn them once.
     await this.loadColumns(table);
     for (const { candidate, error } of rest) {
       outcomes[candidate.index] = await this.rescue(table, single, candidate, error, claims, requestId, failed);
     }
-    return stored;
+    return { rows: stored, stored: found };
   }
 
   /**
@@ -590,6 +608,11 @@ const isRowError = rowErrorTest(classifyCrateDbError);
 
 function isDuplicate(error: unknown): boolean {
   return error instanceof CrateDbHttpError && error.errorCode === DUPLICATE_KEY;
+}
+
+/** A row of a bulk request refused with no error given (-2 alone). */
+function isUnexplained(error: unknown): boolean {
+  return error instanceof CrateDbHttpError && error.bulkRow && error.errorCode === null;
 }
 
 function sameProjection(a: Projection, b: Projection): boolean {
