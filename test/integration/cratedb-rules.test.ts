@@ -418,6 +418,32 @@ for (const target of targets) {
       });
     });
 
+    it('a plain insert of keys already stored fails each row with 4091, and gives the errors of 10 rows of a shard only: the rest are -2 alone', async () => {
+      const name = `rules_${++n}`;
+      expect((await run(sql.createStateTable(t.schema, name, { shards: 1, replicas: null }))).status).toBe(200);
+      const rows = Array.from({ length: 25 }, (_, i) => [
+        `k${i}`,
+        { i },
+        [],
+        JSON.stringify({ i }),
+        false,
+        1000,
+        '',
+        `e${i}`,
+        'INSERT',
+        false,
+        false,
+        'src',
+        1,
+        1,
+      ]);
+      const insert = sql.insertRows(t.schema, name);
+      expect((await bulk(insert, rows)).body).toMatchObject({ results: rows.map(() => ({ rowcount: 1 })) });
+      const again = (await bulk(insert, rows)).body as { results: { rowcount: number; error?: { code: number } }[] };
+      expect(again.results.every((r) => r.rowcount === -2)).toBe(true);
+      expect(again.results.map((r) => r.error?.code ?? null)).toEqual([...Array(10).fill(4091), ...Array(15).fill(null)]);
+    });
+
     it('ON CONFLICT DO NOTHING answers rowcount 0 for a row already there', async () => {
       expect((await run(sql.createDeadLetterTable(t.schema, 'letters', { shards: null, replicas: null }))).status).toBe(200);
       const letter = ['id1', 'r', 0, 'firehose', null, 'payload', 'error', 1];
