@@ -20,6 +20,10 @@ export interface CrateDbFigures {
   readonly deliveries: number;
   readonly servicePerSecond: number;
   readonly redeliveryPerSecond: number;
+  /** A later MODIFY of every item, after the redelivery: every row stored, every one newer. */
+  readonly modifyPerSecond: number;
+  readonly requestsPerModifyDelivery: number;
+  readonly crateMsPerModifyDelivery: Record<string, number>;
   /** The same final rows, one `bulk_args` INSERT per delivery from this process. */
   readonly floorPerSecond: number;
   readonly ratio: number;
@@ -66,6 +70,7 @@ export async function benchCrateDb(url: string, shape: ItemShape, deliveries: nu
   const plan = Array.from({ length: deliveries + 1 }, (_, i) => deliveryOf(shape, i * recordsPerDelivery, Infinity, recordsPerDelivery));
   const [warm, ...timed] = plan;
   const records = timed.reduce((n, d) => n + d.records, 0);
+  const modifies = timed.map((_, i) => deliveryOf(shape, (i + 1) * recordsPerDelivery, Infinity, recordsPerDelivery, 200, true));
   const proxy = await countingProxy(target.origin);
 
   const serviceSchema = `bench_${randomBytes(4).toString('hex')}`;
@@ -82,6 +87,9 @@ export async function benchCrateDb(url: string, shape: ItemShape, deliveries: nu
   let requestsPerDelivery: number;
   let requestsPerRedelivery: number;
   let crateMsPerDelivery: Record<string, number>;
+  let modifyPerSecond: number;
+  let requestsPerModifyDelivery: number;
+  let crateMsPerModifyDelivery: Record<string, number>;
   try {
     await service.post(warm!.body, warm!.requestId, false); // creates the table
     proxy.reset();
@@ -94,6 +102,10 @@ export async function benchCrateDb(url: string, shape: ItemShape, deliveries: nu
     proxy.reset();
     redeliveryPerSecond = records / (await postAllTimed(service, timed, CONCURRENCY)).seconds;
     requestsPerRedelivery = proxy.requests / timed.length;
+    proxy.reset();
+    modifyPerSecond = records / (await postAllTimed(service, modifies, CONCURRENCY)).seconds;
+    requestsPerModifyDelivery = proxy.requests / modifies.length;
+    crateMsPerModifyDelivery = Object.fromEntries(Object.entries(proxy.durations).map(([kind, ms]) => [kind, ms / modifies.length]));
   } finally {
     await service.stop();
     await proxy.close();
@@ -126,6 +138,9 @@ export async function benchCrateDb(url: string, shape: ItemShape, deliveries: nu
     deliveries: timed.length,
     servicePerSecond,
     redeliveryPerSecond,
+    modifyPerSecond,
+    requestsPerModifyDelivery,
+    crateMsPerModifyDelivery,
     floorPerSecond,
     ratio: servicePerSecond / floorPerSecond,
     requestsPerDelivery,

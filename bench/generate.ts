@@ -42,18 +42,22 @@ function wideImage(n: number, notes: number): Record<string, unknown> {
   };
 }
 
-/** One Kinesis-for-DynamoDB record; keys (device, timestamp) are unique per `n`. */
-export function cdcRecord(shape: ItemShape, n: number, notes = 200): Record<string, unknown> {
+/**
+ * One Kinesis-for-DynamoDB record; keys (device, timestamp) are unique per `n`. `modified`: a
+ * later MODIFY of the same item, another humidity.
+ */
+export function cdcRecord(shape: ItemShape, n: number, notes = 200, modified = false): Record<string, unknown> {
   const image = shape === 'sensor' ? sensorImage(n) : wideImage(n, notes);
+  if (modified) image.humidity = { N: (41 + (n % 5000) / 100).toFixed(2) };
   return {
     awsRegion: 'us-east-1',
     eventID: randomUUID(),
-    eventName: 'INSERT',
+    eventName: modified ? 'MODIFY' : 'INSERT',
     userIdentity: null,
     recordFormat: 'application/json',
     tableName: `bench-${shape}`,
     dynamodb: {
-      ApproximateCreationDateTime: BASE_MICROS + n,
+      ApproximateCreationDateTime: BASE_MICROS + n + (modified ? 1_000_000_000 : 0),
       ApproximateCreationDateTimePrecision: 'MICROSECOND',
       Keys: { device: image.device, timestamp: image.timestamp },
       NewImage: image,
@@ -67,11 +71,11 @@ export function cdcRecord(shape: ItemShape, n: number, notes = 200): Record<stri
  * A delivery of records `from`, `from + 1`, … until it reaches `bytes` or `maxRecords`. Firehose
  * sends at most 10,000 records, so a 64 MiB delivery needs wide items with long `notes`.
  */
-export function deliveryOf(shape: ItemShape, from: number, bytes: number, maxRecords = 10_000, notes = 200): Delivery {
+export function deliveryOf(shape: ItemShape, from: number, bytes: number, maxRecords = 10_000, notes = 200, modified = false): Delivery {
   const data: string[] = [];
   let size = 64;
   for (let n = from; size < bytes && data.length < maxRecords; n++) {
-    const encoded = Buffer.from(JSON.stringify(cdcRecord(shape, n, notes))).toString('base64');
+    const encoded = Buffer.from(JSON.stringify(cdcRecord(shape, n, notes, modified))).toString('base64');
     data.push(encoded);
     size += encoded.length + 12;
   }

@@ -99,7 +99,7 @@ for (const target of targets) {
           rows.map(([pk, data], i) => [pk, data, [], JSON.stringify(data), false, 1000 + i, '', `e${i}`, 'INSERT', false, false, 'src', 1, 1]),
         );
       const read = async (pks: string[]) => {
-        const answer = await run(sql.selectGateKeys(t.schema, name, pks).replace('"version", "seq", "event_id"', '"data"'));
+        const answer = await run(sql.selectByKeys(t.schema, name, ['pk', 'data'], pks));
         return new Map(((answer.body as { rows: [string, unknown][] }).rows ?? []).map(([pk, data]) => [pk, data]));
       };
       const columns = async () => {
@@ -246,7 +246,7 @@ for (const target of targets) {
       await bulk(upsert, [row('a', { u: 'old', id: 'a' }, 1), row('b', { u: 'old', id: 'b' }, 1), ...(adder === 'updated' ? [row('new', {}, 1)] : [])]);
       const answer = await bulk(upsert, [row('a', { id: 'a2' }, 2), row('new', { added: 'x' }, 2), row('b', { id: 'b2' }, 2)]);
       expect((answer.body as { results: unknown[] }).results).toEqual([{ rowcount: 1 }, { rowcount: 1 }, { rowcount: 1 }]);
-      const stored = await run(sql.selectGateKeys(t.schema, name, ['a', 'b', 'new']).replace('"version", "seq", "event_id"', '"data", "item", "version"'));
+      const stored = await run(sql.selectByKeys(t.schema, name, ['pk', 'data', 'item', 'version'], ['a', 'b', 'new']));
       const rows = new Map((stored.body as { rows: [string, unknown, string, number][] }).rows.map(([pk, ...rest]) => [pk, rest]));
       expect(rows.get('a'), 'before the new sub-column: updated').toEqual([{ id: 'a2' }, '{"id":"a2"}', 2]);
       expect(rows.get('new'), 'the row adding it: written').toEqual([{ added: 'x' }, '{"added":"x"}', 2]);

@@ -16,9 +16,16 @@ function perTest(target: TargetName, env: Record<string, string> = {}) {
     const response = await ref.h.app.request(recordsRequest(records));
     return { status: response.status, body: await readJson(response) };
   };
-  /** Bulk writes of state-table rows: plain inserts of new keys and version-gated upserts. */
-  const upserts = () => ref.h.requests!.filter((r) => r.bulk && /^INSERT INTO "[^"]+"\."[^"]+" \("pk", "data"/.test(r.stmt));
+  /** Bulk writes of state-table rows: plain inserts of new keys, compare-and-set updates and version-gated upserts. */
+  const upserts = () =>
+    ref.h.requests!.filter((r) => r.bulk && /^(INSERT INTO "[^"]+"\."[^"]+" \("pk", "data"|UPDATE "[^"]+"\."[^"]+" SET "data")/.test(r.stmt));
   return { ref, post, upserts };
+}
+
+/** What a recorded request was: a bulk `insert`, `update` or `upsert`, or the first word of another statement. */
+function kindOf(r: { stmt: string; bulk: boolean }): string {
+  if (!r.bulk) return r.stmt.split(' ')[0]!;
+  return r.stmt.includes('ON CONFLICT') ? 'upsert' : r.stmt.startsWith('UPDATE') ? 'update' : 'insert';
 }
 
 // The CrateDB sink's HTTP behaviour, against test/support/cratedb-stand-in.ts (not CrateDB: it
@@ -41,21 +48,21 @@ for (const target of crateDbTargets) {
       expect(inserted.status).toBe(200);
       expect(inserted.body).toMatchObject({ applied: 50 });
       // INSERT events of keys not stored: one plain insert per table, no lookup.
-      expect(h.requests!.map((r) => [r.bulk ? (r.stmt.includes('ON CONFLICT') ? 'upsert' : 'insert') : r.stmt.split(' ')[0], r.rows ?? 0])).toEqual([
+      expect(h.requests!.map((r) => [kindOf(r), r.rows ?? 0])).toEqual([
         ['insert', 25],
         ['insert', 25],
       ]);
       h.requests!.length = 0;
       const modified = await post(records('MODIFY', 100));
       expect(modified.body).toMatchObject({ applied: 50 });
-      // Per table: one primary-key lookup of the stored versions, one bulk upsert; nothing else.
+      // Per table: one primary-key lookup of the stored versions, one bulk compare-and-set update; nothing else.
       expect(h.requests!).toHaveLength(4);
       expect(
         upserts()
           .map((r) => r.rows)
           .sort(),
       ).toEqual([25, 25]);
-      expect(upserts().every((r) => r.stmt.includes('ON CONFLICT'))).toBe(true);
+      expect(upserts().map(kindOf)).toEqual(['update', 'update']);
       expect(h.requests!.filter((r) => !r.bulk && r.stmt.startsWith('SELECT "pk", "version"'))).toHaveLength(2);
     });
 
@@ -78,9 +85,9 @@ for (const target of crateDbTargets) {
         (await post([kinesisRecord({ id: 'old', micros: 2, eventName: 'MODIFY' }), kinesisRecord({ id: 'new', micros: 2, eventName: 'MODIFY' })])).body,
       ).toMatchObject({ applied: 2 });
       const writes = upserts();
-      expect(writes.map((w) => [w.stmt.includes('ON CONFLICT') ? 'upsert' : 'insert', w.rows])).toEqual([
+      expect(writes.map((w) => [kindOf(w), w.rows])).toEqual([
         ['insert', 1],
-        ['upsert', 1],
+        ['update', 1],
       ]);
       // A row written behind the lookup's back: the plain insert is refused, and what is stored
       // now is looked up: the racer's change is newer, so ours is stale and not written.
@@ -97,14 +104,43 @@ for (const target of crateDbTargets) {
         h.requests!.length = 0;
         const ours = await post([kinesisRecord({ id: 'raced', micros: 5, eventName: 'MODIFY', attributes: { by: { S: 'us' } } })]);
         expect(ours.body).toMatchObject({ applied: 0, stale: 1 });
-        // Our plain insert (and the racer's, where it shares the recording): no upsert after it.
+        // Our plain insert (and the racer's, where it shares the recording): no write after it.
         expect(upserts().length).toBeGreaterThanOrEqual(1);
-        expect(upserts().filter((w) => w.stmt.includes('ON CONFLICT'))).toEqual([]);
+        expect(upserts().filter((w) => kindOf(w) !== 'insert')).toEqual([]);
       } finally {
         await racer.sink.close();
       }
       // The racer's newer change stands: our older one was gated, never written over it.
       expect(JSON.parse((await h.row('contract_items', { id: 'raced' }))!.item)).toEqual({ by: 'racer', id: 'raced' });
+    });
+
+    it('replaces a stored row by compare-and-set; one written between the lookup and the update (4092) goes through the version-gated upsert', async () => {
+      await post([kinesisRecord({ id: 'cas', micros: 1, attributes: { by: { S: 'first' } } })]);
+      const racer = await createHarness(target.name, h.standIn ? { SINK_URL: `${h.standIn.url}/?schema=doc` } : { TARGET_SCHEMA: h.schema });
+      try {
+        let raced = false;
+        h.afterAnswer!.add(
+          (r) => !raced && !r.bulk && r.stmt.startsWith('SELECT "pk", "version"') && r.stmt.includes('cas'),
+          async () => {
+            raced = true;
+            // Newer than what our lookup read, older than ours.
+            const answer = await racer.app.request(
+              recordsRequest([kinesisRecord({ id: 'cas', micros: 5, eventName: 'MODIFY', attributes: { by: { S: 'racer' } } })]),
+            );
+            expect(answer.status).toBe(200);
+          },
+        );
+        h.requests!.length = 0;
+        expect((await post([kinesisRecord({ id: 'cas', micros: 9, eventName: 'MODIFY', attributes: { by: { S: 'us' } } })])).body).toMatchObject({
+          applied: 1,
+        });
+        expect(raced).toBe(true);
+        // Ours: the lookup, the update the racer's write made fail, then the upsert.
+        expect(upserts().map(kindOf).slice(-2)).toEqual(['update', 'upsert']);
+      } finally {
+        await racer.sink.close();
+      }
+      expect(JSON.parse((await h.row('contract_items', { id: 'cas' }))!.item)).toEqual({ by: 'us', id: 'cas' });
     });
 
     it("updates stored rows beside one that adds a sub-column, all of them (CrateDB 6.4.3 loses the others' data in one request)", async () => {
@@ -125,7 +161,7 @@ for (const target of crateDbTargets) {
           const row = await h.row('mapping', { id });
           expect(JSON.parse(row!.data), id).toEqual(id === 'adder' ? { added: 'x', id } : { id });
         }
-        const requestRows = recorded.filter((r) => r.bulk && r.stmt.includes('ON CONFLICT ("pk") DO UPDATE')).map((r) => r.rows);
+        const requestRows = recorded.filter((r) => kindOf(r) === 'update').map((r) => r.rows);
         expect(requestRows.sort(), 'the row changing the mapping alone, after the others').toEqual([1, 8]);
       } finally {
         await one.close();
@@ -198,7 +234,7 @@ for (const target of crateDbTargets) {
       const records = [kinesisRecord({ id: 'd1', micros: 10 }), kinesisRecord({ id: 'd2', micros: 10 })];
       expect((await post(records)).body).toMatchObject({ applied: 2 });
       const older = kinesisRecord({ id: 'd1', micros: 5, eventId: 'older' });
-      const kinds = () => h.requests!.map((r) => (r.bulk ? (r.stmt.includes('ON CONFLICT') ? 'upsert' : 'insert') : r.stmt.split(' ')[0]));
+      const kinds = () => h.requests!.map(kindOf);
       // A redelivery: the plain insert (no lookup before it) refuses both, which are then looked up.
       h.requests!.length = 0;
       expect((await post([...records, older])).body).toMatchObject({ applied: 0, duplicate: 2, stale: 1 });
@@ -222,7 +258,7 @@ for (const target of crateDbTargets) {
       expect((await post(records)).body).toMatchObject({ applied: 40 });
       h.requests!.length = 0;
       expect((await post(records)).body).toMatchObject({ applied: 0, duplicate: 40 });
-      const kinds = h.requests!.map((r) => (r.bulk ? (r.stmt.includes('ON CONFLICT') ? 'upsert' : 'insert') : r.stmt.split(' ')[0]));
+      const kinds = h.requests!.map(kindOf);
       expect(kinds).toEqual(['insert', 'SELECT']);
     });
 

@@ -10,7 +10,7 @@ import { answers, errorMessage, rowErrorTest, sinkErrorOf, throwingSinkErrors } 
 import { TableRegistry } from '../sql/table-registry.js';
 import { writeBatch } from '../sql/write-loop.js';
 import { bulkRowError, classifyCrateDbError, CrateDbHttpError, DOCUMENT_MISSING, VERSION_CONFLICT } from './classify-error.js';
-import type { CrateDbClient } from './cratedb-client.js';
+import type { BulkResult, CrateDbClient } from './cratedb-client.js';
 import { columnTypesFrom } from './column-types.js';
 import { CommonsCodecTables } from './commons-codec-tables.js';
 import { stateTableOf } from './commons-codec-statements.js';
@@ -253,7 +253,9 @@ export class CrateDbSink implements Sink {
       return gate === 'newer';
     });
     this.learnInserts(state, table.rows, guessNew ? new Set(taken.rows.map((c) => c.row.pk)) : stored);
-    await this.writeAndRescue(state, { statement: upsert, updates: true }, [...known, ...newer], claims, outcomes, requestId, failed);
+    const seenOf = (pk: string) => stored.get(pk)?.seen ?? storedNow.get(pk)?.seen;
+    const left = await this.replaceStored(state, [...known, ...newer], seenOf, table.columns);
+    await this.writeAndRescue(state, { statement: upsert, updates: true }, left, claims, outcomes, requestId, failed);
     await this.rewriteCast(state, candidates, claims, outcomes, requestId, failed);
     if (table.changes.length > 0) await this.writeChangeLog(table, requestId, failed);
     // commons-codec: what the user's table keeps in `aux` is counted, not the state table's.
@@ -265,6 +267,57 @@ export class CrateDbSink implements Sink {
       if (c.typed.unconverted > 0) diverted.column_type = (diverted.column_type ?? 0) + c.typed.unconverted;
     }
     return { table: table.table, outcomes, diverted };
+  }
+
+  /**
+   * Stored rows the lookup gated as older, replaced by compare-and-set against the `_seq_no` and
+   * `_primary_term` it read (sql.updateStoredRows). Answers the rows not replaced (written or
+   * gone since, keys-only, refused for any reason), for the version-gated upsert, which decides
+   * them as it always did.
+   */
+  private async replaceStored(
+    table: string,
+    candidates: readonly Candidate[],
+    seenOf: (pk: string) => readonly [number, number] | undefined,
+    typed: readonly ColumnSpec[],
+  ): Promise<Candidate[]> {
+    const left: Candidate[] = [];
+    // A keys-only change keeps the stored item: the upsert's CASE knows how.
+    const ready = candidates.filter((c) => !c.row.keysOnly && seenOf(c.row.pk) !== undefined);
+    for (const c of candidates) if (c.row.keysOnly || seenOf(c.row.pk) === undefined) left.push(c);
+    const statement = sql.updateStoredRows(this.options.schema, table, typed);
+    const { maxRowsPerStatement, maxBytesPerStatement } = this.options;
+    const size = (c: Candidate) => c.row.data.length * 2 + ROW_OVERHEAD_BYTES;
+    // As in updateRows: a row that may change the mapping alone, after the others.
+    const requests = [
+      ...chunkRows(
+        ready.filter((c) => !c.projection.changesMapping),
+        size,
+        maxRowsPerStatement,
+        maxBytesPerStatement,
+      ),
+      ...ready.filter((c) => c.projection.changesMapping).map((c) => [c]),
+    ];
+    for (const chunk of requests) {
+      let results: BulkResult['results'];
+      try {
+        ({ results } = await this.withStateTable(table, () =>
+          this.client.executeBulk(
+            statement,
+            chunk.map((c) => updateArgs(c, seenOf(c.row.pk)!)),
+          ),
+        ));
+      } catch (error) {
+        // Refused whole (a value that cannot be cast, say): the upsert re-projects and isolates.
+        if (!isRowError(error)) throw error;
+        left.push(...chunk);
+        continue;
+      }
+      chunk.forEach((c, i) => {
+        if (results?.[i]?.rowcount !== 1) left.push(c);
+      });
+    }
+    return left;
   }
 
   /**
@@ -620,10 +673,20 @@ function sameProjection(a: Projection, b: Projection): boolean {
 }
 
 /** One row of `bulk_args` as JSON text, in `sql.upsertColumns` order; `data` is already JSON. */
-function upsertArgs({ row, projection, typed }: Candidate): string {
+/** A state row's values after `pk`, as JSON texts joined by commas (sql.upsertColumns' order, then the typed columns). */
+function stateValues({ row, projection, typed }: Candidate): string {
   const aux = JSON.stringify(projection.diversions.map((d) => ({ path: d.path, value: d.value, reason: d.reason })));
   const changedAt = Math.floor(row.version / 1000);
-  return `[${JSON.stringify(row.pk)},${projection.dataJson},${aux},${JSON.stringify(row.data)},${row.deleted},${row.version},${JSON.stringify(paddedSeq(row.sequence))},${JSON.stringify(row.eventId)},${JSON.stringify(row.eventName)},${row.ttl},${row.keysOnly},${JSON.stringify(row.sourceTable)},${changedAt},${Date.now()}${typed.json.map((v) => `,${v}`).join('')}]`;
+  return `${projection.dataJson},${aux},${JSON.stringify(row.data)},${row.deleted},${row.version},${JSON.stringify(paddedSeq(row.sequence))},${JSON.stringify(row.eventId)},${JSON.stringify(row.eventName)},${row.ttl},${row.keysOnly},${JSON.stringify(row.sourceTable)},${changedAt},${Date.now()}${typed.json.map((v) => `,${v}`).join('')}`;
+}
+
+function upsertArgs(c: Candidate): string {
+  return `[${JSON.stringify(c.row.pk)},${stateValues(c)}]`;
+}
+
+/** sql.updateStoredRows' arguments. */
+function updateArgs(c: Candidate, [seqNo, primaryTerm]: readonly [number, number]): string {
+  return `[${stateValues(c)},${JSON.stringify(c.row.pk)},${seqNo},${primaryTerm}]`;
 }
 
 function changeArgs(c: ChangeLogRow): string {

@@ -115,6 +115,19 @@ ON CONFLICT ("pk") DO UPDATE SET
   ${sets.join(',\n  ')}`;
 }
 
+/**
+ * A stored row replaced by a newer change, compare-and-set: the columns after `pk` (then the
+ * typed ones), the key, and the `_seq_no`/`_primary_term` the lookup that gated it read. A row
+ * written since fails with 4092, a gone one with 40411 (as updateTypedColumns). Several times
+ * cheaper for CrateDB than the upsert's CASE on every column (5,000 rows: about 200 to 750 ms
+ * against 1,000 to 1,300 on 6.4.3), and as safe, since nothing else can have changed the row.
+ */
+export function updateStoredRows(schema: string, table: string, typed: readonly ColumnSpec[] = []): string {
+  const columns = [...upsertColumns.slice(1), ...typed.map((c) => c.name)];
+  return `UPDATE ${qualified(schema, table)} SET ${columns.map((c) => `${quoteIdent(c)} = ?`).join(', ')}
+WHERE "pk" = ? AND "_seq_no" = ? AND "_primary_term" = ?`;
+}
+
 /** A plain insert of rows not stored yet: a key already there fails its row with 4091 (observed on 6.4.3). */
 export function insertRows(schema: string, table: string, typed: readonly ColumnSpec[] = []): string {
   const columns = [...upsertColumns, ...typed.map((c) => c.name)];
@@ -159,7 +172,8 @@ export function selectGateKeys(schema: string, table: string, pks: readonly stri
   return selectByKeys(schema, table, gateColumns, pks);
 }
 
-export const gateColumns = ['pk', 'version', 'seq', 'event_id'] as const;
+/** The gate, and what a stored row's compare-and-set update needs (updateStoredRows). */
+export const gateColumns = ['pk', 'version', 'seq', 'event_id', '_seq_no', '_primary_term'] as const;
 
 /** Columns of the rows of these keys, as a real-time lookup (keys as literals: see selectGateKeys). */
 export function selectByKeys(schema: string, table: string, columns: readonly string[], pks: readonly string[]): string {

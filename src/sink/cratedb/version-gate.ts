@@ -10,6 +10,8 @@ export interface GateKey {
   readonly version: number;
   readonly seq: string;
   readonly eventId: string;
+  /** A stored row's `_seq_no` and `_primary_term`, when the lookup read them. */
+  readonly seen?: readonly [number, number];
 }
 
 const SEQ_DIGITS = 40;
@@ -22,11 +24,12 @@ export function gateKeyOf(row: RowWrite): GateKey {
   return { version: row.version, seq: paddedSeq(row.sequence), eventId: row.eventId };
 }
 
-/** `SELECT pk, version, seq, event_id` rows → gate keys by pk. */
+/** `SELECT pk, version, seq, event_id, _seq_no, _primary_term` rows → gate keys by pk. */
 export function storedGateKeys(rows: readonly (readonly unknown[])[]): Map<string, GateKey> {
   const keys = new Map<string, GateKey>();
-  for (const [pk, version, seq, eventId] of rows) {
-    keys.set(String(pk), { version: Number(version), seq: String(seq ?? ''), eventId: String(eventId) });
+  for (const [pk, version, seq, eventId, seqNo, primaryTerm] of rows) {
+    const seen = typeof seqNo === 'number' && typeof primaryTerm === 'number' ? ([seqNo, primaryTerm] as const) : undefined;
+    keys.set(String(pk), { version: Number(version), seq: String(seq ?? ''), eventId: String(eventId), ...(seen ? { seen } : {}) });
   }
   return keys;
 }
