@@ -213,6 +213,7 @@ export async function countingProxy(origin: string) {
 function kindOf(head: string): string {
   if (/^\{"stmt":"SELECT \\"pk\\", \\"version\\"/.test(head)) return 'pre-read';
   if (/^\{"stmt":"INSERT INTO/.test(head)) return 'upsert';
+  if (/^\{"stmt":"UPDATE/.test(head)) return 'update';
   if (head.includes('information_schema')) return 'column types';
   return 'other';
 }
