@@ -168,6 +168,29 @@ describeTargets('the commons-codec layout on', crateDbTargets, { LAYOUT: 'common
     expect((await codecRows(h, 'adopted')).map((r) => r.pk.device)).toEqual(['new', 'old']);
   });
 
+  it('writes the user rows of new items by a plain insert; one there already (an adopted row) goes through the gated upsert', async () => {
+    const table = `"${h.schema}"."adopted_insert"`;
+    await crateSql(
+      h,
+      `CREATE TABLE IF NOT EXISTS ${table} (pk OBJECT(STRICT) AS ("device" STRING PRIMARY KEY, "timestamp" STRING PRIMARY KEY), data OBJECT(DYNAMIC), aux OBJECT(IGNORED))`,
+    );
+    await crateSql(h, `INSERT INTO ${table} (pk, data, aux) VALUES (?, ?, ?)`, [{ device: 'there', ...KEY }, { humidity: 1.5 }, {}]);
+    const sent = h.requests!.length;
+    await deliver(h, [reading('INSERT', 'there', 5_000, 6.5, 'adopted_insert'), reading('INSERT', 'fresh', 5_000, 4.25, 'adopted_insert')]);
+    expect(await codecRows(h, 'adopted_insert', 'pk, data, aux, version')).toEqual([
+      { pk: { device: 'fresh', ...KEY }, data: { humidity: 84.84, temperature: 4.25 }, aux: {}, version: 5_000 },
+      { pk: { device: 'there', ...KEY }, data: { humidity: 84.84, temperature: 6.5 }, aux: {}, version: 5_000 },
+    ]);
+    const writes = h
+      .requests!.slice(sent)
+      .filter((r) => r.bulk && r.stmt.startsWith(`INSERT INTO ${table}`))
+      .map((r) => [r.stmt.includes('ON CONFLICT') ? 'upsert' : 'insert', r.rows]);
+    expect(writes).toEqual([
+      ['insert', 2],
+      ['upsert', 1],
+    ]);
+  });
+
   it('leaves alone a table of the name that is not a commons-codec table: the items go to the next name', async () => {
     await crateSql(h, `CREATE TABLE IF NOT EXISTS "${h.schema}"."foreign_one" ("id" TEXT PRIMARY KEY, "note" TEXT)`);
     await deliver(h, [reading('INSERT', 'x', 1_000, 1, 'foreign-one')]);

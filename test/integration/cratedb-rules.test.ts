@@ -90,9 +90,9 @@ for (const target of targets) {
     const run = (stmt: string, args: unknown[] = []) => post(t.origin, t.auth, { stmt, args });
     const bulk = (stmt: string, rows: unknown[][]) => post(t.origin, t.auth, { stmt, bulk_args: rows });
     /** A fresh state table; `upsert` writes rows of (pk, data) with the sink's own statement. */
-    const table = async () => {
+    const table = async (shards: number | null = null) => {
       const name = `rules_${++n}`;
-      expect((await run(sql.createStateTable(t.schema, name, { shards: null, replicas: null }))).status).toBe(200);
+      expect((await run(sql.createStateTable(t.schema, name, { shards, replicas: null }))).status).toBe(200);
       const upsert = (rows: [string, unknown][]) =>
         bulk(
           sql.upsertRows(t.schema, name),
@@ -145,7 +145,9 @@ for (const target of targets) {
     });
 
     it('a sub-column null typed `undefined` takes a scalar or an object but fails a list: 5000 NullPointerException; typed so in the same request, 4000', async () => {
-      const { upsert, columns } = await table();
+      // One shard, so that both rows meet in one shard request: with the default shards, one run
+      // of five on 6.4.3 wrote both (none of six with one shard).
+      const { upsert, columns } = await table(1);
       await upsert([['a', { l: null, s: null, o: null }]]);
       const answer = await upsert([['b', { l: ['x'], s: 'text', o: { k: 1 } }]]);
       // The JVM's message, which varies: its helpful one ("Cannot invoke …") on a node that has

@@ -66,13 +66,24 @@ export function keyColumnsFrom(rows: readonly (readonly unknown[])[]): KeyColumn
  * is refused, "Number of conflict targets did not match the number of primary key columns").
  */
 export function upsertUserRows(schema: string, table: string, keys: readonly KeyColumn[], typed: readonly ColumnSpec[]): string {
-  const columns = ['pk', 'data', 'aux', ...GATE_COLUMNS.map(([name]) => name), ...typed.map((c) => c.name)];
+  const columns = writtenColumns(typed);
   const newer = `("version" IS NULL OR excluded."version" > "version" OR (excluded."version" = "version" AND (excluded."seq" > "seq" OR (excluded."seq" = "seq" AND excluded."event_id" >= "event_id"))))`;
   const sets = columns.slice(1).map((c) => `${quoteIdent(c)} = CASE WHEN ${newer} THEN excluded.${quoteIdent(c)} ELSE ${quoteIdent(c)} END`);
-  return `INSERT INTO ${qualified(schema, table)} (${columns.map(quoteIdent).join(', ')})
-VALUES (${columns.map(() => '?').join(', ')})
+  return `${insertUserRows(schema, table, typed)}
 ON CONFLICT (${keys.map((k) => `"pk"[${literal(k.name)}]`).join(', ')}) DO UPDATE SET
   ${sets.join(',\n  ')}`;
+}
+
+/** A plain insert of user rows (upsertUserRows' arguments): a key already there fails its row (4091). */
+export function insertUserRows(schema: string, table: string, typed: readonly ColumnSpec[]): string {
+  const columns = writtenColumns(typed);
+  return `INSERT INTO ${qualified(schema, table)} (${columns.map(quoteIdent).join(', ')})
+VALUES (${columns.map(() => '?').join(', ')})`;
+}
+
+/** The columns a user row is written with, in upsertArgs' order. */
+function writtenColumns(typed: readonly ColumnSpec[]): string[] {
+  return ['pk', 'data', 'aux', ...GATE_COLUMNS.map(([name]) => name), ...typed.map((c) => c.name)];
 }
 
 /**
