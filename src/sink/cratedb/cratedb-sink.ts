@@ -67,8 +67,10 @@ const MAX_INDEXED_TEXT_CHARS = Math.floor(MAX_INDEXED_TEXT_BYTES / 3);
 /**
  * The CrateDB sink: `/_sql` with `bulk_args`. Per table and delivery: one primary-key lookup of
  * the stored versions (to tell applied, stale and duplicate apart, and to skip rows that would
- * change nothing), then one bulk upsert, version-gated in SQL, split only above the configured
- * bounds. Rows CrateDB refuses are isolated, re-projected, kept whole in `aux`, or dead-lettered.
+ * change nothing; rows of INSERT events skip it while they are mostly new), then a plain insert
+ * of the rows not stored, a compare-and-set update of the stored ones, and the version-gated
+ * upsert for whatever those two did not write; each split only above the configured bounds.
+ * Rows CrateDB refuses are isolated, re-projected, kept whole in `aux`, or dead-lettered.
  */
 export class CrateDbSink implements Sink {
   readonly kind = 'cratedb';
