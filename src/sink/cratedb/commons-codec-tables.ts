@@ -184,10 +184,11 @@ export class CommonsCodecTables {
       else live.push(target);
     }
     if (deleted.length > 0) await this.deleteRows(table.table, deleted);
-    const fresh = tryInsert ? live.filter((t) => t.row.eventName === 'INSERT' && outcomes[t.index]!.outcome === 'applied') : [];
+    const isFresh = (t: Target) => tryInsert && t.row.eventName === 'INSERT' && outcomes[t.index]!.outcome === 'applied';
+    const fresh = live.filter(isFresh);
     const notInserted = fresh.length > 0 ? await this.insertRows(table.table, table.columns, fresh) : [];
     const upsert = codec.upsertUserRows(this.options.schema, table.table, keys, table.columns);
-    const refused = await this.upsertRows(table.table, upsert, [...live.filter((t) => !fresh.includes(t)), ...notInserted]);
+    const refused = await this.upsertRows(table.table, upsert, [...live.filter((t) => !isFresh(t)), ...notInserted]);
     if (refused.length === 0) return;
     await this.loadColumns(table.table);
     for (const { target, error } of refused) {

@@ -674,14 +674,14 @@ function sameProjection(a: Projection, b: Projection): boolean {
   return a.dataJson === b.dataJson && JSON.stringify(a.diversions) === JSON.stringify(b.diversions);
 }
 
-/** One row of `bulk_args` as JSON text, in `sql.upsertColumns` order; `data` is already JSON. */
-/** A state row's values after `pk`, as JSON texts joined by commas (sql.upsertColumns' order, then the typed columns). */
+/** A state row's values after `pk`, as JSON texts joined by commas (sql.upsertColumns' order, then the typed columns); `data` is already JSON. */
 function stateValues({ row, projection, typed }: Candidate): string {
   const aux = JSON.stringify(projection.diversions.map((d) => ({ path: d.path, value: d.value, reason: d.reason })));
   const changedAt = Math.floor(row.version / 1000);
   return `${projection.dataJson},${aux},${JSON.stringify(row.data)},${row.deleted},${row.version},${JSON.stringify(paddedSeq(row.sequence))},${JSON.stringify(row.eventId)},${JSON.stringify(row.eventName)},${row.ttl},${row.keysOnly},${JSON.stringify(row.sourceTable)},${changedAt},${Date.now()}${typed.json.map((v) => `,${v}`).join('')}`;
 }
 
+/** One row of `bulk_args` as JSON text, in `sql.upsertColumns` order. */
 function upsertArgs(c: Candidate): string {
   return `[${JSON.stringify(c.row.pk)},${stateValues(c)}]`;
 }
