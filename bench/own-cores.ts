@@ -50,10 +50,15 @@ export async function startOwnPostgres(postgresBin: string, cores: string): Prom
   const asUser = process.getuid?.() === 0 ? userIds('postgres') : undefined;
   if (asUser) chownSync(dir, asUser.uid, asUser.gid);
   const data = join(dir, 'data');
-  execFileSync(join(postgresBin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'], {
-    stdio: 'ignore',
-    ...asUser,
-  });
+  try {
+    execFileSync(join(postgresBin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'], {
+      stdio: 'ignore',
+      ...asUser,
+    });
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`initdb into ${data} failed`, { cause: error });
+  }
   const port = await freePort();
   const server = spawn(
     'taskset',

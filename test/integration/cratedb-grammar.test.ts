@@ -44,6 +44,8 @@ const statements = (schema: string, table: string, s: sql.TableSettings): [strin
   ['stored items page', sql.selectStoredItems(schema, table)],
   ['stored items by key', sql.selectByKeys(schema, table, sql.storedItemColumns, ['{"id":"a"}'])],
   ['update typed columns unchanged', sql.updateTypedColumns(schema, table, typed)],
+  ['update a stored row unchanged since its lookup', sql.updateStoredRows(schema, table)],
+  ['update a stored row with typed columns', sql.updateStoredRows(schema, table, typed)],
 ];
 
 // The grammar is a pure function of the text, and most statements do not depend on the table

@@ -39,6 +39,28 @@ for (const target of crateDbTargets) {
       h = ref.h;
     });
 
+    /**
+     * Runs `ours` while a second writer on the same tables sends `theirs` once, right after the
+     * answer to our first lookup naming `key`: a write behind that lookup's back.
+     */
+    const racing = async (key: string, theirs: unknown[], ours: () => Promise<void>) => {
+      const racer = await createHarness(target.name, h.standIn ? { SINK_URL: `${h.standIn.url}/?schema=doc` } : { TARGET_SCHEMA: h.schema });
+      try {
+        let raced = false;
+        h.afterAnswer!.add(
+          (r) => !raced && !r.bulk && r.stmt.startsWith('SELECT "pk", "version"') && r.stmt.includes(key),
+          async () => {
+            raced = true;
+            expect((await racer.app.request(recordsRequest(theirs))).status).toBe(200);
+          },
+        );
+        await ours();
+        expect(raced, 'the second writer wrote').toBe(true);
+      } finally {
+        await racer.sink.close();
+      }
+    };
+
     it('sends one bulk request per table per delivery: a plain insert of INSERT rows, a lookup and an upsert of the others', async () => {
       await post([kinesisRecord({ table: 'a', id: 'warm', micros: 1 }), kinesisRecord({ table: 'b', id: 'warm', micros: 1 })]);
       h.requests!.length = 0;
@@ -91,55 +113,29 @@ for (const target of crateDbTargets) {
       ]);
       // A row written behind the lookup's back: the plain insert is refused, and what is stored
       // now is looked up: the racer's change is newer, so ours is stale and not written.
-      const racer = await createHarness(target.name, h.standIn ? { SINK_URL: `${h.standIn.url}/?schema=doc` } : { TARGET_SCHEMA: h.schema });
-      try {
-        let raced = false;
-        h.afterAnswer!.add(
-          (r) => !raced && !r.bulk && r.stmt.startsWith('SELECT "pk", "version"') && r.stmt.includes('raced'),
-          async () => {
-            raced = true;
-            await racer.app.request(recordsRequest([kinesisRecord({ id: 'raced', micros: 9, attributes: { by: { S: 'racer' } } })]));
-          },
-        );
+      await racing('raced', [kinesisRecord({ id: 'raced', micros: 9, attributes: { by: { S: 'racer' } } })], async () => {
         h.requests!.length = 0;
         const ours = await post([kinesisRecord({ id: 'raced', micros: 5, eventName: 'MODIFY', attributes: { by: { S: 'us' } } })]);
         expect(ours.body).toMatchObject({ applied: 0, stale: 1 });
         // Our plain insert (and the racer's, where it shares the recording): no write after it.
         expect(upserts().length).toBeGreaterThanOrEqual(1);
         expect(upserts().filter((w) => kindOf(w) !== 'insert')).toEqual([]);
-      } finally {
-        await racer.sink.close();
-      }
+      });
       // The racer's newer change stands: our older one was gated, never written over it.
       expect(JSON.parse((await h.row('contract_items', { id: 'raced' }))!.item)).toEqual({ by: 'racer', id: 'raced' });
     });
 
     it('replaces a stored row by compare-and-set; one written between the lookup and the update (4092) goes through the version-gated upsert', async () => {
       await post([kinesisRecord({ id: 'cas', micros: 1, attributes: { by: { S: 'first' } } })]);
-      const racer = await createHarness(target.name, h.standIn ? { SINK_URL: `${h.standIn.url}/?schema=doc` } : { TARGET_SCHEMA: h.schema });
-      try {
-        let raced = false;
-        h.afterAnswer!.add(
-          (r) => !raced && !r.bulk && r.stmt.startsWith('SELECT "pk", "version"') && r.stmt.includes('cas'),
-          async () => {
-            raced = true;
-            // Newer than what our lookup read, older than ours.
-            const answer = await racer.app.request(
-              recordsRequest([kinesisRecord({ id: 'cas', micros: 5, eventName: 'MODIFY', attributes: { by: { S: 'racer' } } })]),
-            );
-            expect(answer.status).toBe(200);
-          },
-        );
+      // The racer's change: newer than what our lookup read, older than ours.
+      await racing('cas', [kinesisRecord({ id: 'cas', micros: 5, eventName: 'MODIFY', attributes: { by: { S: 'racer' } } })], async () => {
         h.requests!.length = 0;
         expect((await post([kinesisRecord({ id: 'cas', micros: 9, eventName: 'MODIFY', attributes: { by: { S: 'us' } } })])).body).toMatchObject({
           applied: 1,
         });
-        expect(raced).toBe(true);
         // Ours: the lookup, the update the racer's write made fail, then the upsert.
         expect(upserts().map(kindOf).slice(-2)).toEqual(['update', 'upsert']);
-      } finally {
-        await racer.sink.close();
-      }
+      });
       expect(JSON.parse((await h.row('contract_items', { id: 'cas' }))!.item)).toEqual({ by: 'us', id: 'cas' });
     });
 
